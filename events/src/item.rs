@@ -1,0 +1,395 @@
+//! The DynamoDB item the function writes for each valid event, and the table key scheme.
+//!
+//! Table key: hash key `userId`, range key `eventKey` = `<13-digit epoch ms>#<id>`. The
+//! zero-padded time prefix keeps a user's events ordered by time under a plain string
+//! sort; `<id>` is the event's `eventId` or, when a producer sent none, the record's
+//! `<shardId>:<sequenceNumber>`. Both are unique per event and identical on every
+//! redelivery of the same record, so a retried batch overwrites its own items instead of
+//! adding copies. Items carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+
+use serde_json::value::RawValue;
+
+use crate::event::{Event, EventType, Str};
+use crate::limits::MAX_ITEM_BYTES;
+use crate::validate::{ValidEvent, ValidationError};
+
+/// Attribute names of the stored item, shared by the adapters, the infra and the tests.
+pub mod attr {
+    /// Hash key.
+    pub const USER_ID: &str = "userId";
+    /// Range key.
+    pub const EVENT_KEY: &str = "eventKey";
+    /// The TTL attribute (epoch seconds).
+    pub const EXPIRES_AT: &str = "expiresAt";
+    /// When the function built the item (epoch ms).
+    pub const PROCESSED_AT: &str = "processedAt";
+    /// The event time used in the key (epoch ms).
+    pub const EVENT_TIMESTAMP: &str = "eventTimestamp";
+    /// Map of the event's unknown fields.
+    pub const EXTRA: &str = "extra";
+}
+
+/// Where a stored item's event time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampSource {
+    /// The event's own `timestamp`.
+    Event,
+    /// The event had none; Kinesis's approximate arrival time was used.
+    Arrival,
+}
+
+impl TimestampSource {
+    /// The stored label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Event => "event",
+            Self::Arrival => "arrival",
+        }
+    }
+}
+
+/// Facts about the Kinesis record that carried the event.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordMeta<'a> {
+    /// `shardId-000000000000` style shard id.
+    pub shard_id: &'a str,
+    /// The record's sequence number within its shard.
+    pub sequence_number: &'a str,
+    /// `approximateArrivalTimestamp` in epoch milliseconds.
+    pub arrival_ms: i64,
+}
+
+/// One item of the events table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredItem<'a> {
+    /// Hash key: the event's `userId`.
+    pub user_id: Str<'a>,
+    /// Range key, see [`event_key`].
+    pub event_key: String,
+    /// The validated event, every field as sent (including unknown ones).
+    pub event: Event<'a>,
+    /// The classified event type.
+    pub event_type: EventType<'a>,
+    /// The event time used in the key (epoch ms).
+    pub event_timestamp: i64,
+    /// Whether `event_timestamp` came from the event or from Kinesis.
+    pub timestamp_source: TimestampSource,
+    /// Engagement score of the event type.
+    pub event_score: u32,
+    /// `User <id> <action> product <productId>`.
+    pub insight: String,
+    /// When the item was built (epoch ms).
+    pub processed_at: i64,
+    /// Kinesis approximate arrival time (epoch ms).
+    pub arrival_timestamp: i64,
+    /// Shard the record came from.
+    pub shard_id: Str<'a>,
+    /// The record's sequence number.
+    pub sequence_number: Str<'a>,
+    /// TTL attribute, epoch seconds.
+    pub expires_at: i64,
+}
+
+/// A value of one attribute of a [`StoredItem`], for adapters that encode items.
+#[derive(Debug, Clone, Copy)]
+pub enum AttrValue<'i> {
+    /// A string.
+    S(&'i str),
+    /// An integer number.
+    Int(i64),
+    /// A decimal number.
+    Float(f64),
+    /// The unknown fields, as raw JSON values.
+    Extra(&'i [(Str<'i>, Box<RawValue>)]),
+}
+
+/// The range key for an event: `<epoch ms, 13 digits>#<eventId or shardId:sequenceNumber>`.
+pub fn event_key(timestamp_ms: i64, event_id: Option<&str>, meta: &RecordMeta<'_>) -> String {
+    let mut key = String::with_capacity(
+        14 + event_id.map_or(
+            meta.shard_id.len() + 1 + meta.sequence_number.len(),
+            str::len,
+        ),
+    );
+    push_padded_ms(&mut key, timestamp_ms);
+    key.push('#');
+    match event_id {
+        Some(id) => key.push_str(id),
+        None => {
+            key.push_str(meta.shard_id);
+            key.push(':');
+            key.push_str(meta.sequence_number);
+        }
+    }
+    key
+}
+
+fn push_padded_ms(out: &mut String, ms: i64) {
+    // Validated timestamps are between 2000 and 2286, so 13 digits always suffice; a
+    // negative arrival time (never sent by Kinesis) is clamped rather than mis-sorted.
+    let mut digits = [b'0'; 13];
+    let mut v = ms.clamp(0, 9_999_999_999_999) as u64;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.extend(digits.iter().map(|&b| b as char));
+}
+
+impl<'a> StoredItem<'a> {
+    /// Builds the item for a valid event carried by the record `meta`, processed at
+    /// `processed_at_ms`, expiring `ttl_secs` after that.
+    pub fn build(
+        valid: ValidEvent<'a>,
+        meta: &RecordMeta<'a>,
+        processed_at_ms: i64,
+        ttl_secs: i64,
+    ) -> Result<Self, ValidationError> {
+        let ValidEvent {
+            event,
+            user_id,
+            event_type,
+        } = valid;
+        let (event_timestamp, timestamp_source) = match event.timestamp {
+            Some(ts) => (ts, TimestampSource::Event),
+            None => (meta.arrival_ms, TimestampSource::Arrival),
+        };
+        let event_key = event_key(event_timestamp, event.event_id.as_deref(), meta);
+        let product = event.product_id.as_deref().unwrap_or("unknown");
+        let action = event_type.action();
+        let mut insight = String::with_capacity(22 + user_id.len() + action.len() + product.len());
+        insight.push_str("User ");
+        insight.push_str(&user_id);
+        insight.push(' ');
+        insight.push_str(action);
+        insight.push_str(" product ");
+        insight.push_str(product);
+        let item = StoredItem {
+            user_id,
+            event_key,
+            event_score: event_type.score(),
+            event_type,
+            event,
+            event_timestamp,
+            timestamp_source,
+            insight,
+            processed_at: processed_at_ms,
+            arrival_timestamp: meta.arrival_ms,
+            shard_id: Str::Borrowed(meta.shard_id),
+            sequence_number: Str::Borrowed(meta.sequence_number),
+            expires_at: processed_at_ms.div_euclid(1000) + ttl_secs,
+        };
+        if !item.event.extra.is_empty() {
+            // Only events with unknown fields can approach the limit: every known field is
+            // bounded by `limits`, and their sum stays far below 400 KB.
+            let bytes = item.estimated_size();
+            if bytes > MAX_ITEM_BYTES {
+                return Err(ValidationError::ItemTooLarge {
+                    bytes,
+                    max: MAX_ITEM_BYTES,
+                });
+            }
+        }
+        Ok(item)
+    }
+
+    /// Calls `f` with every attribute of the item, in a stable order. Absent optional
+    /// fields are skipped. This is the one description of the item's layout that the
+    /// DynamoDB adapter, the in-memory table and the size estimate all use.
+    pub fn for_each_attribute<'i>(&'i self, mut f: impl FnMut(&'static str, AttrValue<'i>)) {
+        use AttrValue::*;
+        f(attr::USER_ID, S(&self.user_id));
+        f(attr::EVENT_KEY, S(&self.event_key));
+        let e = &self.event;
+        let optional = [
+            ("eventId", &e.event_id),
+            ("sessionId", &e.session_id),
+            ("productId", &e.product_id),
+            ("userAgent", &e.user_agent),
+            ("ipAddress", &e.ip_address),
+            ("currency", &e.currency),
+        ];
+        for (name, value) in optional {
+            if let Some(v) = value {
+                f(name, S(v));
+            }
+        }
+        f("eventType", S(self.event_type.as_str()));
+        if let Some(p) = e.price {
+            f("price", Float(p));
+        }
+        if let Some(q) = e.quantity {
+            f("quantity", Int(q as i64));
+        }
+        f(attr::EVENT_TIMESTAMP, Int(self.event_timestamp));
+        f("timestampSource", S(self.timestamp_source.as_str()));
+        f("eventScore", Int(i64::from(self.event_score)));
+        f("insight", S(&self.insight));
+        f(attr::PROCESSED_AT, Int(self.processed_at));
+        f("arrivalTimestamp", Int(self.arrival_timestamp));
+        f("shardId", S(&self.shard_id));
+        f("sequenceNumber", S(&self.sequence_number));
+        f(attr::EXPIRES_AT, Int(self.expires_at));
+        if !e.extra.is_empty() {
+            f(attr::EXTRA, Extra(&e.extra));
+        }
+    }
+
+    /// DynamoDB's idea of the item size, slightly over-estimated: attribute names plus
+    /// values, numbers counted as their decimal text.
+    pub fn estimated_size(&self) -> usize {
+        let mut total = 0;
+        self.for_each_attribute(|name, value| {
+            total += name.len()
+                + match value {
+                    AttrValue::S(s) => s.len(),
+                    AttrValue::Int(_) | AttrValue::Float(_) => 21,
+                    AttrValue::Extra(fields) => fields
+                        .iter()
+                        .map(|(k, v)| k.len() + v.get().len() + 3)
+                        .sum::<usize>(),
+                }
+        });
+        total
+    }
+
+    /// Detaches the item from the record bytes it borrows (for stores that keep items).
+    pub fn into_owned(self) -> StoredItem<'static> {
+        let own = |s: Str<'_>| -> Str<'static> { Str::Owned(s.into_owned()) };
+        StoredItem {
+            user_id: own(self.user_id),
+            event_key: self.event_key,
+            event: self.event.into_owned(),
+            event_type: match self.event_type {
+                EventType::Other(s) => EventType::Other(own(s)),
+                EventType::View => EventType::View,
+                EventType::AddToCart => EventType::AddToCart,
+                EventType::Purchase => EventType::Purchase,
+            },
+            event_timestamp: self.event_timestamp,
+            timestamp_source: self.timestamp_source,
+            event_score: self.event_score,
+            insight: self.insight,
+            processed_at: self.processed_at,
+            arrival_timestamp: self.arrival_timestamp,
+            shard_id: own(self.shard_id),
+            sequence_number: own(self.sequence_number),
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000_000;
+    const META: RecordMeta<'static> = RecordMeta {
+        shard_id: "shardId-000000000003",
+        sequence_number: "49590338271490256608559692538361571095921575989136588898",
+        arrival_ms: 1_763_999_999_500,
+    };
+
+    fn item(json: &str) -> StoredItem<'_> {
+        let v = Event::from_json(json).unwrap().validate(NOW).unwrap();
+        StoredItem::build(v, &META, NOW, 86_400).unwrap()
+    }
+
+    #[test]
+    fn key_uses_event_id_and_sorts_by_time() {
+        let a =
+            item(r#"{"userId":"u","eventType":"view","eventId":"e1","timestamp":999999999999}"#);
+        let b =
+            item(r#"{"userId":"u","eventType":"view","eventId":"e0","timestamp":1000000000000}"#);
+        assert_eq!(a.event_key, "0999999999999#e1");
+        assert_eq!(b.event_key, "1000000000000#e0");
+        assert!(a.event_key < b.event_key, "lexical order is time order");
+    }
+
+    #[test]
+    fn key_without_event_id_is_the_record_identity() {
+        let json = r#"{"userId":"u","eventType":"view","timestamp":1763999999000}"#;
+        let first = item(json);
+        let redelivered = item(json);
+        assert_eq!(
+            first.event_key,
+            format!("1763999999000#{}:{}", META.shard_id, META.sequence_number)
+        );
+        assert_eq!(
+            first.event_key, redelivered.event_key,
+            "stable across redelivery"
+        );
+        let other_meta = RecordMeta {
+            sequence_number: "2",
+            ..META
+        };
+        let v = Event::from_json(json).unwrap().validate(NOW).unwrap();
+        let other = StoredItem::build(v, &other_meta, NOW, 0).unwrap();
+        assert_ne!(first.event_key, other.event_key, "unique per record");
+    }
+
+    #[test]
+    fn missing_timestamp_falls_back_to_arrival() {
+        let it = item(r#"{"userId":"u","eventType":"view"}"#);
+        assert_eq!(it.event_timestamp, META.arrival_ms);
+        assert_eq!(it.timestamp_source, TimestampSource::Arrival);
+    }
+
+    #[test]
+    fn scores_insight_and_ttl() {
+        let it = item(
+            r#"{"userId":"u7","eventType":"purchase","productId":"P1","price":3.5,"quantity":2}"#,
+        );
+        assert_eq!(it.event_score, 10);
+        assert_eq!(it.insight, "User u7 purchased product P1");
+        assert_eq!(it.expires_at, NOW / 1000 + 86_400);
+        let it = item(r#"{"userId":"u7","eventType":"view"}"#);
+        assert_eq!(it.insight, "User u7 viewed product unknown");
+    }
+
+    #[test]
+    fn attributes_cover_the_contract() {
+        let it = item(
+            r#"{"userId":"u","eventType":"add_to_cart","eventId":"e","sessionId":"s","productId":"p","timestamp":1763999999000,"userAgent":"ua","ipAddress":"ip","price":1.5,"quantity":1,"currency":"EUR","x":1}"#,
+        );
+        let mut names = Vec::new();
+        it.for_each_attribute(|n, _| names.push(n));
+        for expected in [
+            "userId",
+            "eventKey",
+            "eventId",
+            "sessionId",
+            "productId",
+            "userAgent",
+            "ipAddress",
+            "currency",
+            "eventType",
+            "price",
+            "quantity",
+            "eventTimestamp",
+            "eventScore",
+            "insight",
+            "processedAt",
+            "arrivalTimestamp",
+            "shardId",
+            "sequenceNumber",
+            "expiresAt",
+            "extra",
+        ] {
+            assert!(names.contains(&expected), "missing {expected}");
+        }
+        let owned = it.clone().into_owned();
+        assert_eq!(owned, it);
+    }
+
+    #[test]
+    fn oversize_unknown_fields_are_rejected() {
+        let blob = "z".repeat(MAX_ITEM_BYTES);
+        let json = format!(r#"{{"userId":"u","eventType":"view","blob":"{blob}"}}"#);
+        let v = Event::from_json(&json).unwrap().validate(NOW).unwrap();
+        assert!(matches!(
+            StoredItem::build(v, &META, NOW, 0),
+            Err(ValidationError::ItemTooLarge { .. })
+        ));
+    }
+}

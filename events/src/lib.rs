@@ -1,0 +1,23 @@
+//! The retail click-stream contract shared by the load generator and the Lambda.
+//!
+//! One [`Event`] is one Kinesis record: camelCase JSON whose only required fields are
+//! `userId` and `eventType`. [`Event::validate`] turns it into a [`ValidEvent`] or a typed
+//! [`ValidationError`]; [`StoredItem::build`] turns a valid event plus the Kinesis record's
+//! metadata into the DynamoDB item, including the table key ([`event_key`]) and the TTL
+//! attribute.
+//!
+//! Everything borrows from the record's bytes where it can, so the Lambda's batch path does
+//! few allocations per record. The crate is pure: no I/O, no clock (callers pass `now`), no
+//! AWS types.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod event;
+mod item;
+pub mod limits;
+mod validate;
+
+pub use event::{DecodeError, Event, EventType, Str};
+pub use item::{attr, event_key, AttrValue, RecordMeta, StoredItem, TimestampSource};
+pub use validate::{ValidEvent, ValidationError};

@@ -1,0 +1,283 @@
+//! Validation: from a decoded [`Event`] to a [`ValidEvent`] the pipeline can store.
+//!
+//! A failed validation is permanent (the same bytes fail the same way on every retry), so
+//! the function dead-letters the record with the error's text. The clock is a parameter:
+//! the crate stays pure and the rules are testable at any instant.
+
+use crate::event::{Event, EventType, Str};
+use crate::limits::*;
+
+/// Why an event cannot be stored. Every variant names the field and what a producer must
+/// change.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ValidationError {
+    /// A required field (`userId`, `eventType`) is absent or `null`.
+    #[error("required field `{field}` is missing; every event needs `userId` and `eventType`")]
+    MissingField {
+        /// The JSON field name.
+        field: &'static str,
+    },
+    /// A required or key field is present but empty or only whitespace.
+    #[error("field `{field}` is blank; send a non-empty value")]
+    BlankField {
+        /// The JSON field name.
+        field: &'static str,
+    },
+    /// A string field is longer than the contract allows (see [`crate::limits`]).
+    #[error("field `{field}` is {len} bytes, over the {max}-byte limit")]
+    FieldTooLong {
+        /// The JSON field name.
+        field: &'static str,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
+    /// `timestamp` is before 2000 or more than a day in the future.
+    #[error("timestamp {timestamp} is absurd: {reason}")]
+    AbsurdTimestamp {
+        /// The value sent.
+        timestamp: i64,
+        /// What is wrong with it, and the likely cause.
+        reason: &'static str,
+    },
+    /// `price` or `quantity` is negative, not finite, or implausibly large.
+    #[error("field `{field}` has an impossible value {value}: {reason}")]
+    BadNumber {
+        /// The JSON field name.
+        field: &'static str,
+        /// The value sent.
+        value: f64,
+        /// What the contract allows.
+        reason: &'static str,
+    },
+    /// The stored item would exceed DynamoDB's 400 KB item limit.
+    #[error("the stored item would be about {bytes} bytes, over DynamoDB's limit of {max}; shrink the event's unknown fields")]
+    ItemTooLarge {
+        /// Estimated item size.
+        bytes: usize,
+        /// The limit used.
+        max: usize,
+    },
+}
+
+/// An event whose required fields are present and every field within the contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidEvent<'a> {
+    /// The decoded event; `user_id` and `event_type` are known to be present.
+    pub event: Event<'a>,
+    /// `userId`, non-blank.
+    pub user_id: Str<'a>,
+    /// `eventType`, classified.
+    pub event_type: EventType<'a>,
+}
+
+fn check_len(
+    field: &'static str,
+    value: &Option<Str<'_>>,
+    max: usize,
+) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if v.len() > max => Err(ValidationError::FieldTooLong {
+            field,
+            len: v.len(),
+            max,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn required<'a>(
+    field: &'static str,
+    value: Option<Str<'a>>,
+    max: usize,
+) -> Result<Str<'a>, ValidationError> {
+    let v = value.ok_or(ValidationError::MissingField { field })?;
+    if v.trim().is_empty() {
+        return Err(ValidationError::BlankField { field });
+    }
+    if v.len() > max {
+        return Err(ValidationError::FieldTooLong {
+            field,
+            len: v.len(),
+            max,
+        });
+    }
+    Ok(v)
+}
+
+impl<'a> Event<'a> {
+    /// Checks the event against the contract at time `now_ms` (epoch milliseconds).
+    pub fn validate(mut self, now_ms: i64) -> Result<ValidEvent<'a>, ValidationError> {
+        let user_id = required("userId", self.user_id.take(), MAX_USER_ID_BYTES)?;
+        let event_type = required("eventType", self.event_type.take(), MAX_EVENT_TYPE_BYTES)?;
+        if let Some(id) = &self.event_id {
+            if id.trim().is_empty() {
+                return Err(ValidationError::BlankField { field: "eventId" });
+            }
+        }
+        check_len("eventId", &self.event_id, MAX_EVENT_ID_BYTES)?;
+        check_len("sessionId", &self.session_id, MAX_TEXT_FIELD_BYTES)?;
+        check_len("productId", &self.product_id, MAX_TEXT_FIELD_BYTES)?;
+        check_len("userAgent", &self.user_agent, MAX_TEXT_FIELD_BYTES)?;
+        check_len("ipAddress", &self.ip_address, MAX_TEXT_FIELD_BYTES)?;
+        check_len("currency", &self.currency, MAX_TEXT_FIELD_BYTES)?;
+        if let Some(ts) = self.timestamp {
+            check_timestamp(ts, now_ms)?;
+        }
+        if let Some(price) = self.price {
+            if !(0.0..=MAX_PRICE).contains(&price) {
+                return Err(ValidationError::BadNumber {
+                    field: "price",
+                    value: price,
+                    reason: "a price is between 0 and 1e9",
+                });
+            }
+        }
+        if let Some(q) = self.quantity {
+            if q > MAX_QUANTITY {
+                return Err(ValidationError::BadNumber {
+                    field: "quantity",
+                    value: q as f64,
+                    reason: "a quantity is at most 1,000,000",
+                });
+            }
+        }
+        // Keep the validated copies in the event too, so it still encodes in full.
+        self.user_id = Some(user_id.clone());
+        self.event_type = Some(event_type.clone());
+        Ok(ValidEvent {
+            event: self,
+            user_id,
+            event_type: EventType::parse(event_type),
+        })
+    }
+}
+
+fn check_timestamp(ts: i64, now_ms: i64) -> Result<(), ValidationError> {
+    if ts < MIN_TIMESTAMP_MS {
+        let reason = if ts > 0 && ts < MIN_TIMESTAMP_MS / 1000 * 10 {
+            "before the year 2000; it looks like epoch seconds, send epoch milliseconds"
+        } else {
+            "before the year 2000; send epoch milliseconds"
+        };
+        return Err(ValidationError::AbsurdTimestamp {
+            timestamp: ts,
+            reason,
+        });
+    }
+    if ts > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
+        return Err(ValidationError::AbsurdTimestamp {
+            timestamp: ts,
+            reason: "more than a day in the future; check the producer's clock and units",
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000_000;
+
+    fn ev(json: &str) -> Result<ValidEvent<'_>, ValidationError> {
+        Event::from_json(json).unwrap().validate(NOW)
+    }
+
+    #[test]
+    fn minimal_event_is_valid() {
+        let v = ev(r#"{"userId":"u1","eventType":"view"}"#).unwrap();
+        assert_eq!(v.user_id, "u1");
+        assert_eq!(v.event_type, EventType::View);
+    }
+
+    #[test]
+    fn missing_and_blank_required_fields() {
+        assert_eq!(
+            ev(r#"{"eventType":"view"}"#),
+            Err(ValidationError::MissingField { field: "userId" })
+        );
+        assert_eq!(
+            ev(r#"{"userId":null,"eventType":"view"}"#),
+            Err(ValidationError::MissingField { field: "userId" })
+        );
+        assert_eq!(
+            ev(r#"{"userId":"u"}"#),
+            Err(ValidationError::MissingField { field: "eventType" })
+        );
+        assert_eq!(
+            ev(r#"{"userId":"  ","eventType":"view"}"#),
+            Err(ValidationError::BlankField { field: "userId" })
+        );
+        assert_eq!(
+            ev(r#"{"userId":"u","eventType":""}"#),
+            Err(ValidationError::BlankField { field: "eventType" })
+        );
+        assert_eq!(
+            ev(r#"{"userId":"u","eventType":"view","eventId":""}"#),
+            Err(ValidationError::BlankField { field: "eventId" })
+        );
+    }
+
+    #[test]
+    fn absurd_timestamps() {
+        let secs = ev(r#"{"userId":"u","eventType":"view","timestamp":1764000000}"#).unwrap_err();
+        assert!(secs.to_string().contains("epoch seconds"), "{secs}");
+        assert!(ev(r#"{"userId":"u","eventType":"view","timestamp":0}"#).is_err());
+        assert!(ev(r#"{"userId":"u","eventType":"view","timestamp":-5}"#).is_err());
+        let future = NOW + MAX_FUTURE_SKEW_MS + 1;
+        let json = format!(r#"{{"userId":"u","eventType":"view","timestamp":{future}}}"#);
+        assert!(ev(&json).unwrap_err().to_string().contains("future"));
+        let ok = format!(
+            r#"{{"userId":"u","eventType":"view","timestamp":{}}}"#,
+            NOW + 1000
+        );
+        assert!(ev(&ok).is_ok());
+    }
+
+    #[test]
+    fn oversize_fields() {
+        let long = "x".repeat(MAX_USER_ID_BYTES + 1);
+        let json = format!(r#"{{"userId":"{long}","eventType":"view"}}"#);
+        assert_eq!(
+            ev(&json),
+            Err(ValidationError::FieldTooLong {
+                field: "userId",
+                len: 257,
+                max: 256
+            })
+        );
+        let ua = "y".repeat(MAX_TEXT_FIELD_BYTES + 1);
+        let json = format!(r#"{{"userId":"u","eventType":"view","userAgent":"{ua}"}}"#);
+        assert!(matches!(
+            ev(&json),
+            Err(ValidationError::FieldTooLong {
+                field: "userAgent",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn impossible_numbers() {
+        assert!(matches!(
+            ev(r#"{"userId":"u","eventType":"purchase","price":-1}"#),
+            Err(ValidationError::BadNumber { field: "price", .. })
+        ));
+        assert!(matches!(
+            ev(r#"{"userId":"u","eventType":"purchase","quantity":1000001}"#),
+            Err(ValidationError::BadNumber {
+                field: "quantity",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn unknown_event_type_is_kept() {
+        let v = ev(r#"{"userId":"u","eventType":"wishlist"}"#).unwrap();
+        assert_eq!(v.event_type, EventType::Other("wishlist".into()));
+        assert_eq!(v.event_type.score(), 1);
+    }
+}
