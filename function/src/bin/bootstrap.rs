@@ -1,1 +1,30 @@
-fn main() {}
+//! The Lambda entry point: read the configuration, build the clients, serve invocations.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use retail_function::{aws_processor, handler, Config, KinesisEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .init();
+    let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
+    let function_name =
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "retail-function".into());
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let processor = aws_processor(&sdk, &config, &function_name);
+    let processor = &processor;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<KinesisEvent>| async move {
+            Ok::<_, Error>(handler::handle(processor, config.retry_budget, event).await)
+        },
+    ))
+    .await
+}

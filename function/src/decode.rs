@@ -1,0 +1,155 @@
+//! From a Kinesis record to a stored item, or to the permanent fault that stops it.
+//!
+//! The batch's payloads are base64-decoded into one buffer (one allocation per batch, not
+//! per record), and every item borrows its strings from that buffer and from the records.
+//! All faults found here are permanent: the same bytes fail the same way on every retry.
+
+use std::ops::Range;
+
+use base64::Engine;
+use retail_events::{DecodeError, Event, RecordMeta, StoredItem, ValidationError};
+
+use crate::kinesis::KinesisEventRecord;
+use crate::report::{Fault, FaultKind};
+
+/// The decoded payloads of one batch.
+pub struct DecodedBatch {
+    arena: Vec<u8>,
+    spans: Vec<Result<Range<usize>, Fault>>,
+}
+
+impl DecodedBatch {
+    /// Base64-decodes every record's data.
+    pub fn decode(records: &[KinesisEventRecord]) -> Self {
+        let capacity = records
+            .iter()
+            .map(|r| r.kinesis.data.len() / 4 * 3 + 3)
+            .sum();
+        let mut arena = Vec::with_capacity(capacity);
+        let spans = records
+            .iter()
+            .map(|r| {
+                let start = arena.len();
+                match base64::engine::general_purpose::STANDARD
+                    .decode_vec(&r.kinesis.data, &mut arena)
+                {
+                    Ok(()) => Ok(start..arena.len()),
+                    Err(e) => {
+                        arena.truncate(start);
+                        Err(Fault {
+                            kind: FaultKind::BadBase64,
+                            message: format!("record data is not base64: {e}"),
+                        })
+                    }
+                }
+            })
+            .collect();
+        DecodedBatch { arena, spans }
+    }
+
+    /// Parses, validates and builds the item of record `i` of `records` (the slice given
+    /// to [`DecodedBatch::decode`]).
+    pub fn item<'a>(
+        &'a self,
+        records: &'a [KinesisEventRecord],
+        i: usize,
+        now_ms: i64,
+        ttl_secs: i64,
+    ) -> Result<StoredItem<'a>, Fault> {
+        let span = self.spans[i].clone().map_err(|f| f.clone())?;
+        let text = std::str::from_utf8(&self.arena[span]).map_err(|e| Fault {
+            kind: FaultKind::BadUtf8,
+            message: format!("record data is not UTF-8: {e}"),
+        })?;
+        let event = Event::from_json(text).map_err(|e| Fault {
+            kind: FaultKind::BadJson,
+            message: match e {
+                DecodeError::Syntax(e) => format!("record data is not a JSON event object: {e}"),
+                DecodeError::WrongType(e) => format!("a field has the wrong JSON type: {e}"),
+            },
+        })?;
+        let record = &records[i];
+        let meta = RecordMeta {
+            shard_id: record.shard_id(),
+            sequence_number: &record.kinesis.sequence_number,
+            arrival_ms: record.arrival_ms(),
+        };
+        event
+            .validate(now_ms)
+            .and_then(|valid| StoredItem::build(valid, &meta, now_ms, ttl_secs))
+            .map_err(validation_fault)
+    }
+}
+
+fn validation_fault(e: ValidationError) -> Fault {
+    let kind = match e {
+        ValidationError::FieldTooLong { .. } | ValidationError::ItemTooLarge { .. } => {
+            FaultKind::Oversize
+        }
+        _ => FaultKind::Validation,
+    };
+    Fault {
+        kind,
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kinesis::KinesisRecord;
+
+    fn rec(data: String) -> KinesisEventRecord {
+        KinesisEventRecord {
+            event_id: "shardId-000000000000:1".into(),
+            kinesis: KinesisRecord {
+                data,
+                sequence_number: "1".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn b64(bytes: &[u8]) -> String {
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    #[test]
+    fn each_fault_kind_is_classified() {
+        let records = vec![
+            rec("!!!not base64".into()),
+            rec(b64(&[0xff, 0xfe, b'{'])),
+            rec(b64(b"{\"userId\":")),
+            rec(b64(br#"{"eventType":"view"}"#)),
+            rec(b64(format!(
+                r#"{{"userId":"{}","eventType":"view"}}"#,
+                "u".repeat(300)
+            )
+            .as_bytes())),
+            rec(b64(
+                br#"{"userId":"u","eventType":"view","timestamp":1764000000000}"#,
+            )),
+        ];
+        let batch = DecodedBatch::decode(&records);
+        let kinds: Vec<_> = (0..records.len())
+            .map(|i| {
+                batch
+                    .item(&records, i, 1_764_000_000_000, 60)
+                    .err()
+                    .map(|f| f.kind)
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                Some(FaultKind::BadBase64),
+                Some(FaultKind::BadUtf8),
+                Some(FaultKind::BadJson),
+                Some(FaultKind::Validation),
+                Some(FaultKind::Oversize),
+                None
+            ]
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! The Kinesis event Lambda hands the function, as the function reads it.
+//!
+//! `data` stays a base64 *string* here on purpose: a record whose data is not valid
+//! base64 must become one dead-lettered record, not a deserialisation failure of the whole
+//! invocation (which would retry the batch forever and stall the shard). For the same
+//! reason every field but `data`, `sequenceNumber` and `eventID` tolerates absence.
+//! The types serialise back to the JSON Lambda sends, so fixtures round-trip.
+
+use serde::{Deserialize, Serialize};
+
+/// The invocation payload of a Kinesis event source mapping.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+pub struct KinesisEvent {
+    /// The batch, in shard order.
+    #[serde(rename = "Records")]
+    pub records: Vec<KinesisEventRecord>,
+}
+
+/// One record of the batch with Lambda's envelope.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisEventRecord {
+    /// The Kinesis part.
+    pub kinesis: KinesisRecord,
+    /// `shardId-000000000000:<sequenceNumber>`.
+    #[serde(rename = "eventID", default)]
+    pub event_id: String,
+    /// ARN of the stream.
+    #[serde(
+        rename = "eventSourceARN",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub event_source_arn: Option<String>,
+    /// `aws:kinesis`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_source: Option<String>,
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_version: Option<String>,
+    /// `aws:kinesis:record`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_name: Option<String>,
+    /// Role ARN of the mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoke_identity_arn: Option<String>,
+    /// Region of the stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws_region: Option<String>,
+}
+
+/// The record as Kinesis stored it.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KinesisRecord {
+    /// The payload, base64 encoded.
+    pub data: String,
+    /// The producer's partition key.
+    #[serde(default)]
+    pub partition_key: String,
+    /// Unique within the shard; the `itemIdentifier` of a batch item failure.
+    pub sequence_number: String,
+    /// Epoch seconds with a fraction.
+    #[serde(default)]
+    pub approximate_arrival_timestamp: f64,
+    /// `1.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinesis_schema_version: Option<String>,
+    /// `KMS` when the stream is encrypted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encryption_type: Option<String>,
+}
+
+impl KinesisEventRecord {
+    /// The shard id: the part of `eventID` before the colon (`shardId-000000000000`).
+    pub fn shard_id(&self) -> &str {
+        self.event_id
+            .split_once(':')
+            .map_or(self.event_id.as_str(), |(shard, _)| shard)
+    }
+
+    /// `approximateArrivalTimestamp` in epoch milliseconds.
+    pub fn arrival_ms(&self) -> i64 {
+        (self.kinesis.approximate_arrival_timestamp * 1000.0).round() as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shard_id_and_arrival() {
+        let r = KinesisEventRecord {
+            event_id: "shardId-000000000006:4959".into(),
+            kinesis: KinesisRecord {
+                approximate_arrival_timestamp: 1545084650.987,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(r.shard_id(), "shardId-000000000006");
+        assert_eq!(r.arrival_ms(), 1_545_084_650_987);
+    }
+}

@@ -1,0 +1,99 @@
+//! What happened to every record of a batch.
+//!
+//! Each record ends in exactly one [`RecordOutcome`]: written, dead-lettered, or reported
+//! back to Lambda for retry. The Lambda response, the metrics and the tests all read the
+//! same [`BatchReport`], so they cannot disagree.
+
+use serde::{Deserialize, Serialize};
+
+/// The class of a permanent fault: the record can never be written, whatever we retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// `data` is not valid base64.
+    BadBase64,
+    /// The decoded bytes are not UTF-8.
+    BadUtf8,
+    /// The text is not a JSON object, or a field has the wrong JSON type.
+    BadJson,
+    /// A contract rule failed (missing or blank field, absurd timestamp or number).
+    Validation,
+    /// A field or the whole item is over its size limit.
+    Oversize,
+    /// DynamoDB refused this one item (a validation error) even when written alone.
+    StoreRejected,
+}
+
+impl FaultKind {
+    /// The label used in logs and dead letters.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadBase64 => "bad_base64",
+            Self::BadUtf8 => "bad_utf8",
+            Self::BadJson => "bad_json",
+            Self::Validation => "validation",
+            Self::Oversize => "oversize",
+            Self::StoreRejected => "store_rejected",
+        }
+    }
+}
+
+/// A permanent fault of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Its class.
+    pub kind: FaultKind,
+    /// What exactly was wrong, for a person replaying the record.
+    pub message: String,
+}
+
+/// Where one record ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// The item is in the table.
+    Written,
+    /// The record is in the dead-letter queue.
+    DeadLettered(FaultKind),
+    /// Reported in `batchItemFailures`: Lambda will deliver it again.
+    Retry(String),
+}
+
+/// The result of processing one batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchReport {
+    /// One outcome per input record, in input order.
+    pub outcomes: Vec<RecordOutcome>,
+    /// Sequence numbers of the records to retry, in input order (the
+    /// `batchItemFailures` item identifiers).
+    pub retry_sequence_numbers: Vec<String>,
+    /// End-to-end latency of each written event that carried a `timestamp`, in ms from
+    /// that timestamp to `processedAt`.
+    pub end_to_end_ms: Vec<i64>,
+    /// `BatchWriteItem` calls made, retries included.
+    pub store_calls: u32,
+    /// `SendMessageBatch` calls made, retries included.
+    pub dlq_calls: u32,
+}
+
+impl BatchReport {
+    /// Records written.
+    pub fn written(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, RecordOutcome::Written))
+            .count()
+    }
+
+    /// Records dead-lettered.
+    pub fn dead_lettered(&self) -> usize {
+        self.outcomes
+            .iter()
+            .filter(|o| matches!(o, RecordOutcome::DeadLettered(_)))
+            .count()
+    }
+
+    /// Records reported for retry.
+    pub fn retried(&self) -> usize {
+        self.retry_sequence_numbers.len()
+    }
+}
