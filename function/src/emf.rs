@@ -123,8 +123,10 @@ mod tests {
 
     #[test]
     fn one_line_per_hundred_latencies() {
-        let mut report = BatchReport::default();
-        report.outcomes = vec![RecordOutcome::Written; 250];
+        let mut report = BatchReport {
+            outcomes: vec![RecordOutcome::Written; 250],
+            ..Default::default()
+        };
         report.outcomes[0] = RecordOutcome::DeadLettered(FaultKind::BadJson);
         report.outcomes[1] = RecordOutcome::Retry("x".into());
         report.retry_sequence_numbers = vec!["1".into()];
