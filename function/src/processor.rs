@@ -153,22 +153,33 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             store_calls: write_stats.calls,
             ..BatchReport::default()
         };
-        let mut rejected: Vec<(usize, Fault)> = Vec::new();
+        let mut rejected_why: Vec<Option<String>> = vec![None; records.len()];
         for (i, outcome) in write_outcomes {
-            report.outcomes[i] = match outcome {
-                CallOutcome::Done => RecordOutcome::Written,
-                CallOutcome::GaveUp(why) => RecordOutcome::Retry(format!("table write: {why}")),
-                CallOutcome::Rejected(why) => {
-                    rejected.push((
-                        i,
-                        Fault {
-                            kind: FaultKind::StoreRejected,
-                            message: format!("DynamoDB rejected the item: {why}"),
-                        },
-                    ));
-                    continue;
+            match outcome {
+                CallOutcome::Done => report.outcomes[i] = RecordOutcome::Written,
+                CallOutcome::GaveUp(why) => {
+                    report.outcomes[i] = RecordOutcome::Retry(format!("table write: {why}"))
                 }
-            };
+                CallOutcome::Rejected(why) => rejected_why[i] = Some(why),
+            }
+        }
+        // A duplicate shares the outcome of the delivery that was written for it; if that
+        // one was rejected, each duplicate gets its own dead letter.
+        let mut rejected: Vec<(usize, Fault)> = Vec::new();
+        for (i, &target) in alias.iter().enumerate() {
+            if target != i {
+                report.outcomes[i] = report.outcomes[target].clone();
+            }
+            if let Some(why) = &rejected_why[target] {
+                let message = format!("DynamoDB rejected the item: {why}");
+                rejected.push((
+                    i,
+                    Fault {
+                        kind: FaultKind::StoreRejected,
+                        message,
+                    },
+                ));
+            }
         }
         if !rejected.is_empty() {
             let (more, calls) = self.dead_letter(records, &rejected, ctx.deadline).await;
@@ -179,11 +190,6 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             report.outcomes[i] = outcome;
         }
         report.dlq_calls = dlq_calls;
-        for (i, &target) in alias.iter().enumerate() {
-            if target != i {
-                report.outcomes[i] = report.outcomes[target].clone();
-            }
-        }
 
         for (i, outcome) in report.outcomes.iter().enumerate() {
             match outcome {
