@@ -2,6 +2,8 @@
 //! fault-injecting fakes of the store and the dead-letter sink.
 #![allow(dead_code)]
 
+pub mod emulators;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
