@@ -4,7 +4,7 @@
 //! start (process start to first `/invocation/next`) and checks that a missing setting
 //! fails init with a clear message.
 //!
-//! `BOOTSTRAP_BIN=target/release/bootstrap cargo test -p retail-function --test
+//! `BOOTSTRAP_BIN=$PWD/target/release/bootstrap cargo test -p retail-function --test
 //! bootstrap_runtime -- --nocapture` measures the release binary instead of the debug one.
 
 mod common;

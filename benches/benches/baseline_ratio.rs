@@ -1,0 +1,118 @@
+//! The Python baseline and this processor measured side by side in one run, on one core,
+//! with the same method (best of 7 timed rounds of batches of 100), printed as a ratio.
+//!
+//! The baseline (`benches/baselines/recipe_handler_bench.py`) is the original handler's
+//! decode/parse/score/put logic with the network stubbed out; here the processor runs
+//! against a store that answers at once. Prints:
+//! `rust_us_per_record=… python_us_per_record=… speedup=…x`.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use benches::{retail_batch, CountingStore};
+use retail_function::memory::InMemoryDlq;
+use retail_function::{BatchContext, NoMetrics, Processor, ProcessorConfig};
+
+fn rust_us_per_record() -> f64 {
+    let now = retail_function::now_ms();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let processor = Processor::new(
+        CountingStore::default(),
+        InMemoryDlq::new(),
+        NoMetrics,
+        ProcessorConfig::default(),
+    );
+    let batch = retail_batch(100, now);
+    let run = |rounds: usize| {
+        rt.block_on(async {
+            for _ in 0..rounds {
+                let ctx = BatchContext {
+                    now_ms: now,
+                    deadline: tokio::time::Instant::now() + Duration::from_secs(60),
+                };
+                std::hint::black_box(processor.process_batch(&batch, ctx).await);
+            }
+        })
+    };
+    run(500);
+    let rounds = 2000;
+    (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            run(rounds);
+            t.elapsed().as_secs_f64() / (rounds * 100) as f64 * 1e6
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn python_us_per_record() -> Result<f64, String> {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/baselines/recipe_handler_bench.py"
+    );
+    let out = Command::new("python3")
+        .arg(script)
+        .output()
+        .map_err(|e| format!("cannot run python3: {e}"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| l.strip_prefix("python_us_per_record="))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            format!(
+                "unexpected baseline output: {text}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+fn main() {
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if !all.iter().any(|a| a == "--bench") {
+        // `cargo test --all-targets` runs bench targets without `--bench`: a smoke check.
+        let processor = Processor::new(
+            CountingStore::default(),
+            InMemoryDlq::new(),
+            NoMetrics,
+            ProcessorConfig::default(),
+        );
+        let now = retail_function::now_ms();
+        let batch = retail_batch(100, now);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let ctx = BatchContext {
+            now_ms: now,
+            deadline: tokio::time::Instant::now() + Duration::from_secs(60),
+        };
+        assert_eq!(
+            rt.block_on(processor.process_batch(&batch, ctx)).written(),
+            100
+        );
+        return;
+    }
+    // `cargo bench -- <filter>` passes a filter; run only when it matches this target.
+    let filters: Vec<&String> = all.iter().filter(|a| !a.starts_with("--")).collect();
+    if !filters.is_empty()
+        && !filters
+            .iter()
+            .any(|a| "baseline_ratio".contains(a.as_str()))
+    {
+        return;
+    }
+    let rust = rust_us_per_record();
+    match python_us_per_record() {
+        Ok(python) => println!(
+            "handler baseline: rust_us_per_record={rust:.3} python_us_per_record={python:.2} speedup={:.1}x",
+            python / rust
+        ),
+        Err(e) => {
+            println!("handler baseline: rust_us_per_record={rust:.3}; Python baseline not measured: {e}");
+            std::process::exit(1);
+        }
+    }
+}

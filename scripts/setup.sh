@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what the tests need, pinned: the Node emulators (kinesalite, dynalite) from
+# package-lock.json and a Python venv with moto_server from scripts/requirements-test.txt.
+# Idempotent: a second run only checks. Usage: scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "error: '$1' is not installed; $2" >&2; exit 1; }
+}
+need cargo "install Rust with rustup (https://rustup.rs)"
+need node "install Node.js 20 or newer"
+need npm "install npm (it comes with Node.js)"
+need python3 "install Python 3.11 or newer"
+
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  echo "==> npm ci (kinesalite, dynalite)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+req=scripts/requirements-test.txt
+if [ ! -x .venv/bin/moto_server ] || ! cmp -s "$req" .venv/.requirements 2>/dev/null; then
+  echo "==> python venv (.venv) with moto[server]"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
+  cp "$req" .venv/.requirements
+fi
+
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
+echo "setup done"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs the pinned test tools, starts the
+# emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings and every test,
+# then stops the emulators it started (also when something fails).
+# Usage: scripts/test.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+export KINESIS_PORT=${KINESIS_PORT:-4567} DYNAMODB_PORT=${DYNAMODB_PORT:-4569} MOTO_PORT=${MOTO_PORT:-5000}
+export RETAIL_TEST_KINESIS_ENDPOINT="http://127.0.0.1:$KINESIS_PORT"
+export RETAIL_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT"
+export RETAIL_TEST_SQS_ENDPOINT="http://127.0.0.1:$MOTO_PORT"
+export AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+
+trap 'scripts/emulators.sh stop' EXIT INT TERM
+scripts/emulators.sh start
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --all-targets
+echo "==> doc tests"
+cargo test --workspace --doc
+echo "all tests passed"
