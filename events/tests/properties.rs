@@ -1,0 +1,103 @@
+//! Properties of the contract that must hold for every input.
+
+use std::borrow::Cow;
+
+use proptest::prelude::*;
+use retail_events::{Event, RecordMeta, StoredItem, ValidationError};
+
+const NOW: i64 = 1_764_000_000_000;
+
+fn opt_text() -> impl Strategy<Value = Option<String>> {
+    prop::option::of("\\PC{0,40}")
+}
+
+fn event() -> impl Strategy<Value = Event<'static>> {
+    (
+        (opt_text(), opt_text(), opt_text(), opt_text(), opt_text()),
+        prop::option::of(946_684_800_000i64..NOW),
+        (
+            opt_text(),
+            opt_text(),
+            prop::option::of(0u32..100_000),
+            prop::option::of(0u64..1000),
+            opt_text(),
+        ),
+    )
+        .prop_map(
+            |((id, user, session, kind, product), ts, (ua, ip, cents, qty, cur))| Event {
+                event_id: id.map(Cow::Owned),
+                user_id: user.map(Cow::Owned),
+                session_id: session.map(Cow::Owned),
+                event_type: kind.map(Cow::Owned),
+                product_id: product.map(Cow::Owned),
+                timestamp: ts,
+                user_agent: ua.map(Cow::Owned),
+                ip_address: ip.map(Cow::Owned),
+                price: cents.map(|c| f64::from(c) / 100.0),
+                quantity: qty,
+                currency: cur.map(Cow::Owned),
+                extra: Vec::new(),
+            },
+        )
+}
+
+proptest! {
+    #[test]
+    fn encoding_round_trips(ev in event()) {
+        let json = ev.to_json();
+        let back = Event::from_json(&json).unwrap();
+        prop_assert_eq!(back, ev);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            if let Ok(ev) = Event::from_json(text) {
+                let _ = ev.validate(NOW);
+            }
+        }
+    }
+
+    #[test]
+    fn arbitrary_json_objects_decode_or_fail_cleanly(
+        fields in prop::collection::btree_map(
+            prop_oneof![Just("userId".to_string()), Just("eventType".to_string()), Just("timestamp".to_string()),
+                        Just("price".to_string()), Just("quantity".to_string()), "[a-z]{1,8}"],
+            prop_oneof![
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(serde_json::Value::from),
+                "\\PC{0,20}".prop_map(serde_json::Value::from),
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+            ],
+            0..8,
+        )
+    ) {
+        let json = serde_json::Value::Object(fields.into_iter().collect()).to_string();
+        if let Ok(ev) = Event::from_json(&json) {
+            match ev.validate(NOW) {
+                Ok(valid) => {
+                    let meta = RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW };
+                    let item = StoredItem::build(valid, &meta, NOW, 60);
+                    let ok = item.is_ok() || matches!(item, Err(ValidationError::ItemTooLarge { .. }));
+                    prop_assert!(ok);
+                }
+                Err(e) => prop_assert!(!e.to_string().is_empty()),
+            }
+        }
+    }
+
+    #[test]
+    fn keys_are_unique_per_event_and_ordered_by_time(
+        a in (946_684_800_000i64..NOW, "[a-f0-9-]{1,36}"),
+        b in (946_684_800_000i64..NOW, "[a-f0-9-]{1,36}"),
+    ) {
+        let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW };
+        let ka = retail_events::event_key(a.0, Some(&a.1), &meta);
+        let kb = retail_events::event_key(b.0, Some(&b.1), &meta);
+        prop_assert_eq!(ka == kb, a == b);
+        if a.0 < b.0 {
+            prop_assert!(ka < kb);
+        }
+    }
+}
