@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 
 use crate::event::{Event, EventType, Str};
 use crate::limits::MAX_ITEM_BYTES;
-use crate::validate::{ValidEvent, ValidationError};
+use crate::validate::ValidationError;
 
 /// Attribute names of the stored item, shared by the adapters, the infra and the tests.
 pub mod attr {
@@ -133,23 +133,23 @@ fn push_padded_ms(out: &mut String, ms: i64) {
         *d = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    out.extend(digits.iter().map(|&b| b as char));
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&digits).unwrap_or_default());
 }
 
 impl<'a> StoredItem<'a> {
-    /// Builds the item for a valid event carried by the record `meta`, processed at
-    /// `processed_at_ms`, expiring `ttl_secs` after that.
+    /// Validates `event` (see [`Event::validate`]) and builds its item, for the record
+    /// `meta`, processed at `processed_at_ms`, expiring `ttl_secs` after that.
     pub fn build(
-        valid: ValidEvent<'a>,
+        event: Event<'a>,
         meta: &RecordMeta<'a>,
         processed_at_ms: i64,
         ttl_secs: i64,
     ) -> Result<Self, ValidationError> {
-        let ValidEvent {
-            event,
-            user_id,
-            event_type,
-        } = valid;
+        event.validate(processed_at_ms)?;
+        // Both present and non-blank: `validate` checked them.
+        let user_id = event.user_id.clone().unwrap_or_default();
+        let event_type = EventType::parse(event.event_type.clone().unwrap_or_default());
         let (event_timestamp, timestamp_source) = match event.timestamp {
             Some(ts) => (ts, TimestampSource::Event),
             None => (meta.arrival_ms, TimestampSource::Arrival),
@@ -291,8 +291,7 @@ mod tests {
     };
 
     fn item(json: &str) -> StoredItem<'_> {
-        let v = Event::from_json(json).unwrap().validate(NOW).unwrap();
-        StoredItem::build(v, &META, NOW, 86_400).unwrap()
+        StoredItem::build(Event::from_json(json).unwrap(), &META, NOW, 86_400).unwrap()
     }
 
     #[test]
@@ -323,8 +322,8 @@ mod tests {
             sequence_number: "2",
             ..META
         };
-        let v = Event::from_json(json).unwrap().validate(NOW).unwrap();
-        let other = StoredItem::build(v, &other_meta, NOW, 0).unwrap();
+        let other =
+            StoredItem::build(Event::from_json(json).unwrap(), &other_meta, NOW, 0).unwrap();
         assert_ne!(first.event_key, other.event_key, "unique per record");
     }
 
@@ -386,9 +385,8 @@ mod tests {
     fn oversize_unknown_fields_are_rejected() {
         let blob = "z".repeat(MAX_ITEM_BYTES);
         let json = format!(r#"{{"userId":"u","eventType":"view","blob":"{blob}"}}"#);
-        let v = Event::from_json(&json).unwrap().validate(NOW).unwrap();
         assert!(matches!(
-            StoredItem::build(v, &META, NOW, 0),
+            StoredItem::build(Event::from_json(&json).unwrap(), &META, NOW, 0),
             Err(ValidationError::ItemTooLarge { .. })
         ));
     }

@@ -1,7 +1,7 @@
 //! The retail click-stream contract shared by the load generator and the Lambda.
 //!
 //! One [`Event`] is one Kinesis record: camelCase JSON whose only required fields are
-//! `userId` and `eventType`. [`Event::validate`] turns it into a [`ValidEvent`] or a typed
+//! `userId` and `eventType`. [`Event::validate`] checks it against the contract, reporting a typed
 //! [`ValidationError`]; [`StoredItem::build`] turns a valid event plus the Kinesis record's
 //! metadata into the DynamoDB item, including the table key ([`event_key`]) and the TTL
 //! attribute.
@@ -20,4 +20,4 @@ mod validate;
 
 pub use event::{DecodeError, Event, EventType, Str};
 pub use item::{attr, event_key, AttrValue, RecordMeta, StoredItem, TimestampSource};
-pub use validate::{ValidEvent, ValidationError};
+pub use validate::ValidationError;

@@ -1,10 +1,10 @@
-//! Validation: from a decoded [`Event`] to a [`ValidEvent`] the pipeline can store.
+//! Validation: whether a decoded [`Event`] meets the contract and can be stored.
 //!
 //! A failed validation is permanent (the same bytes fail the same way on every retry), so
 //! the function dead-letters the record with the error's text. The clock is a parameter:
 //! the crate stays pure and the rules are testable at any instant.
 
-use crate::event::{Event, EventType, Str};
+use crate::event::{Event, Str};
 use crate::limits::*;
 
 /// Why an event cannot be stored. Every variant names the field and what a producer must
@@ -61,17 +61,6 @@ pub enum ValidationError {
     },
 }
 
-/// An event whose required fields are present and every field within the contract.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ValidEvent<'a> {
-    /// The decoded event; `user_id` and `event_type` are known to be present.
-    pub event: Event<'a>,
-    /// `userId`, non-blank.
-    pub user_id: Str<'a>,
-    /// `eventType`, classified.
-    pub event_type: EventType<'a>,
-}
-
 fn check_len(
     field: &'static str,
     value: &Option<Str<'_>>,
@@ -87,30 +76,28 @@ fn check_len(
     }
 }
 
-fn required<'a>(
+fn check_required(
     field: &'static str,
-    value: Option<Str<'a>>,
+    value: &Option<Str<'_>>,
     max: usize,
-) -> Result<Str<'a>, ValidationError> {
-    let v = value.ok_or(ValidationError::MissingField { field })?;
+) -> Result<(), ValidationError> {
+    let v = value
+        .as_ref()
+        .ok_or(ValidationError::MissingField { field })?;
     if v.trim().is_empty() {
         return Err(ValidationError::BlankField { field });
     }
-    if v.len() > max {
-        return Err(ValidationError::FieldTooLong {
-            field,
-            len: v.len(),
-            max,
-        });
-    }
-    Ok(v)
+    check_len(field, value, max)
 }
 
-impl<'a> Event<'a> {
+impl Event<'_> {
     /// Checks the event against the contract at time `now_ms` (epoch milliseconds).
-    pub fn validate(mut self, now_ms: i64) -> Result<ValidEvent<'a>, ValidationError> {
-        let user_id = required("userId", self.user_id.take(), MAX_USER_ID_BYTES)?;
-        let event_type = required("eventType", self.event_type.take(), MAX_EVENT_TYPE_BYTES)?;
+    ///
+    /// It borrows: the batch path validates and then moves the event once, into its
+    /// [`crate::StoredItem`].
+    pub fn validate(&self, now_ms: i64) -> Result<(), ValidationError> {
+        check_required("userId", &self.user_id, MAX_USER_ID_BYTES)?;
+        check_required("eventType", &self.event_type, MAX_EVENT_TYPE_BYTES)?;
         if let Some(id) = &self.event_id {
             if id.trim().is_empty() {
                 return Err(ValidationError::BlankField { field: "eventId" });
@@ -143,14 +130,7 @@ impl<'a> Event<'a> {
                 });
             }
         }
-        // Keep the validated copies in the event too, so it still encodes in full.
-        self.user_id = Some(user_id.clone());
-        self.event_type = Some(event_type.clone());
-        Ok(ValidEvent {
-            event: self,
-            user_id,
-            event_type: EventType::parse(event_type),
-        })
+        Ok(())
     }
 }
 
@@ -181,15 +161,13 @@ mod tests {
 
     const NOW: i64 = 1_764_000_000_000;
 
-    fn ev(json: &str) -> Result<ValidEvent<'_>, ValidationError> {
+    fn ev(json: &str) -> Result<(), ValidationError> {
         Event::from_json(json).unwrap().validate(NOW)
     }
 
     #[test]
     fn minimal_event_is_valid() {
-        let v = ev(r#"{"userId":"u1","eventType":"view"}"#).unwrap();
-        assert_eq!(v.user_id, "u1");
-        assert_eq!(v.event_type, EventType::View);
+        assert_eq!(ev(r#"{"userId":"u1","eventType":"view"}"#), Ok(()));
     }
 
     #[test]
@@ -275,9 +253,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_event_type_is_kept() {
-        let v = ev(r#"{"userId":"u","eventType":"wishlist"}"#).unwrap();
-        assert_eq!(v.event_type, EventType::Other("wishlist".into()));
-        assert_eq!(v.event_type.score(), 1);
+    fn unknown_event_type_is_valid() {
+        assert_eq!(ev(r#"{"userId":"u","eventType":"wishlist"}"#), Ok(()));
     }
 }

@@ -54,6 +54,8 @@ proptest! {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if let Ok(ev) = Event::from_json(text) {
                 let _ = ev.validate(NOW);
+                let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW };
+                let _ = StoredItem::build(ev, &meta, NOW, 60);
             }
         }
     }
@@ -76,9 +78,9 @@ proptest! {
         let json = serde_json::Value::Object(fields.into_iter().collect()).to_string();
         if let Ok(ev) = Event::from_json(&json) {
             match ev.validate(NOW) {
-                Ok(valid) => {
+                Ok(()) => {
                     let meta = RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW };
-                    let item = StoredItem::build(valid, &meta, NOW, 60);
+                    let item = StoredItem::build(ev, &meta, NOW, 60);
                     let ok = item.is_ok() || matches!(item, Err(ValidationError::ItemTooLarge { .. }));
                     prop_assert!(ok);
                 }

@@ -6,7 +6,6 @@
 
 use std::ops::Range;
 
-use base64::Engine;
 use retail_events::{DecodeError, Event, RecordMeta, StoredItem, ValidationError};
 
 use crate::kinesis::KinesisEventRecord;
@@ -30,15 +29,19 @@ impl DecodedBatch {
             .iter()
             .map(|r| {
                 let start = arena.len();
-                match base64::engine::general_purpose::STANDARD
-                    .decode_vec(&r.kinesis.data, &mut arena)
-                {
+                // SIMD decoding: on the batch path it is several times faster than the
+                // scalar `base64` crate.
+                match base64_simd::STANDARD.decode_append(&r.kinesis.data, &mut arena) {
                     Ok(()) => Ok(start..arena.len()),
-                    Err(e) => {
+                    Err(_) => {
                         arena.truncate(start);
+                        let message = format!(
+                            "record data ({} characters) is not valid standard base64",
+                            r.kinesis.data.len()
+                        );
                         Err(Fault {
                             kind: FaultKind::BadBase64,
-                            message: format!("record data is not base64: {e}"),
+                            message,
                         })
                     }
                 }
@@ -74,10 +77,7 @@ impl DecodedBatch {
             sequence_number: &record.kinesis.sequence_number,
             arrival_ms: record.arrival_ms(),
         };
-        event
-            .validate(now_ms)
-            .and_then(|valid| StoredItem::build(valid, &meta, now_ms, ttl_secs))
-            .map_err(validation_fault)
+        StoredItem::build(event, &meta, now_ms, ttl_secs).map_err(validation_fault)
     }
 }
 
@@ -112,6 +112,7 @@ mod tests {
     }
 
     fn b64(bytes: &[u8]) -> String {
+        use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(bytes)
     }
 
