@@ -60,6 +60,54 @@ pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
         .collect()
 }
 
+/// A deterministic batch of `n` events exactly as the Python baseline builds them
+/// (`recipe_handler_bench.py`'s `make_batch`: the same seven fields, no `eventId`, no
+/// prices, `json.dumps` spacing), so the two handlers are timed on the same input.
+pub fn python_shaped_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let users: Vec<String> = (0..20)
+        .map(|_| format!("user-{}", uuid_like(next(), next())))
+        .collect();
+    (0..n)
+        .map(|i| {
+            let user = &users[(next() % 20) as usize];
+            let kind = ["view", "add_to_cart", "purchase"][(next() % 3) as usize];
+            let json = format!(
+                r#"{{"userId": "{user}", "eventType": "{kind}", "productId": "P{:04}", "timestamp": {}, "sessionId": "{}", "userAgent": "Mozilla/5.0", "ipAddress": "10.0.{}.{}"}}"#,
+                1 + next() % 100,
+                now_ms - 250,
+                uuid_like(next(), next()),
+                1 + next() % 255,
+                1 + next() % 255,
+            );
+            record(i, json, user)
+        })
+        .collect()
+}
+
+fn record(i: usize, json: String, partition_key: &str) -> KinesisEventRecord {
+    let seq = format!("4959033827149025660855969253836157109592157598913{:07}", i);
+    KinesisEventRecord {
+        event_id: format!("shardId-000000000000:{seq}"),
+        kinesis: KinesisRecord {
+            data: base64::engine::general_purpose::STANDARD.encode(json),
+            partition_key: partition_key.to_string(),
+            sequence_number: seq,
+            approximate_arrival_timestamp: 1_764_000_000.0,
+            kinesis_schema_version: Some("1.0".into()),
+            ..Default::default()
+        },
+        event_source_arn: Some("arn:aws:kinesis:us-east-1:123456789012:stream/bench".into()),
+        ..Default::default()
+    }
+}
+
 fn uuid_like(a: u64, b: u64) -> String {
     format!(
         "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
@@ -89,7 +137,7 @@ impl EventStore for CountingStore {
     async fn put_batch(&self, items: &[&StoredItem<'_>]) -> Result<Vec<usize>, ServiceError> {
         let n: usize = items
             .iter()
-            .map(|i| i.event_key.len() + i.insight.len())
+            .map(|i| i.user_id.len() + i.event.event_id.as_deref().map_or(0, str::len))
             .sum();
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(Vec::new())

@@ -143,6 +143,15 @@ pub enum DecodeError {
 impl<'a> Event<'a> {
     /// Decodes one event from JSON text, borrowing strings from `json` where possible.
     pub fn from_json(json: &'a str) -> Result<Self, DecodeError> {
+        if let Some(event) = crate::flat_json::parse(json) {
+            return Ok(event);
+        }
+        Self::from_json_with_serde(json)
+    }
+
+    /// Decodes with serde alone, skipping the fast path (tests compare the two).
+    #[doc(hidden)]
+    pub fn from_json_with_serde(json: &'a str) -> Result<Self, DecodeError> {
         serde_json::from_str(json).map_err(|e| match e.classify() {
             serde_json::error::Category::Data => DecodeError::WrongType(e),
             _ => DecodeError::Syntax(e),

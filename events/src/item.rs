@@ -6,6 +6,11 @@
 //! `<shardId>:<sequenceNumber>`. Both are unique per event and identical on every
 //! redelivery of the same record, so a retried batch overwrites its own items instead of
 //! adding copies. Items carry `expiresAt` (epoch seconds) for DynamoDB TTL.
+//!
+//! The key and the insight text are *derived* attributes: the item keeps their parts and
+//! [`StoredItem::key`] compares and hashes them without building strings; the text is
+//! made once, by whichever store encodes the item. The batch path thus allocates nothing
+//! per item for them.
 
 use serde_json::value::RawValue;
 
@@ -64,8 +69,6 @@ pub struct RecordMeta<'a> {
 pub struct StoredItem<'a> {
     /// Hash key: the event's `userId`.
     pub user_id: Str<'a>,
-    /// Range key, see [`event_key`].
-    pub event_key: String,
     /// The validated event, every field as sent (including unknown ones).
     pub event: Event<'a>,
     /// The classified event type.
@@ -76,8 +79,6 @@ pub struct StoredItem<'a> {
     pub timestamp_source: TimestampSource,
     /// Engagement score of the event type.
     pub event_score: u32,
-    /// `User <id> <action> product <productId>`.
-    pub insight: String,
     /// When the item was built (epoch ms).
     pub processed_at: i64,
     /// Kinesis approximate arrival time (epoch ms).
@@ -91,10 +92,12 @@ pub struct StoredItem<'a> {
 }
 
 /// A value of one attribute of a [`StoredItem`], for adapters that encode items.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum AttrValue<'i> {
     /// A string.
     S(&'i str),
+    /// A derived string (the range key, the insight), built for the encoder.
+    Text(String),
     /// An integer number.
     Int(i64),
     /// A decimal number.
@@ -103,25 +106,78 @@ pub enum AttrValue<'i> {
     Extra(&'i [(Str<'i>, Box<RawValue>)]),
 }
 
-/// The range key for an event: `<epoch ms, 13 digits>#<eventId or shardId:sequenceNumber>`.
-pub fn event_key(timestamp_ms: i64, event_id: Option<&str>, meta: &RecordMeta<'_>) -> String {
-    let mut key = String::with_capacity(
-        14 + event_id.map_or(
-            meta.shard_id.len() + 1 + meta.sequence_number.len(),
-            str::len,
-        ),
-    );
-    push_padded_ms(&mut key, timestamp_ms);
-    key.push('#');
-    match event_id {
-        Some(id) => key.push_str(id),
-        None => {
-            key.push_str(meta.shard_id);
-            key.push(':');
-            key.push_str(meta.sequence_number);
+/// What makes an item's range key unique: the event id, or the record's identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyId<'i> {
+    /// The event's `eventId`.
+    Event(&'i str),
+    /// `<shardId>:<sequenceNumber>`, for events sent without an `eventId`.
+    Record {
+        /// The shard.
+        shard_id: &'i str,
+        /// The sequence number.
+        sequence_number: &'i str,
+    },
+}
+
+/// The table key of an item, in parts: compares and hashes like the key strings do,
+/// without building them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ItemKey<'i> {
+    /// Hash key.
+    pub user_id: &'i str,
+    /// Time part of the range key, epoch ms.
+    pub timestamp_ms: i64,
+    /// Identity part of the range key.
+    pub id: KeyId<'i>,
+}
+
+impl ItemKey<'_> {
+    /// The range key string: `<epoch ms, 13 digits>#<eventId or shardId:sequenceNumber>`.
+    pub fn event_key(&self) -> String {
+        let mut key = String::with_capacity(self.event_key_len());
+        push_padded_ms(&mut key, self.timestamp_ms);
+        key.push('#');
+        match self.id {
+            KeyId::Event(id) => key.push_str(id),
+            KeyId::Record {
+                shard_id,
+                sequence_number,
+            } => {
+                key.push_str(shard_id);
+                key.push(':');
+                key.push_str(sequence_number);
+            }
+        }
+        key
+    }
+
+    fn event_key_len(&self) -> usize {
+        14 + match self.id {
+            KeyId::Event(id) => id.len(),
+            KeyId::Record {
+                shard_id,
+                sequence_number,
+            } => shard_id.len() + 1 + sequence_number.len(),
         }
     }
-    key
+}
+
+/// The range key for an event: `<epoch ms, 13 digits>#<eventId or shardId:sequenceNumber>`.
+pub fn event_key(timestamp_ms: i64, event_id: Option<&str>, meta: &RecordMeta<'_>) -> String {
+    let id = match event_id {
+        Some(id) => KeyId::Event(id),
+        None => KeyId::Record {
+            shard_id: meta.shard_id,
+            sequence_number: meta.sequence_number,
+        },
+    };
+    ItemKey {
+        user_id: "",
+        timestamp_ms,
+        id,
+    }
+    .event_key()
 }
 
 fn push_padded_ms(out: &mut String, ms: i64) {
@@ -154,25 +210,13 @@ impl<'a> StoredItem<'a> {
             Some(ts) => (ts, TimestampSource::Event),
             None => (meta.arrival_ms, TimestampSource::Arrival),
         };
-        let event_key = event_key(event_timestamp, event.event_id.as_deref(), meta);
-        let product = event.product_id.as_deref().unwrap_or("unknown");
-        let action = event_type.action();
-        let mut insight = String::with_capacity(22 + user_id.len() + action.len() + product.len());
-        insight.push_str("User ");
-        insight.push_str(&user_id);
-        insight.push(' ');
-        insight.push_str(action);
-        insight.push_str(" product ");
-        insight.push_str(product);
         let item = StoredItem {
             user_id,
-            event_key,
             event_score: event_type.score(),
             event_type,
             event,
             event_timestamp,
             timestamp_source,
-            insight,
             processed_at: processed_at_ms,
             arrival_timestamp: meta.arrival_ms,
             shard_id: Str::Borrowed(meta.shard_id),
@@ -193,13 +237,49 @@ impl<'a> StoredItem<'a> {
         Ok(item)
     }
 
+    /// The item's table key, in parts.
+    pub fn key(&self) -> ItemKey<'_> {
+        let id = match self.event.event_id.as_deref() {
+            Some(id) => KeyId::Event(id),
+            None => KeyId::Record {
+                shard_id: &self.shard_id,
+                sequence_number: &self.sequence_number,
+            },
+        };
+        ItemKey {
+            user_id: &self.user_id,
+            timestamp_ms: self.event_timestamp,
+            id,
+        }
+    }
+
+    /// The range key string (see [`ItemKey::event_key`]).
+    pub fn event_key(&self) -> String {
+        self.key().event_key()
+    }
+
+    /// `User <id> <action> product <productId or unknown>`.
+    pub fn insight(&self) -> String {
+        let product = self.event.product_id.as_deref().unwrap_or("unknown");
+        let action = self.event_type.action();
+        let mut insight =
+            String::with_capacity(22 + self.user_id.len() + action.len() + product.len());
+        insight.push_str("User ");
+        insight.push_str(&self.user_id);
+        insight.push(' ');
+        insight.push_str(action);
+        insight.push_str(" product ");
+        insight.push_str(product);
+        insight
+    }
+
     /// Calls `f` with every attribute of the item, in a stable order. Absent optional
     /// fields are skipped. This is the one description of the item's layout that the
     /// DynamoDB adapter, the in-memory table and the size estimate all use.
     pub fn for_each_attribute<'i>(&'i self, mut f: impl FnMut(&'static str, AttrValue<'i>)) {
         use AttrValue::*;
         f(attr::USER_ID, S(&self.user_id));
-        f(attr::EVENT_KEY, S(&self.event_key));
+        f(attr::EVENT_KEY, Text(self.key().event_key()));
         let e = &self.event;
         let optional = [
             ("eventId", &e.event_id),
@@ -224,7 +304,7 @@ impl<'a> StoredItem<'a> {
         f(attr::EVENT_TIMESTAMP, Int(self.event_timestamp));
         f("timestampSource", S(self.timestamp_source.as_str()));
         f("eventScore", Int(i64::from(self.event_score)));
-        f("insight", S(&self.insight));
+        f("insight", Text(self.insight()));
         f(attr::PROCESSED_AT, Int(self.processed_at));
         f("arrivalTimestamp", Int(self.arrival_timestamp));
         f("shardId", S(&self.shard_id));
@@ -243,6 +323,7 @@ impl<'a> StoredItem<'a> {
             total += name.len()
                 + match value {
                     AttrValue::S(s) => s.len(),
+                    AttrValue::Text(s) => s.len(),
                     AttrValue::Int(_) | AttrValue::Float(_) => 21,
                     AttrValue::Extra(fields) => fields
                         .iter()
@@ -258,7 +339,6 @@ impl<'a> StoredItem<'a> {
         let own = |s: Str<'_>| -> Str<'static> { Str::Owned(s.into_owned()) };
         StoredItem {
             user_id: own(self.user_id),
-            event_key: self.event_key,
             event: self.event.into_owned(),
             event_type: match self.event_type {
                 EventType::Other(s) => EventType::Other(own(s)),
@@ -269,7 +349,6 @@ impl<'a> StoredItem<'a> {
             event_timestamp: self.event_timestamp,
             timestamp_source: self.timestamp_source,
             event_score: self.event_score,
-            insight: self.insight,
             processed_at: self.processed_at,
             arrival_timestamp: self.arrival_timestamp,
             shard_id: own(self.shard_id),
@@ -300,9 +379,9 @@ mod tests {
             item(r#"{"userId":"u","eventType":"view","eventId":"e1","timestamp":999999999999}"#);
         let b =
             item(r#"{"userId":"u","eventType":"view","eventId":"e0","timestamp":1000000000000}"#);
-        assert_eq!(a.event_key, "0999999999999#e1");
-        assert_eq!(b.event_key, "1000000000000#e0");
-        assert!(a.event_key < b.event_key, "lexical order is time order");
+        assert_eq!(a.event_key(), "0999999999999#e1");
+        assert_eq!(b.event_key(), "1000000000000#e0");
+        assert!(a.event_key() < b.event_key(), "lexical order is time order");
     }
 
     #[test]
@@ -311,11 +390,12 @@ mod tests {
         let first = item(json);
         let redelivered = item(json);
         assert_eq!(
-            first.event_key,
+            first.event_key(),
             format!("1763999999000#{}:{}", META.shard_id, META.sequence_number)
         );
         assert_eq!(
-            first.event_key, redelivered.event_key,
+            first.event_key(),
+            redelivered.event_key(),
             "stable across redelivery"
         );
         let other_meta = RecordMeta {
@@ -324,7 +404,7 @@ mod tests {
         };
         let other =
             StoredItem::build(Event::from_json(json).unwrap(), &other_meta, NOW, 0).unwrap();
-        assert_ne!(first.event_key, other.event_key, "unique per record");
+        assert_ne!(first.event_key(), other.event_key(), "unique per record");
     }
 
     #[test]
@@ -340,10 +420,10 @@ mod tests {
             r#"{"userId":"u7","eventType":"purchase","productId":"P1","price":3.5,"quantity":2}"#,
         );
         assert_eq!(it.event_score, 10);
-        assert_eq!(it.insight, "User u7 purchased product P1");
+        assert_eq!(it.insight(), "User u7 purchased product P1");
         assert_eq!(it.expires_at, NOW / 1000 + 86_400);
         let it = item(r#"{"userId":"u7","eventType":"view"}"#);
-        assert_eq!(it.insight, "User u7 viewed product unknown");
+        assert_eq!(it.insight(), "User u7 viewed product unknown");
     }
 
     #[test]

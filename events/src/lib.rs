@@ -14,10 +14,13 @@
 #![warn(missing_docs)]
 
 mod event;
+mod flat_json;
 mod item;
 pub mod limits;
 mod validate;
 
 pub use event::{DecodeError, Event, EventType, Str};
-pub use item::{attr, event_key, AttrValue, RecordMeta, StoredItem, TimestampSource};
+pub use item::{
+    attr, event_key, AttrValue, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
+};
 pub use validate::ValidationError;

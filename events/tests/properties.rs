@@ -41,7 +41,48 @@ fn event() -> impl Strategy<Value = Event<'static>> {
         )
 }
 
+/// One JSON member value of many shapes, as text.
+fn any_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "\\PC{0,12}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+        r#""[a-z\\"\\\\]{0,6}""#.prop_map(|s| s),
+        any::<i64>().prop_map(|n| n.to_string()),
+        any::<u64>().prop_map(|n| n.to_string()),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| f.to_string()),
+        "-?[0-9]{1,20}(\\.[0-9]{0,4})?([eE][+-]?[0-9]{0,3})?",
+        Just("null".to_string()),
+        Just("true".to_string()),
+        Just("false".to_string()),
+        Just("{\"a\":[1,2]}".to_string()),
+        Just("\"1764000000000\"".to_string()),
+        Just("01".to_string()),
+        Just("-".to_string()),
+    ]
+}
+
 proptest! {
+    /// The fast path and serde agree on every input: same event, or both fail.
+    #[test]
+    fn fast_path_agrees_with_serde(
+        members in prop::collection::vec(
+            (prop_oneof![Just("userId"), Just("eventType"), Just("eventId"), Just("timestamp"), Just("price"),
+                         Just("quantity"), Just("currency"), Just("other")], any_value(), "[ \\t\\n]{0,2}"),
+            0..8),
+        trailing in prop_oneof![Just(""), Just(" "), Just(","), Just("x")],
+    ) {
+        let body: Vec<String> = members.iter().map(|(k, v, ws)| format!("{ws}\"{k}\"{ws}:{ws}{v}{ws}")).collect();
+        let json = format!("{{{}}}{trailing}", body.join(","));
+        let fast = Event::from_json(&json);
+        let slow = Event::from_json_with_serde(&json);
+        match (&fast, &slow) {
+            (Ok(a), Ok(b)) => prop_assert_eq!(a, b, "{}", json),
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "disagree on {}: fast {:?}, serde {:?}", json, fast.is_ok(), slow.is_ok()),
+        }
+    }
+
     #[test]
     fn encoding_round_trips(ev in event()) {
         let json = ev.to_json();

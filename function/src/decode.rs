@@ -60,9 +60,14 @@ impl DecodedBatch {
         ttl_secs: i64,
     ) -> Result<StoredItem<'a>, Fault> {
         let span = self.spans[i].clone().map_err(|f| f.clone())?;
-        let text = std::str::from_utf8(&self.arena[span]).map_err(|e| Fault {
+        let bytes = &self.arena[span];
+        // SIMD validation on the batch path; std only to describe a failure.
+        let text = simdutf8::basic::from_utf8(bytes).map_err(|_| Fault {
             kind: FaultKind::BadUtf8,
-            message: format!("record data is not UTF-8: {e}"),
+            message: match std::str::from_utf8(bytes) {
+                Err(e) => format!("record data is not UTF-8: {e}"),
+                Ok(_) => "record data is not UTF-8".to_string(),
+            },
         })?;
         let event = Event::from_json(text).map_err(|e| Fault {
             kind: FaultKind::BadJson,

@@ -81,7 +81,7 @@ impl EventStore for InMemoryTable {
             .collect();
         let mut table = self.lock();
         for item in owned {
-            table.insert((item.user_id.to_string(), item.event_key.clone()), item);
+            table.insert((item.user_id.to_string(), item.event_key()), item);
         }
         Ok(Vec::new())
     }

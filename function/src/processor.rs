@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use retail_events::StoredItem;
+use retail_events::{ItemKey, StoredItem};
 use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
@@ -110,11 +110,11 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         // key are the same event delivered twice: write the later one, and let the
         // earlier share its outcome.
         let mut alias: Vec<usize> = (0..records.len()).collect();
-        let mut last_with_key: HashMap<(&str, &str), usize, foldhash::fast::RandomState> =
+        let mut last_with_key: HashMap<ItemKey<'_>, usize, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(items.len(), Default::default());
         for (i, item) in items.iter().enumerate() {
             if let Some(item) = item {
-                if let Some(prev) = last_with_key.insert((&item.user_id, &item.event_key), i) {
+                if let Some(prev) = last_with_key.insert(item.key(), i) {
                     alias[prev] = i;
                 }
             }

@@ -261,7 +261,7 @@ async fn fixtures_are_processed() {
         .into_iter()
         .find(|i| i.user_id == "user-00099")
         .unwrap();
-    assert!(item.event_key.ends_with(&format!(
+    assert!(item.event_key().ends_with(&format!(
         "#shardId-000000000000:{}",
         retail.records[2].kinesis.sequence_number
     )));

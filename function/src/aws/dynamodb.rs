@@ -31,6 +31,7 @@ pub fn item_attributes(item: &StoredItem<'_>) -> HashMap<String, AttributeValue>
     item.for_each_attribute(|name, value| {
         let v = match value {
             AttrValue::S(s) => AttributeValue::S(s.to_string()),
+            AttrValue::Text(s) => AttributeValue::S(s),
             AttrValue::Int(n) => AttributeValue::N(n.to_string()),
             AttrValue::Float(f) => AttributeValue::N(f.to_string()),
             AttrValue::Extra(fields) => AttributeValue::M(
@@ -101,7 +102,7 @@ impl EventStore for DynamoDbStore {
             .filter_map(|(user, key)| {
                 items
                     .iter()
-                    .position(|i| i.user_id == user && i.event_key == key)
+                    .position(|i| i.user_id == user && i.event_key() == key)
             })
             .collect())
     }

@@ -139,7 +139,7 @@ impl EventStore for FaultyStore {
             "BatchWriteItem takes 1..=25 items, got {}",
             items.len()
         );
-        let keys: HashSet<_> = items.iter().map(|i| (&i.user_id, &i.event_key)).collect();
+        let keys: HashSet<_> = items.iter().map(|i| i.key()).collect();
         assert_eq!(
             keys.len(),
             items.len(),
@@ -175,7 +175,7 @@ impl EventStore for FaultyStore {
         for (i, item) in items.iter().enumerate() {
             if !left.contains(&i) {
                 written.insert(
-                    (item.user_id.to_string(), item.event_key.clone()),
+                    (item.user_id.to_string(), item.event_key()),
                     item.sequence_number.to_string(),
                 );
             }
