@@ -143,10 +143,18 @@ pub enum DecodeError {
 impl<'a> Event<'a> {
     /// Decodes one event from JSON text, borrowing strings from `json` where possible.
     pub fn from_json(json: &'a str) -> Result<Self, DecodeError> {
-        if let Some(event) = crate::flat_json::parse(json) {
-            return Ok(event);
+        let mut event = Event::default();
+        Self::decode_into(json, &mut event)?;
+        Ok(event)
+    }
+
+    /// Decodes `json` into `out`, in place (the batch path decodes straight into the
+    /// item it stores). On error `out` holds no meaningful event.
+    pub fn decode_into(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
+        if !crate::flat_json::parse_into(json, out) {
+            *out = Self::from_json_with_serde(json)?;
         }
-        Self::from_json_with_serde(json)
+        Ok(())
     }
 
     /// Decodes with serde alone, skipping the fast path (tests compare the two).

@@ -184,13 +184,26 @@ fn short_decimal(t: &str) -> Option<f64> {
 }
 
 /// Parses `json` if it has the simple shape; `None` sends the caller to serde.
-pub(crate) fn parse<'a>(json: &'a str) -> Option<Event<'a>> {
+#[cfg(test)]
+pub(crate) fn parse(json: &str) -> Option<Event<'_>> {
+    let mut ev = Event::default();
+    parse_into(json, &mut ev).then_some(ev)
+}
+
+/// Parses `json` into `ev` (reset first) if it has the simple shape, in place so the
+/// caller's storage is filled without moving the event; `false` sends the caller to
+/// serde, with `ev` in an unspecified state.
+pub(crate) fn parse_into<'a>(json: &'a str, ev: &mut Event<'a>) -> bool {
+    *ev = Event::default();
+    scan(json, ev).is_some()
+}
+
+fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
     let mut sc = Scanner {
         s: json,
         b: json.as_bytes(),
         i: 0,
     };
-    let mut ev = Event::default();
     sc.eat(b'{')?;
     sc.ws();
     if sc.b.get(sc.i) == Some(&b'}') {
@@ -252,7 +265,7 @@ pub(crate) fn parse<'a>(json: &'a str) -> Option<Event<'a>> {
         }
     }
     sc.ws();
-    (sc.i == sc.b.len()).then_some(ev)
+    (sc.i == sc.b.len()).then_some(())
 }
 
 /// After a member: `Some(true)` for a comma, `Some(false)` for the closing brace.

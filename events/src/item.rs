@@ -91,6 +91,17 @@ pub struct StoredItem<'a> {
     pub expires_at: i64,
 }
 
+/// Why a record's bytes did not become an item.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemError {
+    /// The bytes are not an event object.
+    #[error(transparent)]
+    Decode(#[from] crate::event::DecodeError),
+    /// The event breaks the contract.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+}
+
 /// A value of one attribute of a [`StoredItem`], for adapters that encode items.
 #[derive(Debug, Clone)]
 pub enum AttrValue<'i> {
@@ -202,31 +213,72 @@ impl<'a> StoredItem<'a> {
         processed_at_ms: i64,
         ttl_secs: i64,
     ) -> Result<Self, ValidationError> {
-        event.validate(processed_at_ms)?;
-        // Both present and non-blank: `validate` checked them.
-        let user_id = event.user_id.clone().unwrap_or_default();
-        let event_type = EventType::parse(event.event_type.clone().unwrap_or_default());
-        let (event_timestamp, timestamp_source) = match event.timestamp {
-            Some(ts) => (ts, TimestampSource::Event),
-            None => (meta.arrival_ms, TimestampSource::Arrival),
-        };
-        let item = StoredItem {
-            user_id,
-            event_score: event_type.score(),
-            event_type,
+        let mut item = Self::pending(event, meta, processed_at_ms, ttl_secs);
+        item.complete()?;
+        Ok(item)
+    }
+
+    /// Decodes `json` and builds its item straight into `out`, without moving the item
+    /// (the Lambda's batch path). On error `out` is `None`.
+    pub fn decode_into(
+        json: &'a str,
+        meta: &RecordMeta<'a>,
+        processed_at_ms: i64,
+        ttl_secs: i64,
+        out: &mut Option<Self>,
+    ) -> Result<(), ItemError> {
+        let item = out.insert(Self::pending(
+            Event::default(),
+            meta,
+            processed_at_ms,
+            ttl_secs,
+        ));
+        let result = Event::decode_into(json, &mut item.event)
+            .map_err(ItemError::Decode)
+            .and_then(|()| item.complete().map_err(ItemError::Invalid));
+        if result.is_err() {
+            *out = None;
+        }
+        result
+    }
+
+    /// An item whose derived fields are not yet set; [`StoredItem::complete`] sets them.
+    fn pending(
+        event: Event<'a>,
+        meta: &RecordMeta<'a>,
+        processed_at_ms: i64,
+        ttl_secs: i64,
+    ) -> Self {
+        StoredItem {
+            user_id: Str::Borrowed(""),
             event,
-            event_timestamp,
-            timestamp_source,
+            event_type: EventType::View,
+            event_score: 0,
+            event_timestamp: meta.arrival_ms,
+            timestamp_source: TimestampSource::Arrival,
             processed_at: processed_at_ms,
             arrival_timestamp: meta.arrival_ms,
             shard_id: Str::Borrowed(meta.shard_id),
             sequence_number: Str::Borrowed(meta.sequence_number),
             expires_at: processed_at_ms.div_euclid(1000) + ttl_secs,
-        };
-        if !item.event.extra.is_empty() {
+        }
+    }
+
+    /// Validates the event and derives the fields that depend on it.
+    fn complete(&mut self) -> Result<(), ValidationError> {
+        self.event.validate(self.processed_at)?;
+        // Both present and non-blank: `validate` checked them.
+        self.user_id = self.event.user_id.clone().unwrap_or_default();
+        self.event_type = EventType::parse(self.event.event_type.clone().unwrap_or_default());
+        self.event_score = self.event_type.score();
+        if let Some(ts) = self.event.timestamp {
+            self.event_timestamp = ts;
+            self.timestamp_source = TimestampSource::Event;
+        }
+        if !self.event.extra.is_empty() {
             // Only events with unknown fields can approach the limit: every known field is
             // bounded by `limits`, and their sum stays far below 400 KB.
-            let bytes = item.estimated_size();
+            let bytes = self.estimated_size();
             if bytes > MAX_ITEM_BYTES {
                 return Err(ValidationError::ItemTooLarge {
                     bytes,
@@ -234,7 +286,7 @@ impl<'a> StoredItem<'a> {
                 });
             }
         }
-        Ok(item)
+        Ok(())
     }
 
     /// The item's table key, in parts.

@@ -21,6 +21,6 @@ mod validate;
 
 pub use event::{DecodeError, Event, EventType, Str};
 pub use item::{
-    attr, event_key, AttrValue, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
+    attr, event_key, AttrValue, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
 };
 pub use validate::ValidationError;

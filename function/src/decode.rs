@@ -6,7 +6,7 @@
 
 use std::ops::Range;
 
-use retail_events::{DecodeError, Event, RecordMeta, StoredItem, ValidationError};
+use retail_events::{DecodeError, ItemError, RecordMeta, StoredItem, ValidationError};
 
 use crate::kinesis::KinesisEventRecord;
 use crate::report::{Fault, FaultKind};
@@ -59,6 +59,24 @@ impl DecodedBatch {
         now_ms: i64,
         ttl_secs: i64,
     ) -> Result<StoredItem<'a>, Fault> {
+        let mut out = None;
+        self.item_into(records, i, now_ms, ttl_secs, &mut out)?;
+        out.ok_or_else(|| Fault {
+            kind: FaultKind::BadJson,
+            message: "no item was built".into(),
+        })
+    }
+
+    /// Like [`DecodedBatch::item`], building the item straight into `out` (`None` on a
+    /// fault), so the batch path never moves items around.
+    pub fn item_into<'a>(
+        &'a self,
+        records: &'a [KinesisEventRecord],
+        i: usize,
+        now_ms: i64,
+        ttl_secs: i64,
+        out: &mut Option<StoredItem<'a>>,
+    ) -> Result<(), Fault> {
         let span = self.spans[i].clone().map_err(|f| f.clone())?;
         let bytes = &self.arena[span];
         // SIMD validation on the batch path; std only to describe a failure.
@@ -69,20 +87,23 @@ impl DecodedBatch {
                 Ok(_) => "record data is not UTF-8".to_string(),
             },
         })?;
-        let event = Event::from_json(text).map_err(|e| Fault {
-            kind: FaultKind::BadJson,
-            message: match e {
-                DecodeError::Syntax(e) => format!("record data is not a JSON event object: {e}"),
-                DecodeError::WrongType(e) => format!("a field has the wrong JSON type: {e}"),
-            },
-        })?;
         let record = &records[i];
         let meta = RecordMeta {
             shard_id: record.shard_id(),
             sequence_number: &record.kinesis.sequence_number,
             arrival_ms: record.arrival_ms(),
         };
-        StoredItem::build(event, &meta, now_ms, ttl_secs).map_err(validation_fault)
+        StoredItem::decode_into(text, &meta, now_ms, ttl_secs, out).map_err(|e| match e {
+            ItemError::Decode(DecodeError::Syntax(e)) => Fault {
+                kind: FaultKind::BadJson,
+                message: format!("record data is not a JSON event object: {e}"),
+            },
+            ItemError::Decode(DecodeError::WrongType(e)) => Fault {
+                kind: FaultKind::BadJson,
+                message: format!("a field has the wrong JSON type: {e}"),
+            },
+            ItemError::Invalid(e) => validation_fault(e),
+        })
     }
 }
 

@@ -94,15 +94,11 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
     ) -> BatchReport {
         let ttl_secs = self.config.item_ttl.as_secs() as i64;
         let decoded = DecodedBatch::decode(records);
-        let mut items: Vec<Option<StoredItem<'_>>> = Vec::with_capacity(records.len());
+        let mut items: Vec<Option<StoredItem<'_>>> = (0..records.len()).map(|_| None).collect();
         let mut faults: Vec<(usize, Fault)> = Vec::new();
-        for i in 0..records.len() {
-            match decoded.item(records, i, ctx.now_ms, ttl_secs) {
-                Ok(item) => items.push(Some(item)),
-                Err(fault) => {
-                    items.push(None);
-                    faults.push((i, fault));
-                }
+        for (i, slot) in items.iter_mut().enumerate() {
+            if let Err(fault) = decoded.item_into(records, i, ctx.now_ms, ttl_secs, slot) {
+                faults.push((i, fault));
             }
         }
 
