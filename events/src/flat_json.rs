@@ -22,6 +22,7 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    #[inline(always)]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
             if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
@@ -32,12 +33,14 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    #[inline(always)]
     fn eat(&mut self, c: u8) -> Option<()> {
         self.ws();
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
     }
 
     /// A string without escapes or control characters, positioned at its opening quote.
+    #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
@@ -107,6 +110,7 @@ impl<'a> Scanner<'a> {
 /// The index of the first `"`, `\\` or control character at or after `i` (or the
 /// length). Eight bytes at a time: the classic zero-byte and less-than tricks flag the
 /// first matching byte exactly (a borrow can only create false flags above a true one).
+#[inline(always)]
 fn special_byte(b: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
