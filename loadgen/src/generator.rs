@@ -111,6 +111,8 @@ pub struct GeneratedRecord {
     pub event_id: u128,
     /// `Some` when the record was made invalid on purpose.
     pub invalid: Option<InvalidKind>,
+    /// Index of the event's user (per-key load is counted by it, exactly).
+    pub user: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -186,6 +188,11 @@ impl Generator {
         }
     }
 
+    /// The partition key of user `index` (the key model's user key).
+    pub fn user_key(&self, index: usize) -> &Arc<str> {
+        &self.user_ids[index]
+    }
+
     /// The configuration this generator was built with.
     pub fn config(&self) -> &GeneratorConfig {
         &self.config
@@ -217,6 +224,7 @@ impl Generator {
             explicit_hash_key,
             event_id,
             invalid,
+            user,
         }
     }
 

@@ -1,0 +1,258 @@
+//! What a run measures: the ledger, latency histograms, per-shard counts and a
+//! once-a-second timeline.
+//!
+//! Latencies go into HdrHistograms in microseconds (3 significant digits, up to one
+//! hour), so memory stays constant however long the run. The put latency is recorded
+//! twice: from the event's *intended* send time (coordinated-omission corrected, what a
+//! user waiting on the pipeline experiences) and from its actual first send.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Where every generated event ended. After a settled run,
+/// `generated == accepted + expired + rejected`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Events the schedule produced.
+    pub generated: u64,
+    /// Events the stream stored (first try or after retries).
+    pub accepted: u64,
+    /// Of `accepted`, those that needed at least one retry.
+    pub accepted_after_retry: u64,
+    /// Throttling answers (`ProvisionedThroughputExceededException`), counting every
+    /// attempt.
+    pub throttled: u64,
+    /// Distinct events throttled at least once.
+    pub throttled_events: u64,
+    /// Other per-record failures (`InternalFailure`) and failed requests, per attempt.
+    pub failed_attempts: u64,
+    /// Re-sends.
+    pub retries: u64,
+    /// Events given up on when their time-to-live ran out (or the run stopped) before the
+    /// stream took them.
+    pub expired: u64,
+    /// Events the stream refused outright.
+    pub rejected: u64,
+    /// `rejected` by reason.
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    /// Events made invalid on purpose (`--invalid-rate`); part of `generated`.
+    pub invalid_injected: u64,
+    /// Of those, the ones the stream accepted (the pipeline must dead-letter them).
+    pub invalid_accepted: u64,
+    /// Events handed to the batcher later than `late_threshold` after their due time.
+    pub late_sends: u64,
+}
+
+impl Ledger {
+    /// Whether every generated event is in exactly one final bucket.
+    pub fn balanced(&self) -> bool {
+        self.generated == self.accepted + self.expired + self.rejected
+    }
+
+    /// Throttling answers per put attempt.
+    pub fn throttle_rate(&self) -> f64 {
+        let attempts = self.accepted + self.throttled + self.failed_attempts + self.rejected;
+        if attempts == 0 {
+            0.0
+        } else {
+            self.throttled as f64 / attempts as f64
+        }
+    }
+}
+
+/// A latency histogram in microseconds.
+#[derive(Debug, Clone)]
+pub struct Latency(pub Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        // 1 µs to 1 hour at 3 significant digits: ~180 KiB, fixed.
+        Self(Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid histogram bounds"))
+    }
+}
+
+impl Latency {
+    /// Records one duration (clamped to the histogram's range).
+    pub fn record(&mut self, d: Duration) {
+        self.0.saturating_record((d.as_micros() as u64).max(1));
+    }
+
+    /// Records one duration in milliseconds.
+    pub fn record_ms(&mut self, ms: i64) {
+        self.0.saturating_record((ms.max(0) as u64 * 1000).max(1));
+    }
+
+    /// Adds another histogram's counts.
+    pub fn merge(&mut self, other: &Latency) {
+        // Same bounds everywhere, so `add` cannot fail.
+        let _ = self.0.add(&other.0);
+    }
+
+    /// The summary written to reports.
+    pub fn percentiles(&self) -> Percentiles {
+        let h = &self.0;
+        let ms = |v: u64| v as f64 / 1000.0;
+        Percentiles {
+            count: h.len(),
+            p50: ms(h.value_at_quantile(0.50)),
+            p90: ms(h.value_at_quantile(0.90)),
+            p99: ms(h.value_at_quantile(0.99)),
+            p999: ms(h.value_at_quantile(0.999)),
+            max: ms(h.max()),
+            mean: h.mean() / 1000.0,
+        }
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Values recorded.
+    pub count: u64,
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// 99.9th percentile.
+    pub p999: f64,
+    /// Largest value.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// Per-shard write counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardCounts {
+    /// Records stored.
+    pub records: u64,
+    /// Bytes stored (data plus partition key).
+    pub bytes: u64,
+    /// Throttling answers.
+    pub throttled: u64,
+}
+
+/// One second of the run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TimelinePoint {
+    /// Seconds since the start (end of the interval).
+    pub t: f64,
+    /// Rate the profile asked for at that time.
+    pub target_rps: f64,
+    /// Events generated in the interval, per second.
+    pub generated_rps: f64,
+    /// Events accepted in the interval, per second.
+    pub achieved_rps: f64,
+    /// Throttling answers in the interval.
+    pub throttled: u64,
+    /// Re-sends in the interval.
+    pub retries: u64,
+    /// Corrected put latency p50 in the interval, ms.
+    pub put_p50_ms: f64,
+    /// Corrected put latency p99 in the interval, ms.
+    pub put_p99_ms: f64,
+    /// Corrected put latency max in the interval, ms.
+    pub put_max_ms: f64,
+    /// Records stored in the stream, not yet processed, at the end of the interval.
+    pub backlog: u64,
+    /// Largest iterator age seen in the interval, ms.
+    pub iterator_age_ms: f64,
+    /// End-to-end latency p99 of events processed in the interval, ms.
+    pub end_to_end_p99_ms: f64,
+    /// Records accepted per shard in the interval.
+    pub shard_records: Vec<u64>,
+}
+
+/// Counters of the current interval, reset every second.
+#[derive(Debug, Default)]
+pub struct Interval {
+    /// Events generated.
+    pub generated: u64,
+    /// Events accepted.
+    pub accepted: u64,
+    /// Throttling answers.
+    pub throttled: u64,
+    /// Re-sends.
+    pub retries: u64,
+    /// Corrected put latency.
+    pub put: Latency,
+    /// Accepted per shard.
+    pub shard_records: Vec<u64>,
+}
+
+/// Everything the driver records, behind one lock.
+#[derive(Debug)]
+pub struct RunStats {
+    /// The ledger.
+    pub ledger: Ledger,
+    /// Put latency from the intended send time to the acknowledgment.
+    pub put_corrected: Latency,
+    /// Put latency from the first actual send to the acknowledgment.
+    pub put_uncorrected: Latency,
+    /// Duration of each `PutRecords` call.
+    pub service_time: Latency,
+    /// Per shard.
+    pub shards: Vec<ShardCounts>,
+    /// The current second.
+    pub interval: Interval,
+    /// Past seconds.
+    pub timeline: Vec<TimelinePoint>,
+    /// Offered load per second (generated events), for the planner.
+    pub offered_bytes: u64,
+}
+
+impl RunStats {
+    /// Empty statistics for `shards` shards.
+    pub fn new(shards: usize) -> Self {
+        Self {
+            ledger: Ledger::default(),
+            put_corrected: Latency::default(),
+            put_uncorrected: Latency::default(),
+            service_time: Latency::default(),
+            shards: vec![ShardCounts::default(); shards],
+            interval: Interval {
+                shard_records: vec![0; shards],
+                ..Interval::default()
+            },
+            timeline: Vec::new(),
+            offered_bytes: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_in_milliseconds() {
+        let mut l = Latency::default();
+        for ms in 1..=1000 {
+            l.record(Duration::from_millis(ms));
+        }
+        let p = l.percentiles();
+        assert_eq!(p.count, 1000);
+        assert!((p.p50 - 500.0).abs() < 1.0, "{p:?}");
+        assert!((p.p99 - 990.0).abs() < 1.0, "{p:?}");
+        assert!((p.max - 1000.0).abs() < 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn ledger_balance_and_throttle_rate() {
+        let l = Ledger {
+            generated: 10,
+            accepted: 7,
+            expired: 2,
+            rejected: 1,
+            throttled: 3,
+            ..Ledger::default()
+        };
+        assert!(l.balanced());
+        assert!((l.throttle_rate() - 3.0 / 11.0).abs() < 1e-9);
+    }
+}
