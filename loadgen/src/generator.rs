@@ -153,7 +153,7 @@ impl Generator {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
         let user_ids: Vec<Arc<str>> = (0..users)
-            .map(|i| Arc::from(format!("user-{i:07}")))
+            .map(|i| Arc::from(user_key(i)))
             .collect();
         let user_agents = (0..USER_AGENT_POOL)
             .map(|_| UserAgent().fake_with_rng(&mut rng))
@@ -186,11 +186,6 @@ impl Generator {
             config,
             sessions_started: 0,
         }
-    }
-
-    /// The partition key of user `index` (the key model's user key).
-    pub fn user_key(&self, index: usize) -> &Arc<str> {
-        &self.user_ids[index]
     }
 
     /// The configuration this generator was built with.
@@ -318,6 +313,11 @@ impl Generator {
             b.truncate(b.len() / 2);
         }
     }
+}
+
+/// The `userId` (and default partition key) of user `index`.
+pub fn user_key(index: usize) -> String {
+    format!("user-{index:07}")
 }
 
 /// Writes `id` as an RFC 4122 version-4 UUID (version and variant bits forced).

@@ -3,11 +3,18 @@
 #![forbid(unsafe_code)]
 
 pub mod batcher;
+pub mod capacity;
+pub mod cli;
+pub mod driver;
 pub mod generator;
 pub mod hash_ranges;
 pub mod keys;
 pub mod local;
 pub mod quotas;
+pub mod result;
+pub mod run;
 pub mod schedule;
 pub mod sink;
+pub mod spec;
 pub mod stats;
+pub mod summary;

@@ -46,6 +46,13 @@ impl CompactTable {
         self.len() == 0
     }
 
+    /// Memory held by the key set, bytes (16-byte digests plus hashbrown's control
+    /// bytes, over its whole capacity).
+    pub fn memory_bytes(&self) -> u64 {
+        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+        keys.capacity() as u64 * 17
+    }
+
     /// `BatchWriteItem` calls received.
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)

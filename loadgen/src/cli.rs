@@ -1,0 +1,410 @@
+//! The command line: `loadgen [run] --rps N --duration D ...`.
+//!
+//! `run` is the default subcommand. Every option is validated into a [`RunPlan`] before
+//! anything starts; a bad value is a [`UsageError`] (exit code 2) naming the option and
+//! what it accepts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::batcher::BatchLimits;
+use crate::driver::DriverConfig;
+use crate::generator::{EventMix, GeneratorConfig};
+use crate::keys::{KeyModel, Popularity};
+use crate::local::esm::EsmConfig;
+use crate::local::LocalConfig;
+use crate::quotas;
+use crate::schedule::Arrivals;
+use crate::spec::{self, ProfileSpec};
+
+const EXAMPLES: &str = "\
+Examples:
+  loadgen --rps 5000 --duration 10m
+      5,000 events/s for 10 minutes into the embedded local pipeline (1 shard, as deployed)
+  loadgen --rps 5000 --duration 2m --shards 7 --out results/7-shards
+      the same load into 7 shards; writes results/7-shards/result.json
+  loadgen --profile ramp:0..20000@5m --duration 6m --shards 25 --arrivals poisson
+      a Poisson ramp to 20,000 events/s
+  loadgen --rps 2000 --user-popularity hot:1:0.6 --duration 1m
+      one user sends 60% of the events: see what a hot key does to a shard
+  loadgen --rps 5000 --duration 1m --shards 7 --max-p99 250ms --max-throttle-rate 0.001
+      a CI gate: exit code 3 when a threshold is missed
+
+Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 thresholds not met, 130 interrupted.";
+
+/// loadgen: will your Kinesis → Lambda → DynamoDB pipeline hold this traffic?
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    version,
+    about = "Load generator and capacity planner for a Kinesis → Lambda → DynamoDB pipeline",
+    long_about = "Sends realistic retail events at a controlled rate (open model, latency corrected \
+                  for coordinated omission) into the embedded local model of the pipeline, and says \
+                  whether it holds and how many shards the load needs.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default `run` command.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate load and report (the default).
+    #[command(after_help = EXAMPLES)]
+    Run(RunArgs),
+}
+
+/// Partition key choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeysArg {
+    /// The event's userId (as the pipeline's producers do).
+    User,
+    /// A random key per record.
+    Random,
+    /// Explicit hash keys spread evenly over the shards.
+    Explicit,
+}
+
+/// Options of `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Target events per second (constant profile, or the base of a spike).
+    #[arg(long, help_heading = "Load")]
+    pub rps: Option<f64>,
+    /// How long to generate load: 90s, 10m, 1h.
+    #[arg(long, default_value = "1m", value_parser = spec::duration, help_heading = "Load")]
+    pub duration: Duration,
+    /// Rate over time: constant, ramp:FROM..TO[@OVER], steps:R@D,R@D,..., spike:PEAK@AT+FOR.
+    #[arg(long, default_value = "constant", value_parser = spec::profile, help_heading = "Load")]
+    pub profile: ProfileSpec,
+    /// Spacing of events within the rate.
+    #[arg(long, value_enum, default_value_t = Arrivals::Uniform, help_heading = "Load")]
+    pub arrivals: Arrivals,
+    /// Seed for every random choice; the same seed repeats the same run (default: random, printed).
+    #[arg(long, help_heading = "Load")]
+    pub seed: Option<u64>,
+
+    /// Distinct users.
+    #[arg(long, default_value_t = 100_000, help_heading = "Events")]
+    pub users: usize,
+    /// How often users appear: uniform, zipf[:S], hot:KEYS:SHARE.
+    #[arg(long, default_value = "uniform", value_parser = spec::popularity, help_heading = "Events")]
+    pub user_popularity: Popularity,
+    /// Partition keys.
+    #[arg(long, value_enum, default_value_t = KeysArg::User, help_heading = "Events")]
+    pub keys: KeysArg,
+    /// Distinct products (Zipf-popular).
+    #[arg(long, default_value_t = 10_000, help_heading = "Events")]
+    pub products: usize,
+    /// Event type weights.
+    #[arg(long, default_value = "view=70,add_to_cart=20,purchase=10", value_parser = spec::mix, help_heading = "Events")]
+    pub mix: EventMix,
+    /// Average record size in bytes (events are padded up to it).
+    #[arg(long, help_heading = "Events")]
+    pub payload_bytes: Option<usize>,
+    /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
+    #[arg(long, default_value_t = 0.0, help_heading = "Events")]
+    pub invalid_rate: f64,
+
+    /// Records per PutRecords request (1–500).
+    #[arg(long, default_value_t = quotas::PUT_RECORDS_MAX_RECORDS, help_heading = "Producer")]
+    pub max_batch_records: usize,
+    /// Bytes per PutRecords request.
+    #[arg(long, default_value_t = quotas::PUT_RECORDS_MAX_BYTES, help_heading = "Producer")]
+    pub max_batch_bytes: usize,
+    /// Longest wait for a request to fill.
+    #[arg(long, default_value = "5ms", value_parser = spec::duration, help_heading = "Producer")]
+    pub linger: Duration,
+    /// PutRecords requests in flight at most.
+    #[arg(long, default_value_t = 64, help_heading = "Producer")]
+    pub max_in_flight: usize,
+    /// Give up on an event this long after its intended send time.
+    #[arg(long, default_value = "30s", value_parser = spec::duration, help_heading = "Producer")]
+    pub record_ttl: Duration,
+
+    /// Shards of the local stream.
+    #[arg(long, default_value_t = 1, help_heading = "Local pipeline model")]
+    pub shards: usize,
+    /// Event source mapping batch size (1–10,000).
+    #[arg(long, default_value_t = 100, help_heading = "Local pipeline model")]
+    pub batch_size: usize,
+    /// Event source mapping batching window (0–300s).
+    #[arg(long, default_value = "5s", value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub batching_window: Duration,
+    /// Concurrent invocations per shard (1–10).
+    #[arg(long, default_value_t = 1, help_heading = "Local pipeline model")]
+    pub parallelization_factor: usize,
+    /// Retries of a failing batch (-1 = until the record expires).
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, help_heading = "Local pipeline model")]
+    pub max_retry_attempts: i64,
+    /// Do not split a batch whose invocation failed.
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub no_bisect: bool,
+    /// The function's timeout.
+    #[arg(long, default_value = "120s", value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub function_timeout: Duration,
+    /// Modelled duration of one BatchWriteItem call.
+    #[arg(long, default_value = "5ms", value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub table_write_latency: Duration,
+    /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
+    #[arg(long, default_value_t = 8, help_heading = "Local pipeline model")]
+    pub write_concurrency: usize,
+    /// Longest wait for the pipeline to finish processing after the load stops.
+    #[arg(long, default_value = "60s", value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub settle: Duration,
+
+    /// Share of a shard's quota the recommendation may use (0–1].
+    #[arg(long, default_value_t = 0.8, help_heading = "Report")]
+    pub target_utilization: f64,
+    /// Directory to write result.json and summary.txt into.
+    #[arg(long, help_heading = "Report")]
+    pub out: Option<PathBuf>,
+    /// Progress every this often (default: 1s on a terminal, 10s otherwise).
+    #[arg(long, value_parser = spec::duration, help_heading = "Report")]
+    pub progress_every: Option<Duration>,
+    /// No live progress.
+    #[arg(long, short, help_heading = "Report")]
+    pub quiet: bool,
+
+    /// Fail (exit 3) if the corrected put latency p99 exceeds this.
+    #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
+    pub max_p99: Option<Duration>,
+    /// Fail if more than this share of put attempts is throttled (0–1).
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub max_throttle_rate: Option<f64>,
+    /// Fail if the achieved rate is below this many events per second.
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub min_achieved_rate: Option<f64>,
+    /// Fail if more than this many events were lost (expired, or accepted but never stored
+    /// nor dead-lettered).
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub max_lost: Option<u64>,
+}
+
+/// A command line that cannot run: what is wrong and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Thresholds that decide the exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Thresholds {
+    /// Corrected put p99.
+    pub max_p99: Option<Duration>,
+    /// Throttled share of attempts.
+    pub max_throttle_rate: Option<f64>,
+    /// Achieved events/s.
+    pub min_achieved_rate: Option<f64>,
+    /// Lost events.
+    pub max_lost: Option<u64>,
+}
+
+/// A validated run.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// The schedule and producer.
+    pub driver: DriverConfig,
+    /// The events.
+    pub generator: GeneratorConfig,
+    /// The local pipeline model.
+    pub local: LocalConfig,
+    /// Thresholds.
+    pub thresholds: Thresholds,
+    /// Target utilisation for the recommendation.
+    pub target_utilization: f64,
+    /// Where to write results.
+    pub out: Option<PathBuf>,
+    /// How long to wait for the pipeline to drain.
+    pub settle: Duration,
+    /// Progress period (`None`: quiet).
+    pub progress_every: Option<Duration>,
+    /// The seed used.
+    pub seed: u64,
+}
+
+fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), UsageError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError(message()))
+    }
+}
+
+impl RunArgs {
+    /// Validates the options into a plan. `is_terminal` picks the progress default.
+    pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
+        check(!self.duration.is_zero(), || "--duration must be longer than zero, e.g. --duration 90s".into())?;
+        let profile = self.profile.resolve(self.rps, self.duration).map_err(UsageError)?;
+        check(profile.peak_rps() <= 5_000_000.0, || {
+            format!("a peak of {} events/s is beyond what one loadgen process can offer; split the load over workers", profile.peak_rps())
+        })?;
+        check((1..=100_000).contains(&self.shards), || format!("--shards must be 1–100000, not {}", self.shards))?;
+        check((1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size), || {
+            format!("--batch-size must be 1–10000 (Lambda's limit), not {}", self.batch_size)
+        })?;
+        check(self.batching_window.as_secs() <= quotas::ESM_MAX_BATCHING_WINDOW_SECS, || {
+            "--batching-window must be at most 300s (Lambda's limit)".into()
+        })?;
+        check((1..=quotas::ESM_MAX_PARALLELIZATION).contains(&self.parallelization_factor), || {
+            format!("--parallelization-factor must be 1–10, not {}", self.parallelization_factor)
+        })?;
+        check(self.max_retry_attempts >= -1 && self.max_retry_attempts <= 10_000, || {
+            "--max-retry-attempts must be -1 (unbounded) to 10000".into()
+        })?;
+        check((0.0..=1.0).contains(&self.invalid_rate), || {
+            format!("--invalid-rate is a share from 0 to 1 (0.01 = 1%), not {}", self.invalid_rate)
+        })?;
+        check(self.users >= 1 && self.products >= 1, || "--users and --products must be at least 1".into())?;
+        if let Some(b) = self.payload_bytes {
+            check(b <= quotas::MAX_RECORD_BYTES - 1024, || {
+                format!("--payload-bytes {b} exceeds Kinesis's 1 MiB record limit (with room for the key)")
+            })?;
+        }
+        check((1..=quotas::PUT_RECORDS_MAX_RECORDS).contains(&self.max_batch_records), || {
+            format!("--max-batch-records must be 1–500 (PutRecords' limit), not {}", self.max_batch_records)
+        })?;
+        check(
+            (quotas::MAX_RECORD_BYTES..=quotas::PUT_RECORDS_MAX_BYTES).contains(&self.max_batch_bytes),
+            || "--max-batch-bytes must be between 1 MiB (one record) and 5 MiB (PutRecords' limit)".into(),
+        )?;
+        check(self.max_in_flight >= 1, || "--max-in-flight must be at least 1".into())?;
+        check((1..=64).contains(&self.write_concurrency), || "--write-concurrency must be 1–64".into())?;
+        check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, || {
+            format!("--target-utilization is a share in (0, 1], not {}", self.target_utilization)
+        })?;
+        if let Some(r) = self.max_throttle_rate {
+            check((0.0..=1.0).contains(&r), || format!("--max-throttle-rate is a share from 0 to 1, not {r}"))?;
+        }
+        if let Some(r) = self.min_achieved_rate {
+            check(r >= 0.0 && r.is_finite(), || format!("--min-achieved-rate must be ≥ 0, not {r}"))?;
+        }
+        if self.keys != KeysArg::User {
+            check(matches!(self.user_popularity, Popularity::Uniform), || {
+                "--user-popularity shapes partition keys only with --keys user; drop one of them".into()
+            })?;
+        }
+
+        let seed = self.seed.unwrap_or_else(rand::random);
+        let keys = match self.keys {
+            KeysArg::User => KeyModel::User,
+            KeysArg::Random => KeyModel::Random,
+            KeysArg::Explicit => KeyModel::explicit(self.shards),
+        };
+        let progress_every = (!self.quiet).then(|| {
+            self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
+        });
+        Ok(RunPlan {
+            driver: DriverConfig {
+                profile,
+                arrivals: self.arrivals,
+                duration: self.duration,
+                seed: seed ^ 0x5c4e_d01e,
+                batch: BatchLimits {
+                    max_records: self.max_batch_records,
+                    max_bytes: self.max_batch_bytes,
+                    linger: self.linger,
+                },
+                max_in_flight: self.max_in_flight,
+                record_ttl: self.record_ttl,
+                ..DriverConfig::default()
+            },
+            generator: GeneratorConfig {
+                seed,
+                users: self.users,
+                popularity: self.user_popularity.clone(),
+                products: self.products,
+                product_zipf: 1.1,
+                mix: self.mix,
+                payload_bytes: self.payload_bytes,
+                invalid_rate: self.invalid_rate,
+                keys,
+            },
+            local: LocalConfig {
+                shards: self.shards,
+                esm: EsmConfig {
+                    batch_size: self.batch_size,
+                    batching_window: self.batching_window,
+                    parallelization: self.parallelization_factor,
+                    max_retry_attempts: u32::try_from(self.max_retry_attempts).ok(),
+                    bisect_on_error: !self.no_bisect,
+                    function_timeout: self.function_timeout,
+                    ..EsmConfig::default()
+                },
+                table_write_latency: self.table_write_latency,
+                processor: retail_function::ProcessorConfig {
+                    write_concurrency: self.write_concurrency,
+                    ..retail_function::ProcessorConfig::default()
+                },
+                ..LocalConfig::default()
+            },
+            thresholds: Thresholds {
+                max_p99: self.max_p99,
+                max_throttle_rate: self.max_throttle_rate,
+                min_achieved_rate: self.min_achieved_rate,
+                max_lost: self.max_lost,
+            },
+            target_utilization: self.target_utilization,
+            out: self.out.clone(),
+            settle: self.settle,
+            progress_every,
+            seed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn plan(args: &[&str]) -> Result<RunPlan, UsageError> {
+        let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
+        match cli.command {
+            Some(Command::Run(a)) => a.plan(false),
+            None => cli.run.plan(false),
+        }
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_is_the_default_subcommand() {
+        let a = plan(&["--rps", "5000", "--duration", "10m"]).unwrap();
+        let b = plan(&["run", "--rps", "5000", "--duration", "10m"]).unwrap();
+        assert_eq!(a.driver.profile, b.driver.profile);
+        assert_eq!(a.driver.duration, Duration::from_secs(600));
+        assert_eq!(a.local.shards, 1);
+        assert_eq!(a.local.esm.batch_size, 100);
+        assert_eq!(a.local.esm.batching_window, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            vec!["--rps", "0"],
+            vec!["--rps", "-5"],
+            vec![],
+            vec!["--rps", "10", "--profile", "ramp:0..100"],
+            vec!["--rps", "10", "--invalid-rate", "1.5"],
+            vec!["--rps", "10", "--shards", "0"],
+            vec!["--rps", "10", "--parallelization-factor", "11"],
+            vec!["--rps", "10", "--keys", "random", "--user-popularity", "zipf"],
+            vec!["--rps", "10", "--payload-bytes", "2000000"],
+        ] {
+            assert!(plan(&args).is_err(), "{args:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! `result.json`: everything a run measured, in a stable, schema-described format.
+//!
+//! The schema is committed at `loadgen/schema/result.schema.json` and a test validates
+//! real results against it. Histograms are included in HdrHistogram's V2 compressed
+//! form, base64-encoded, so that results of several runs or workers can be merged exactly.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capacity::{KeyLoad, ShardPlan};
+use crate::stats::{Latency, Ledger, Percentiles, TimelinePoint};
+
+/// Version of the result format.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole result of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Format version.
+    pub schema_version: u32,
+    /// The tool and its version.
+    pub tool: String,
+    /// Start of the run, RFC 3339.
+    pub started_at: String,
+    /// Seconds from the first due event to the last acknowledgment.
+    pub duration_s: f64,
+    /// Stopped by Ctrl-C.
+    pub interrupted: bool,
+    /// What was targeted.
+    pub target: Target,
+    /// The options that shaped the run.
+    pub config: RunConfigSummary,
+    /// Rates.
+    pub rate: Rate,
+    /// Where every event ended.
+    pub ledger: Ledger,
+    /// Latency percentiles, ms.
+    pub latency_ms: LatencySet,
+    /// Per shard.
+    pub shards: Vec<ShardResult>,
+    /// The pipeline behind the stream.
+    pub pipeline: Pipeline,
+    /// The hottest partition keys (with `--keys user`).
+    pub hot_keys: Vec<HotKeyResult>,
+    /// The shard recommendation.
+    pub recommendation: ShardPlan,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// Thresholds and whether each passed.
+    pub thresholds: Vec<ThresholdResult>,
+    /// One point per second.
+    pub timeline: Vec<TimelinePoint>,
+    /// Full histograms, base64 of HdrHistogram V2 + DEFLATE, values in µs.
+    pub histograms: BTreeMap<String, String>,
+}
+
+/// The target of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    /// `local` (the embedded pipeline).
+    pub kind: String,
+    /// Shards of the stream.
+    pub shards: usize,
+}
+
+/// The run's options, as they shape the figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfigSummary {
+    /// The rate profile, as given.
+    pub profile: String,
+    /// `uniform` or `poisson`.
+    pub arrivals: String,
+    /// Seconds of load.
+    pub duration_s: f64,
+    /// The seed (repeat the run with `--seed`).
+    pub seed: u64,
+    /// `user`, `random` or `explicit-hash`.
+    pub key_model: String,
+    /// Distinct users.
+    pub users: usize,
+    /// User popularity, as given.
+    pub user_popularity: String,
+    /// Padding target, if any.
+    pub payload_bytes: Option<usize>,
+    /// Share of invalid records.
+    pub invalid_rate: f64,
+    /// Event source mapping batch size.
+    pub batch_size: usize,
+    /// Batching window, seconds.
+    pub batching_window_s: f64,
+    /// Parallelization factor.
+    pub parallelization_factor: usize,
+    /// Modelled table write latency, ms.
+    pub table_write_latency_ms: f64,
+    /// Records per PutRecords request.
+    pub max_batch_records: usize,
+    /// Producer linger, ms.
+    pub linger_ms: f64,
+    /// Requests in flight at most.
+    pub max_in_flight: usize,
+}
+
+/// Rates over the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rate {
+    /// Mean rate the profile asked for over the run (events / scheduled seconds).
+    pub target_rps: f64,
+    /// Highest rate of the profile.
+    pub peak_target_rps: f64,
+    /// Events accepted per second of the run.
+    pub achieved_rps: f64,
+    /// Events handed over later than 10 ms after their due time.
+    pub late_sends: u64,
+    /// Mean record size, bytes (data plus partition key).
+    pub mean_record_bytes: f64,
+}
+
+/// The latency histograms' percentiles.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySet {
+    /// Put latency from the intended send time (coordinated-omission corrected).
+    pub put_corrected: Percentiles,
+    /// Put latency from the actual first send.
+    pub put_uncorrected: Percentiles,
+    /// Duration of each PutRecords call.
+    pub service_time: Percentiles,
+    /// Intended send time to `processedAt`, for events the pipeline wrote.
+    pub end_to_end: Option<Percentiles>,
+}
+
+/// One shard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardResult {
+    /// `shardId-000000000000`.
+    pub shard_id: String,
+    /// Records accepted.
+    pub records: u64,
+    /// Bytes accepted.
+    pub bytes: u64,
+    /// Throttling answers.
+    pub throttled: u64,
+    /// Mean utilisation of the write quota over the run (the larger of records and bytes).
+    pub utilization: f64,
+    /// Highest one-second utilisation.
+    pub peak_utilization: f64,
+}
+
+/// What the pipeline behind the stream did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    /// Distinct items in the table.
+    pub table_items: u64,
+    /// Messages in the dead-letter queue.
+    pub dlq_messages: u64,
+    /// Dead letters by error kind.
+    pub dlq_by_kind: BTreeMap<String, u64>,
+    /// Lambda invocations.
+    pub invocations: u64,
+    /// Records delivered to the function (redeliveries included).
+    pub delivered: u64,
+    /// Records the function reported for retry.
+    pub reported_for_retry: u64,
+    /// Records the event source mapping discarded after its retries.
+    pub discarded: u64,
+    /// Invocations that failed as a whole.
+    pub function_errors: u64,
+    /// Largest iterator age, ms.
+    pub max_iterator_age_ms: f64,
+    /// Mean records per invocation.
+    pub mean_batch_size: f64,
+    /// Invocation duration percentiles, ms.
+    pub invocation_ms: Percentiles,
+    /// Accepted valid events that are neither in the table nor dead-lettered.
+    pub lost: u64,
+    /// Whether the pipeline finished processing within `--settle`.
+    pub drained: bool,
+    /// `BatchWriteItem` calls.
+    pub table_write_calls: u64,
+    /// Estimated memory per stored item in the local table, bytes.
+    pub table_bytes_per_item: u64,
+}
+
+/// One hot key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HotKeyResult {
+    /// The partition key.
+    pub key: String,
+    /// Events sent under it.
+    pub events: u64,
+    /// Its share of all events.
+    pub share: f64,
+    /// Its records/s at the profile's peak.
+    pub peak_rps: f64,
+}
+
+/// The verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// Whether the pipeline held the load: no throttling, nothing lost, consumer kept up.
+    pub holds: bool,
+    /// One sentence each.
+    pub findings: Vec<String>,
+    /// A key no shard count can carry, if any.
+    pub unfixable_key: Option<KeyLoad>,
+}
+
+/// One threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThresholdResult {
+    /// Option name.
+    pub name: String,
+    /// The limit.
+    pub limit: f64,
+    /// The measured value.
+    pub value: f64,
+    /// Whether it passed.
+    pub passed: bool,
+}
+
+/// Encodes a histogram for `histograms`.
+pub fn encode_histogram(h: &Latency) -> String {
+    use base64::Engine;
+    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+    let mut buf = Vec::new();
+    // Serialising to memory only fails on histograms too large for the format.
+    if V2DeflateSerializer::new().serialize(&h.0, &mut buf).is_err() {
+        return String::new();
+    }
+    base64::engine::general_purpose::STANDARD.encode(buf)
+}
+
+/// Decodes a histogram from `histograms`.
+pub fn decode_histogram(s: &str) -> Option<Latency> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+    let h = hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()?;
+    Some(Latency(h))
+}
+
+/// Writes `result.json` and `summary.txt` into `dir`, each through a temporary file and
+/// a rename, so a reader never sees half a file.
+pub fn write(dir: &Path, result: &RunResult, summary: &str) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
+    for (name, text) in [("result.json", json.as_str()), ("summary.txt", summary)] {
+        let tmp = dir.join(format!(".{name}.tmp"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, dir.join(name))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn histograms_round_trip() {
+        let mut l = Latency::default();
+        for ms in 1..500 {
+            l.record(Duration::from_millis(ms));
+        }
+        let back = decode_histogram(&encode_histogram(&l)).unwrap();
+        assert_eq!(back.0, l.0);
+    }
+}

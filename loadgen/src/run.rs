@@ -1,0 +1,414 @@
+//! `loadgen run`: generate the load into the embedded local pipeline, let the pipeline
+//! finish, then judge: the ledger, latencies, per-shard load, the verdict with the shard
+//! count the load needs, thresholds, and `result.json`.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::capacity::{plan_shards, KeyLoad, Load};
+use crate::cli::{RunPlan, Thresholds};
+use crate::driver::{drive, Driven};
+use crate::generator::Generator;
+use crate::keys::KeyModel;
+use crate::local::LocalPipeline;
+use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
+use crate::result::{self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult, Target, ThresholdResult, Verdict};
+use crate::schedule::RateProfile;
+use crate::summary;
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The results could not be written.
+    #[error("could not write results to {path}: {source}. The run's summary was printed above; fix the directory and run again")]
+    Write {
+        /// The directory.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The target failed for good during the run (results were still written).
+    #[error("the run stopped early: {0}")]
+    Target(String),
+}
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// The result.
+    pub result: RunResult,
+    /// 0 ok, 3 thresholds missed, 130 interrupted.
+    pub exit_code: i32,
+}
+
+/// Runs `plan` against the embedded local pipeline.
+pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let pipeline = LocalPipeline::start(plan.local);
+    let generator = Generator::new(plan.generator.clone());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: stopping the schedule, settling requests in flight (Ctrl-C again to abort)");
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("aborted: no results written");
+                std::process::exit(130);
+            }
+        }
+    });
+
+    let progress = plan.progress_every;
+    if progress.is_some() {
+        eprintln!("{}", summary::header(&plan));
+    }
+    let hook = progress_hook(pipeline.clone(), progress);
+    let driven = drive(pipeline.clone(), generator, plan.driver.clone(), hook, stop_rx).await;
+    if progress.is_some() && std::io::stderr().is_terminal() {
+        eprintln!();
+    }
+    let settle = if driven.interrupted { plan.settle.min(Duration::from_secs(10)) } else { plan.settle };
+    if progress.is_some() {
+        eprintln!("load done; waiting up to {} for the pipeline to finish processing…", humantime::format_duration(settle));
+    }
+    let drained = pipeline.drain(settle).await;
+    ctrl_c.abort();
+
+    let result = build_result(&plan, &driven, &pipeline, drained, started_at);
+    let text = summary::render(&result);
+    println!("{text}");
+    if let Some(dir) = &plan.out {
+        result::write(dir, &result, &text)
+            .map_err(|source| RunError::Write { path: dir.display().to_string(), source })?;
+        println!("results written to {}", dir.join("result.json").display());
+    }
+    if let Some(reason) = &driven.fatal {
+        return Err(RunError::Target(reason.clone()));
+    }
+    let exit_code = if driven.interrupted {
+        130
+    } else if result.thresholds.iter().any(|t| !t.passed) {
+        3
+    } else {
+        0
+    };
+    Ok(RunOutcome { result, exit_code })
+}
+
+fn progress_hook(pipeline: Arc<LocalPipeline>, every: Option<Duration>) -> crate::driver::IntervalHook {
+    let terminal = std::io::stderr().is_terminal();
+    let mut since_print = Duration::ZERO;
+    Box::new(move |point, ledger| {
+        pipeline.with_stats(|s| {
+            point.iterator_age_ms = s.interval_iterator_age_ms;
+            s.interval_iterator_age_ms = 0.0;
+            point.end_to_end_p99_ms = s.end_to_end_interval.percentiles().p99;
+            s.end_to_end_interval = Default::default();
+        });
+        point.backlog = pipeline.backlog();
+        let Some(every) = every else { return };
+        since_print += Duration::from_secs(1);
+        if since_print < every {
+            return;
+        }
+        since_print = Duration::ZERO;
+        let line = summary::progress_line(point, ledger);
+        let mut err = std::io::stderr().lock();
+        if terminal {
+            let _ = write!(err, "\r\x1b[2K{line}");
+        } else {
+            let _ = writeln!(err, "{line}");
+        }
+        let _ = err.flush();
+    })
+}
+
+fn profile_text(p: &RateProfile) -> String {
+    match p {
+        RateProfile::Constant { rps } => format!("constant {rps} rps"),
+        RateProfile::Ramp { from, to, over } => format!("ramp {from}..{to} rps over {}", humantime::format_duration(*over)),
+        RateProfile::Steps(steps) => format!(
+            "steps {}",
+            steps.iter().map(|(r, d)| format!("{r}@{}", humantime::format_duration(*d))).collect::<Vec<_>>().join(",")
+        ),
+        RateProfile::Spike { base, peak, at, lasting } => format!(
+            "{base} rps with a spike to {peak} at {} for {}",
+            humantime::format_duration(*at),
+            humantime::format_duration(*lasting)
+        ),
+    }
+}
+
+/// Assembles the result of a finished run.
+pub fn build_result(
+    plan: &RunPlan,
+    driven: &Driven,
+    pipeline: &LocalPipeline,
+    drained: bool,
+    started_at: String,
+) -> RunResult {
+    let st = &driven.stats;
+    let ledger = st.ledger.clone();
+    let elapsed = driven.elapsed.as_secs_f64().max(1e-9);
+    let scheduled = plan.driver.duration.as_secs_f64();
+    let profile = &plan.driver.profile;
+    let mean_record_bytes = if ledger.generated > 0 { st.offered_bytes as f64 / ledger.generated as f64 } else { 0.0 };
+    let peak = profile.peak_rps();
+
+    // Per-shard load, and the busiest second of each shard.
+    let shard_ids = pipeline.shard_ids();
+    let q_rec = f64::from(SHARD_WRITE_RECORDS_PER_SEC);
+    let q_bytes = f64::from(SHARD_WRITE_BYTES_PER_SEC);
+    let shards: Vec<ShardResult> = st
+        .shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let mean_bytes = if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 };
+            let util = |records: f64, secs: f64| (records / secs / q_rec).max(records * mean_bytes / secs / q_bytes);
+            let peak_records = st.timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
+            ShardResult {
+                shard_id: shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}")),
+                records: s.records,
+                bytes: s.bytes,
+                throttled: s.throttled,
+                utilization: util(s.records as f64, elapsed),
+                peak_utilization: util(peak_records as f64, 1.0),
+            }
+        })
+        .collect();
+
+    // Hot keys: exact per-user counts (only user keys can be hot).
+    let mut hot_keys = Vec::new();
+    let mut hottest = None;
+    if plan.generator.keys == KeyModel::User && ledger.generated > 0 {
+        let mut users: Vec<(usize, &crate::driver::UserLoad)> =
+            driven.per_user.iter().enumerate().filter(|(_, u)| u.events > 0).collect();
+        users.sort_by(|a, b| b.1.events.cmp(&a.1.events));
+        for (i, u) in users.iter().take(5) {
+            let share = u.events as f64 / ledger.generated as f64;
+            hot_keys.push(HotKeyResult {
+                key: crate::generator::user_key(*i),
+                events: u.events,
+                share,
+                peak_rps: share * peak,
+            });
+        }
+        if let (Some(top), Some((_, u))) = (hot_keys.first(), users.first()) {
+            let bytes_share = u.bytes as f64 / st.offered_bytes.max(1) as f64;
+            hottest = Some(KeyLoad {
+                key: top.key.clone(),
+                records_per_sec: top.peak_rps,
+                bytes_per_sec: bytes_share * peak * mean_record_bytes,
+            });
+        }
+    }
+    let recommendation = plan_shards(&Load {
+        records_per_sec: peak,
+        mean_record_bytes,
+        hottest_key: hottest,
+        target_utilization: plan.target_utilization,
+    });
+
+    let (esm, e2e, invocation_ms, mean_batch) = pipeline.with_stats(|s| {
+        let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
+        (
+            (s.invocations, s.delivered, s.reported_for_retry, s.discarded, s.function_errors, s.max_iterator_age_ms),
+            s.end_to_end.clone(),
+            s.invocation.percentiles(),
+            mean_batch,
+        )
+    });
+    let table_items = pipeline.table_items() as u64;
+    let dlq_messages = pipeline.dlq().len();
+    let accepted_valid = ledger.accepted - ledger.invalid_accepted;
+    let lost = accepted_valid.saturating_sub(table_items);
+    let pipeline_result = Pipeline {
+        table_items,
+        dlq_messages,
+        dlq_by_kind: pipeline.dlq().by_kind(),
+        invocations: esm.0,
+        delivered: esm.1,
+        reported_for_retry: esm.2,
+        discarded: esm.3,
+        function_errors: esm.4,
+        max_iterator_age_ms: esm.5,
+        mean_batch_size: mean_batch,
+        invocation_ms,
+        lost,
+        drained,
+        table_write_calls: pipeline.table().calls(),
+        table_bytes_per_item: pipeline.table().memory_bytes() / table_items.max(1),
+    };
+
+    let corrected = st.put_corrected.percentiles();
+    let achieved_rps = ledger.accepted as f64 / elapsed;
+    let verdict = judge(plan, &ledger, &shards, &recommendation, &pipeline_result, driven.interrupted);
+    let thresholds = thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
+
+    let mut histograms = std::collections::BTreeMap::new();
+    histograms.insert("put_corrected".to_string(), result::encode_histogram(&st.put_corrected));
+    histograms.insert("put_uncorrected".to_string(), result::encode_histogram(&st.put_uncorrected));
+    histograms.insert("service_time".to_string(), result::encode_histogram(&st.service_time));
+    histograms.insert("end_to_end".to_string(), result::encode_histogram(&e2e));
+
+    let esm_cfg = &plan.local.esm;
+    RunResult {
+        schema_version: result::SCHEMA_VERSION,
+        tool: format!("loadgen {}", env!("CARGO_PKG_VERSION")),
+        started_at,
+        duration_s: elapsed,
+        interrupted: driven.interrupted,
+        target: Target { kind: "local".into(), shards: plan.local.shards },
+        config: RunConfigSummary {
+            profile: profile_text(profile),
+            arrivals: format!("{:?}", plan.driver.arrivals).to_lowercase(),
+            duration_s: scheduled,
+            seed: plan.seed,
+            key_model: plan.generator.keys.name().into(),
+            users: plan.generator.users,
+            user_popularity: format!("{:?}", plan.generator.popularity),
+            payload_bytes: plan.generator.payload_bytes,
+            invalid_rate: plan.generator.invalid_rate,
+            batch_size: esm_cfg.batch_size,
+            batching_window_s: esm_cfg.batching_window.as_secs_f64(),
+            parallelization_factor: esm_cfg.parallelization,
+            table_write_latency_ms: plan.local.table_write_latency.as_secs_f64() * 1000.0,
+            max_batch_records: plan.driver.batch.max_records,
+            linger_ms: plan.driver.batch.linger.as_secs_f64() * 1000.0,
+            max_in_flight: plan.driver.max_in_flight,
+        },
+        rate: Rate {
+            target_rps: profile.expected_events(plan.driver.duration) / scheduled.max(1e-9),
+            peak_target_rps: peak,
+            achieved_rps,
+            late_sends: ledger.late_sends,
+            mean_record_bytes,
+        },
+        latency_ms: LatencySet {
+            put_corrected: corrected,
+            put_uncorrected: st.put_uncorrected.percentiles(),
+            service_time: st.service_time.percentiles(),
+            end_to_end: (e2e.0.len() > 0).then(|| e2e.percentiles()),
+        },
+        shards,
+        pipeline: pipeline_result,
+        hot_keys,
+        recommendation,
+        verdict,
+        thresholds,
+        timeline: st.timeline.clone(),
+        histograms,
+        ledger,
+    }
+}
+
+fn judge(
+    plan: &RunPlan,
+    ledger: &crate::stats::Ledger,
+    shards: &[ShardResult],
+    rec: &crate::capacity::ShardPlan,
+    pipeline: &Pipeline,
+    interrupted: bool,
+) -> Verdict {
+    let mut findings = Vec::new();
+    let used = plan.local.shards as u64;
+    let throttled = ledger.throttled_events > 0;
+    if throttled {
+        let busiest = shards.iter().max_by_key(|s| s.throttled).map(|s| s.shard_id.clone()).unwrap_or_default();
+        findings.push(format!(
+            "The stream throttled {:.1}% of put attempts ({} events at least once; most on {busiest}): {} shard{} cannot take {:.0} events/s.",
+            ledger.throttle_rate() * 100.0,
+            ledger.throttled_events,
+            used,
+            if used == 1 { "" } else { "s" },
+            plan.driver.profile.peak_rps(),
+        ));
+    } else {
+        findings.push(format!("No throttling: {used} shard{} took the load.", if used == 1 { "" } else { "s" }));
+    }
+    if ledger.expired > 0 {
+        findings.push(format!("{} events expired before the stream accepted them (after retries for up to {}).", ledger.expired, humantime::format_duration(plan.driver.record_ttl)));
+    }
+    if let Some(k) = &rec.unfixable_key {
+        findings.push(format!(
+            "Partition key '{}' alone sends {:.0} records/s ({:.0} KiB/s), over one shard's 1,000 records/s or 1 MiB/s: no shard count fixes this. Spread that key (add a suffix, or use explicit hash keys).",
+            k.key,
+            k.records_per_sec,
+            k.bytes_per_sec / 1024.0
+        ));
+    }
+    let window_ms = plan.local.esm.batching_window.as_secs_f64() * 1000.0;
+    let behind = pipeline.max_iterator_age_ms > window_ms + 5_000.0;
+    if behind {
+        findings.push(format!(
+            "The consumer fell behind: iterator age reached {:.1} s (batching window {:.0} s); raise the parallelization factor, the batch size or the shard count.",
+            pipeline.max_iterator_age_ms / 1000.0,
+            window_ms / 1000.0
+        ));
+    } else if pipeline.invocations > 0 {
+        findings.push(format!(
+            "The consumer kept up: iterator age at most {:.1} s (batching window {:.0} s), {:.0} records per invocation.",
+            pipeline.max_iterator_age_ms / 1000.0,
+            window_ms / 1000.0,
+            pipeline.mean_batch_size
+        ));
+    }
+    if pipeline.lost > 0 || pipeline.discarded > 0 {
+        findings.push(format!(
+            "{} accepted events never reached the table or the DLQ ({} discarded by the event source mapping after retries).",
+            pipeline.lost, pipeline.discarded
+        ));
+    }
+    if !pipeline.drained {
+        findings.push("The pipeline had not finished processing when --settle ran out; table counts are partial.".into());
+    }
+    if ledger.invalid_accepted != pipeline.dlq_messages {
+        findings.push(format!(
+            "DLQ holds {} messages for {} invalid events accepted.",
+            pipeline.dlq_messages, ledger.invalid_accepted
+        ));
+    }
+    findings.push(format!(
+        "This load needs {} shard{} at ≤{:.0}% utilisation (by records/s: {}, by bytes/s: {}{}; bound: {}).",
+        rec.shards,
+        if rec.shards == 1 { "" } else { "s" },
+        rec.target_utilization * 100.0,
+        rec.by_records,
+        rec.by_bytes,
+        rec.by_hot_key.map(|h| format!(", by hottest key: {h}")).unwrap_or_default(),
+        rec.binding
+    ));
+    if interrupted {
+        findings.push("The run was interrupted: figures cover the part that ran.".into());
+    }
+    let holds = !throttled
+        && ledger.expired == 0
+        && pipeline.lost == 0
+        && pipeline.discarded == 0
+        && pipeline.drained
+        && !behind
+        && rec.unfixable_key.is_none();
+    Verdict { holds, findings, unfixable_key: rec.unfixable_key.clone() }
+}
+
+fn thresholds(t: &Thresholds, p99_ms: f64, throttle_rate: f64, achieved: f64, lost: u64) -> Vec<ThresholdResult> {
+    let mut v = Vec::new();
+    if let Some(max) = t.max_p99 {
+        let limit = max.as_secs_f64() * 1000.0;
+        v.push(ThresholdResult { name: "max-p99".into(), limit, value: p99_ms, passed: p99_ms <= limit });
+    }
+    if let Some(limit) = t.max_throttle_rate {
+        v.push(ThresholdResult { name: "max-throttle-rate".into(), limit, value: throttle_rate, passed: throttle_rate <= limit });
+    }
+    if let Some(limit) = t.min_achieved_rate {
+        v.push(ThresholdResult { name: "min-achieved-rate".into(), limit, value: achieved, passed: achieved >= limit });
+    }
+    if let Some(limit) = t.max_lost {
+        v.push(ThresholdResult { name: "max-lost".into(), limit: limit as f64, value: lost as f64, passed: lost <= limit });
+    }
+    v
+}

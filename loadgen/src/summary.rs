@@ -1,0 +1,147 @@
+//! What the user reads: the header, the live progress line, and the final summary.
+
+use std::fmt::Write;
+
+use crate::cli::RunPlan;
+use crate::result::RunResult;
+use crate::stats::{Ledger, Percentiles, TimelinePoint};
+
+/// The line printed before the load starts.
+pub fn header(plan: &RunPlan) -> String {
+    let esm = &plan.local.esm;
+    format!(
+        "loadgen: {:.0} events/s peak for {} into the embedded local pipeline ({} shard{}, batch size {}, batching window {}, parallelization {}); seed {}",
+        plan.driver.profile.peak_rps(),
+        humantime::format_duration(plan.driver.duration),
+        plan.local.shards,
+        if plan.local.shards == 1 { "" } else { "s" },
+        esm.batch_size,
+        humantime::format_duration(esm.batching_window),
+        esm.parallelization,
+        plan.seed
+    )
+}
+
+/// One progress line for a finished second.
+pub fn progress_line(p: &TimelinePoint, ledger: &Ledger) -> String {
+    format!(
+        "{:>6.0}s  target {:>8.0}/s  achieved {:>8.0}/s  throttled {:>6}  retries {:>6}  p99 {:>8.1} ms  backlog {:>7}  iterator age {:>6.1} s  e2e p99 {:>7.0} ms  sent {}",
+        p.t,
+        p.target_rps,
+        p.achieved_rps,
+        p.throttled,
+        p.retries,
+        p.put_p99_ms,
+        p.backlog,
+        p.iterator_age_ms / 1000.0,
+        p.end_to_end_p99_ms,
+        ledger.generated
+    )
+}
+
+fn percentiles_row(name: &str, p: &Percentiles) -> String {
+    format!(
+        "  {name:<22} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10}",
+        p.p50, p.p90, p.p99, p.p999, p.max, p.count
+    )
+}
+
+/// The final summary.
+pub fn render(r: &RunResult) -> String {
+    let mut s = String::new();
+    let l = &r.ledger;
+    let _ = writeln!(s, "\n== loadgen result ({}) ==", r.tool);
+    let _ = writeln!(
+        s,
+        "target {:.0} events/s ({}), achieved {:.1} events/s over {:.1} s; {} late sends",
+        r.rate.target_rps, r.config.profile, r.rate.achieved_rps, r.duration_s, r.rate.late_sends
+    );
+    let _ = writeln!(s, "\nLedger");
+    let _ = writeln!(s, "  generated   {:>12}   (invalid by design: {})", l.generated, l.invalid_injected);
+    let _ = writeln!(s, "  accepted    {:>12}   (after retries: {})", l.accepted, l.accepted_after_retry);
+    let _ = writeln!(s, "  expired     {:>12}", l.expired);
+    let _ = writeln!(s, "  rejected    {:>12}", l.rejected);
+    let _ = writeln!(
+        s,
+        "  throttled   {:>12}   answers ({} events at least once, {:.2}% of attempts); {} retries",
+        l.throttled,
+        l.throttled_events,
+        l.throttle_rate() * 100.0,
+        l.retries
+    );
+    let _ = writeln!(
+        s,
+        "  balanced: {}",
+        if l.balanced() { "yes (generated = accepted + expired + rejected)" } else { "NO — report this as a bug" }
+    );
+    let _ = writeln!(s, "\nLatency (ms)                  p50        p90        p99      p99.9        max      count");
+    let lat = &r.latency_ms;
+    let _ = writeln!(s, "{}", percentiles_row("put, from intended", &lat.put_corrected));
+    let _ = writeln!(s, "{}", percentiles_row("put, from actual send", &lat.put_uncorrected));
+    let _ = writeln!(s, "{}", percentiles_row("PutRecords call", &lat.service_time));
+    match &lat.end_to_end {
+        Some(e) => {
+            let _ = writeln!(s, "{}", percentiles_row("end to end", e));
+        }
+        None => {
+            let _ = writeln!(s, "  end to end             not measured (no event reached the table)");
+        }
+    }
+    let _ = writeln!(s, "\nShards          records        bytes    throttled   utilisation (mean / peak second)");
+    for sh in &r.shards {
+        let _ = writeln!(
+            s,
+            "  {} {:>10} {:>12} {:>12}   {:>5.0}% / {:>5.0}%",
+            sh.shard_id,
+            sh.records,
+            sh.bytes,
+            sh.throttled,
+            sh.utilization * 100.0,
+            sh.peak_utilization * 100.0
+        );
+    }
+    let p = &r.pipeline;
+    let _ = writeln!(s, "\nPipeline");
+    let _ = writeln!(
+        s,
+        "  {} invocations, {:.0} records each on average, invocation p99 {:.1} ms; max iterator age {:.1} s",
+        p.invocations,
+        p.mean_batch_size,
+        p.invocation_ms.p99,
+        p.max_iterator_age_ms / 1000.0
+    );
+    let _ = writeln!(
+        s,
+        "  table items {} (accepted valid events {}), DLQ messages {} (invalid accepted {}), lost {}, discarded {}",
+        p.table_items,
+        l.accepted - l.invalid_accepted,
+        p.dlq_messages,
+        l.invalid_accepted,
+        p.lost,
+        p.discarded
+    );
+    if !r.hot_keys.is_empty() {
+        let _ = writeln!(s, "\nHottest partition keys");
+        for k in r.hot_keys.iter().take(3) {
+            let _ = writeln!(s, "  {:<20} {:>6.2}% of events, {:>8.0} records/s at peak", k.key, k.share * 100.0, k.peak_rps);
+        }
+    }
+    let _ = writeln!(s, "\nVerdict: {}", if r.verdict.holds { "HOLDS" } else { "DOES NOT HOLD" });
+    for f in &r.verdict.findings {
+        let _ = writeln!(s, "  - {f}");
+    }
+    if !r.thresholds.is_empty() {
+        let _ = writeln!(s, "\nThresholds");
+        for t in &r.thresholds {
+            let _ = writeln!(
+                s,
+                "  {:<20} limit {:>12.4}  measured {:>12.4}  {}",
+                t.name,
+                t.limit,
+                t.value,
+                if t.passed { "pass" } else { "FAIL" }
+            );
+        }
+    }
+    s
+}
