@@ -152,9 +152,7 @@ impl Generator {
     pub fn new(config: GeneratorConfig) -> Self {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
-        let user_ids: Vec<Arc<str>> = (0..users)
-            .map(|i| Arc::from(user_key(i)))
-            .collect();
+        let user_ids: Vec<Arc<str>> = (0..users).map(|i| Arc::from(user_key(i))).collect();
         let user_agents = (0..USER_AGENT_POOL)
             .map(|_| UserAgent().fake_with_rng(&mut rng))
             .collect();

@@ -37,6 +37,8 @@ pub struct LocalConfig {
     pub esm: EsmConfig,
     /// Modelled duration of one `BatchWriteItem` call.
     pub table_write_latency: Duration,
+    /// Share of items each `BatchWriteItem` leaves unprocessed (modelled throttling).
+    pub table_unprocessed_rate: f64,
     /// The function's own settings (write concurrency, retries).
     pub processor: ProcessorConfig,
 }
@@ -51,6 +53,7 @@ impl Default for LocalConfig {
             },
             esm: EsmConfig::default(),
             table_write_latency: Duration::from_millis(5),
+            table_unprocessed_rate: 0.0,
             processor: ProcessorConfig::default(),
         }
     }
@@ -75,7 +78,7 @@ impl LocalPipeline {
             config.write_quota,
         ));
         let processor = Arc::new(Processor::new(
-            CompactTable::new(config.table_write_latency),
+            CompactTable::new(config.table_write_latency, config.table_unprocessed_rate),
             CountingDlq::default(),
             NoMetrics,
             config.processor,

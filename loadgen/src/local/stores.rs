@@ -15,6 +15,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use foldhash::fast::FixedState;
+use rand::Rng;
 use retail_events::StoredItem;
 use retail_function::{DeadLetter, DeadLetterSink, EventStore, ServiceError};
 
@@ -23,15 +24,19 @@ use retail_function::{DeadLetter, DeadLetterSink, EventStore, ServiceError};
 pub struct CompactTable {
     keys: Mutex<HashSet<u128, FixedState>>,
     write_latency: Duration,
+    unprocessed_rate: f64,
     calls: AtomicU64,
     writes: AtomicU64,
 }
 
 impl CompactTable {
-    /// An empty table whose calls take `write_latency`.
-    pub fn new(write_latency: Duration) -> Self {
+    /// An empty table whose calls take `write_latency` and leave each item unprocessed
+    /// with probability `unprocessed_rate` (DynamoDB under throttling), so the function's
+    /// retries and Lambda's redeliveries are exercised.
+    pub fn new(write_latency: Duration, unprocessed_rate: f64) -> Self {
         Self {
             write_latency,
+            unprocessed_rate: unprocessed_rate.clamp(0.0, 1.0),
             ..Self::default()
         }
     }
@@ -77,11 +82,25 @@ impl EventStore for CompactTable {
         if !self.write_latency.is_zero() {
             tokio::time::sleep(self.write_latency).await;
         }
-        let digests: Vec<u128> = items.iter().map(|i| digest(i)).collect();
-        self.writes.fetch_add(items.len() as u64, Ordering::Relaxed);
+        let unprocessed: Vec<usize> = if self.unprocessed_rate > 0.0 {
+            let mut rng = rand::rng();
+            (0..items.len())
+                .filter(|_| rng.random::<f64>() < self.unprocessed_rate)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let digests: Vec<u128> = items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !unprocessed.contains(i))
+            .map(|(_, item)| digest(item))
+            .collect();
+        self.writes
+            .fetch_add(digests.len() as u64, Ordering::Relaxed);
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         keys.extend(digests);
-        Ok(Vec::new())
+        Ok(unprocessed)
     }
 }
 
