@@ -18,24 +18,13 @@ use retail_function::{BatchContext, NoMetrics, Processor, ProcessorConfig};
 
 fn rust_us_per_record(make: fn(usize, i64) -> Vec<KinesisEventRecord>) -> f64 {
     let now = retail_function::now_ms();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap();
-    let processor = Processor::new(
-        CountingStore::default(),
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let processor = Processor::new(CountingStore::default(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let batch = make(100, now);
     let run = |rounds: usize| {
         rt.block_on(async {
             for _ in 0..rounds {
-                let ctx = BatchContext {
-                    now_ms: now,
-                    deadline: tokio::time::Instant::now() + Duration::from_secs(60),
-                };
+                let ctx = BatchContext { now_ms: now, deadline: tokio::time::Instant::now() + Duration::from_secs(60) };
                 std::hint::black_box(processor.process_batch(&batch, ctx).await);
             }
         })
@@ -52,59 +41,31 @@ fn rust_us_per_record(make: fn(usize, i64) -> Vec<KinesisEventRecord>) -> f64 {
 }
 
 fn python_us_per_record() -> Result<f64, String> {
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/baselines/recipe_handler_bench.py"
-    );
-    let out = Command::new("python3")
-        .arg(script)
-        .output()
-        .map_err(|e| format!("cannot run python3: {e}"))?;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/baselines/recipe_handler_bench.py");
+    let out = Command::new("python3").arg(script).output().map_err(|e| format!("cannot run python3: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
         .find_map(|l| l.strip_prefix("python_us_per_record="))
         .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            format!(
-                "unexpected baseline output: {text}{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
+        .ok_or_else(|| format!("unexpected baseline output: {text}{}", String::from_utf8_lossy(&out.stderr)))
 }
 
 fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
     if !all.iter().any(|a| a == "--bench") {
         // `cargo test --all-targets` runs bench targets without `--bench`: a smoke check.
-        let processor = Processor::new(
-            CountingStore::default(),
-            InMemoryDlq::new(),
-            NoMetrics,
-            ProcessorConfig::default(),
-        );
+        let processor =
+            Processor::new(CountingStore::default(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
         let now = retail_function::now_ms();
         let batch = retail_batch(100, now);
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        let ctx = BatchContext {
-            now_ms: now,
-            deadline: tokio::time::Instant::now() + Duration::from_secs(60),
-        };
-        assert_eq!(
-            rt.block_on(processor.process_batch(&batch, ctx)).written(),
-            100
-        );
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+        let ctx = BatchContext { now_ms: now, deadline: tokio::time::Instant::now() + Duration::from_secs(60) };
+        assert_eq!(rt.block_on(processor.process_batch(&batch, ctx)).written(), 100);
         return;
     }
     // `cargo bench -- <filter>` passes a filter; run only when it matches this target.
     let filters: Vec<&String> = all.iter().filter(|a| !a.starts_with("--")).collect();
-    if !filters.is_empty()
-        && !filters
-            .iter()
-            .any(|a| "baseline_ratio".contains(a.as_str()))
-    {
+    if !filters.is_empty() && !filters.iter().any(|a| "baseline_ratio".contains(a.as_str())) {
         return;
     }
     let rust = rust_us_per_record(python_shaped_batch);

@@ -18,40 +18,25 @@ use retail_function::{BatchContext, NoMetrics, Processor, ProcessorConfig};
 use tokio::time::Instant;
 
 fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
 }
 
 fn handler(c: &mut Criterion) {
     let now = retail_function::now_ms();
     let rt = runtime();
-    let processor = Processor::new(
-        CountingStore::default(),
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let processor = Processor::new(CountingStore::default(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let mut group = c.benchmark_group("handler");
     for size in [1usize, 100, 1000, 10_000] {
         let records = retail_batch(size, now);
         group.throughput(Throughput::Elements(size as u64));
-        group.bench_with_input(
-            BenchmarkId::new("process_batch", size),
-            &records,
-            |b, records| {
-                b.to_async(&rt).iter(|| async {
-                    let ctx = BatchContext {
-                        now_ms: now,
-                        deadline: Instant::now() + Duration::from_secs(60),
-                    };
-                    let report = processor.process_batch(records, ctx).await;
-                    debug_assert_eq!(report.written(), records.len());
-                    report
-                })
-            },
-        );
+        group.bench_with_input(BenchmarkId::new("process_batch", size), &records, |b, records| {
+            b.to_async(&rt).iter(|| async {
+                let ctx = BatchContext { now_ms: now, deadline: Instant::now() + Duration::from_secs(60) };
+                let report = processor.process_batch(records, ctx).await;
+                debug_assert_eq!(report.written(), records.len());
+                report
+            })
+        });
     }
     group.finish();
     assert!(processor.store().bytes() > 0);
@@ -62,28 +47,17 @@ fn write_path(c: &mut Criterion) {
     let rt = runtime();
     let records = retail_batch(100, now);
     let latency = Duration::from_millis(5);
-    let processor = Processor::new(
-        SlowStore { latency },
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let processor = Processor::new(SlowStore { latency }, InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let mut group = c.benchmark_group("write_path");
     group.sample_size(10).throughput(Throughput::Elements(100));
     group.bench_function("batched_parallel", |b| {
         b.to_async(&rt).iter(|| async {
-            let ctx = BatchContext {
-                now_ms: now,
-                deadline: Instant::now() + Duration::from_secs(60),
-            };
+            let ctx = BatchContext { now_ms: now, deadline: Instant::now() + Duration::from_secs(60) };
             processor.process_batch(&records, ctx).await
         })
     });
     let store = SlowStore { latency };
-    group.bench_function("one_put_per_record", |b| {
-        b.to_async(&rt)
-            .iter(|| write_one_by_one(&store, &records, now))
-    });
+    group.bench_function("one_put_per_record", |b| b.to_async(&rt).iter(|| write_one_by_one(&store, &records, now)));
     group.finish();
 }
 

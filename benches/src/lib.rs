@@ -21,9 +21,7 @@ pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
         state ^= state << 17;
         state
     };
-    let users: Vec<String> = (0..20)
-        .map(|_| format!("user-{}", uuid_like(next(), next())))
-        .collect();
+    let users: Vec<String> = (0..20).map(|_| format!("user-{}", uuid_like(next(), next()))).collect();
     (0..n)
         .map(|i| {
             let user = &users[(next() % 20) as usize];
@@ -71,9 +69,7 @@ pub fn python_shaped_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
         state ^= state << 17;
         state
     };
-    let users: Vec<String> = (0..20)
-        .map(|_| format!("user-{}", uuid_like(next(), next())))
-        .collect();
+    let users: Vec<String> = (0..20).map(|_| format!("user-{}", uuid_like(next(), next()))).collect();
     (0..n)
         .map(|i| {
             let user = &users[(next() % 20) as usize];
@@ -135,10 +131,7 @@ impl CountingStore {
 
 impl EventStore for CountingStore {
     async fn put_batch(&self, items: &[&StoredItem<'_>]) -> Result<Vec<usize>, ServiceError> {
-        let n: usize = items
-            .iter()
-            .map(|i| i.user_id.len() + i.event.event_id.as_deref().map_or(0, str::len))
-            .sum();
+        let n: usize = items.iter().map(|i| i.user_id.len() + i.event.event_id.as_deref().map_or(0, str::len)).sum();
         self.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(Vec::new())
     }
@@ -160,11 +153,7 @@ impl EventStore for SlowStore {
 
 /// The original function's write pattern: one `PutItem` per record, in sequence, against
 /// `store`. Returns the number of items written.
-pub async fn write_one_by_one<S: EventStore>(
-    store: &S,
-    records: &[KinesisEventRecord],
-    now_ms: i64,
-) -> usize {
+pub async fn write_one_by_one<S: EventStore>(store: &S, records: &[KinesisEventRecord], now_ms: i64) -> usize {
     let decoded = retail_function::decode::DecodedBatch::decode(records);
     let mut written = 0;
     for i in 0..records.len() {

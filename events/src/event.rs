@@ -64,11 +64,7 @@ impl PartialEq for Event<'_> {
             && self.quantity == o.quantity
             && self.currency == o.currency
             && self.extra.len() == o.extra.len()
-            && self
-                .extra
-                .iter()
-                .zip(&o.extra)
-                .all(|((k1, v1), (k2, v2))| k1 == k2 && v1.get() == v2.get())
+            && self.extra.iter().zip(&o.extra).all(|((k1, v1), (k2, v2))| k1 == k2 && v1.get() == v2.get())
     }
 }
 
@@ -198,11 +194,7 @@ impl<'a> Event<'a> {
             price: self.price,
             quantity: self.quantity,
             currency: own(self.currency),
-            extra: self
-                .extra
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k.into_owned()), v))
-                .collect(),
+            extra: self.extra.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v)).collect(),
         }
     }
 }
@@ -285,9 +277,7 @@ impl<'de: 'a, 'a> Visitor<'de> for EventVisitor<'a> {
                 "quantity" => {
                     ev.quantity = match map.next_value::<Option<Lenient>>()? {
                         None => None,
-                        Some(Lenient(q)) if q >= 0.0 && q.fract() == 0.0 && q < 2f64.powi(53) => {
-                            Some(q as u64)
-                        }
+                        Some(Lenient(q)) if q >= 0.0 && q.fract() == 0.0 && q < 2f64.powi(53) => Some(q as u64),
                         Some(Lenient(q)) => {
                             return Err(de::Error::custom(format_args!(
                                 "quantity must be a whole number of items, got {q}"
@@ -376,10 +366,7 @@ mod tests {
         assert_eq!(ev.user_id.as_deref(), Some("user-42"));
         assert_eq!(ev.timestamp, Some(1_764_000_000_123));
         assert_eq!(ev.quantity, Some(2));
-        assert!(
-            matches!(ev.user_id, Some(Cow::Borrowed(_))),
-            "plain strings are borrowed"
-        );
+        assert!(matches!(ev.user_id, Some(Cow::Borrowed(_))), "plain strings are borrowed");
         assert_eq!(ev.to_json(), FULL);
     }
 
@@ -413,26 +400,11 @@ mod tests {
 
     #[test]
     fn wrong_types_and_syntax_are_distinguished() {
-        assert!(matches!(
-            Event::from_json(r#"{"userId":5,"eventType":"view"}"#),
-            Err(DecodeError::WrongType(_))
-        ));
-        assert!(matches!(
-            Event::from_json(r#"{"userId":"u","quantity":-1}"#),
-            Err(DecodeError::WrongType(_))
-        ));
-        assert!(matches!(
-            Event::from_json("{\"userId\":"),
-            Err(DecodeError::Syntax(_))
-        ));
-        assert!(matches!(
-            Event::from_json("[1,2]"),
-            Err(DecodeError::WrongType(_))
-        ));
-        assert!(matches!(
-            Event::from_json("not json"),
-            Err(DecodeError::Syntax(_))
-        ));
+        assert!(matches!(Event::from_json(r#"{"userId":5,"eventType":"view"}"#), Err(DecodeError::WrongType(_))));
+        assert!(matches!(Event::from_json(r#"{"userId":"u","quantity":-1}"#), Err(DecodeError::WrongType(_))));
+        assert!(matches!(Event::from_json("{\"userId\":"), Err(DecodeError::Syntax(_))));
+        assert!(matches!(Event::from_json("[1,2]"), Err(DecodeError::WrongType(_))));
+        assert!(matches!(Event::from_json("not json"), Err(DecodeError::Syntax(_))));
     }
 
     #[test]

@@ -203,11 +203,7 @@ pub(crate) fn parse_into<'a>(json: &'a str, ev: &mut Event<'a>) -> bool {
 }
 
 fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
-    let mut sc = Scanner {
-        s: json,
-        b: json.as_bytes(),
-        i: 0,
-    };
+    let mut sc = Scanner { s: json, b: json.as_bytes(), i: 0 };
     sc.eat(b'{')?;
     sc.ws();
     if sc.b.get(sc.i) == Some(&b'}') {
@@ -294,26 +290,12 @@ mod tests {
 
     #[test]
     fn special_bytes_are_found_exactly() {
-        for text in [
-            "",
-            "abc",
-            "abcdefgh\"",
-            "a\\b",
-            "\u{1}xyz",
-            "0123456789abcdef\"x",
-            "é\"",
-            "\u{7f}\u{80}ÿ\"",
-        ] {
+        for text in ["", "abc", "abcdefgh\"", "a\\b", "\u{1}xyz", "0123456789abcdef\"x", "é\"", "\u{7f}\u{80}ÿ\""] {
             let b = text.as_bytes();
-            let expected = b
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                .unwrap_or(b.len());
+            let expected = b.iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).unwrap_or(b.len());
             for start in 0..=b.len() {
-                let want = b[start..]
-                    .iter()
-                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)
-                    .map_or(b.len(), |p| p + start);
+                let want =
+                    b[start..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map_or(b.len(), |p| p + start);
                 assert_eq!(special_byte(b, start), want, "{text:?} from {start}");
             }
             assert_eq!(special_byte(b, 0), expected);

@@ -151,10 +151,7 @@ impl ItemKey<'_> {
         key.push('#');
         match self.id {
             KeyId::Event(id) => key.push_str(id),
-            KeyId::Record {
-                shard_id,
-                sequence_number,
-            } => {
+            KeyId::Record { shard_id, sequence_number } => {
                 key.push_str(shard_id);
                 key.push(':');
                 key.push_str(sequence_number);
@@ -166,10 +163,7 @@ impl ItemKey<'_> {
     fn event_key_len(&self) -> usize {
         14 + match self.id {
             KeyId::Event(id) => id.len(),
-            KeyId::Record {
-                shard_id,
-                sequence_number,
-            } => shard_id.len() + 1 + sequence_number.len(),
+            KeyId::Record { shard_id, sequence_number } => shard_id.len() + 1 + sequence_number.len(),
         }
     }
 }
@@ -178,17 +172,9 @@ impl ItemKey<'_> {
 pub fn event_key(timestamp_ms: i64, event_id: Option<&str>, meta: &RecordMeta<'_>) -> String {
     let id = match event_id {
         Some(id) => KeyId::Event(id),
-        None => KeyId::Record {
-            shard_id: meta.shard_id,
-            sequence_number: meta.sequence_number,
-        },
+        None => KeyId::Record { shard_id: meta.shard_id, sequence_number: meta.sequence_number },
     };
-    ItemKey {
-        user_id: "",
-        timestamp_ms,
-        id,
-    }
-    .event_key()
+    ItemKey { user_id: "", timestamp_ms, id }.event_key()
 }
 
 fn push_padded_ms(out: &mut String, ms: i64) {
@@ -227,12 +213,7 @@ impl<'a> StoredItem<'a> {
         ttl_secs: i64,
         out: &mut Option<Self>,
     ) -> Result<(), ItemError> {
-        let item = out.insert(Self::pending(
-            Event::default(),
-            meta,
-            processed_at_ms,
-            ttl_secs,
-        ));
+        let item = out.insert(Self::pending(Event::default(), meta, processed_at_ms, ttl_secs));
         let result = Event::decode_into(json, &mut item.event)
             .map_err(ItemError::Decode)
             .and_then(|()| item.complete().map_err(ItemError::Invalid));
@@ -243,12 +224,7 @@ impl<'a> StoredItem<'a> {
     }
 
     /// An item whose derived fields are not yet set; [`StoredItem::complete`] sets them.
-    fn pending(
-        event: Event<'a>,
-        meta: &RecordMeta<'a>,
-        processed_at_ms: i64,
-        ttl_secs: i64,
-    ) -> Self {
+    fn pending(event: Event<'a>, meta: &RecordMeta<'a>, processed_at_ms: i64, ttl_secs: i64) -> Self {
         StoredItem {
             user_id: Str::Borrowed(""),
             event,
@@ -280,10 +256,7 @@ impl<'a> StoredItem<'a> {
             // bounded by `limits`, and their sum stays far below 400 KB.
             let bytes = self.estimated_size();
             if bytes > MAX_ITEM_BYTES {
-                return Err(ValidationError::ItemTooLarge {
-                    bytes,
-                    max: MAX_ITEM_BYTES,
-                });
+                return Err(ValidationError::ItemTooLarge { bytes, max: MAX_ITEM_BYTES });
             }
         }
         Ok(())
@@ -293,16 +266,9 @@ impl<'a> StoredItem<'a> {
     pub fn key(&self) -> ItemKey<'_> {
         let id = match self.event.event_id.as_deref() {
             Some(id) => KeyId::Event(id),
-            None => KeyId::Record {
-                shard_id: &self.shard_id,
-                sequence_number: &self.sequence_number,
-            },
+            None => KeyId::Record { shard_id: &self.shard_id, sequence_number: &self.sequence_number },
         };
-        ItemKey {
-            user_id: &self.user_id,
-            timestamp_ms: self.event_timestamp,
-            id,
-        }
+        ItemKey { user_id: &self.user_id, timestamp_ms: self.event_timestamp, id }
     }
 
     /// The range key string (see [`ItemKey::event_key`]).
@@ -314,8 +280,7 @@ impl<'a> StoredItem<'a> {
     pub fn insight(&self) -> String {
         let product = self.event.product_id.as_deref().unwrap_or("unknown");
         let action = self.event_type.action();
-        let mut insight =
-            String::with_capacity(22 + self.user_id.len() + action.len() + product.len());
+        let mut insight = String::with_capacity(22 + self.user_id.len() + action.len() + product.len());
         insight.push_str("User ");
         insight.push_str(&self.user_id);
         insight.push(' ');
@@ -377,10 +342,7 @@ impl<'a> StoredItem<'a> {
                     AttrValue::S(s) => s.len(),
                     AttrValue::Text(s) => s.len(),
                     AttrValue::Int(_) | AttrValue::Float(_) => 21,
-                    AttrValue::Extra(fields) => fields
-                        .iter()
-                        .map(|(k, v)| k.len() + v.get().len() + 3)
-                        .sum::<usize>(),
+                    AttrValue::Extra(fields) => fields.iter().map(|(k, v)| k.len() + v.get().len() + 3).sum::<usize>(),
                 }
         });
         total
@@ -427,10 +389,8 @@ mod tests {
 
     #[test]
     fn key_uses_event_id_and_sorts_by_time() {
-        let a =
-            item(r#"{"userId":"u","eventType":"view","eventId":"e1","timestamp":999999999999}"#);
-        let b =
-            item(r#"{"userId":"u","eventType":"view","eventId":"e0","timestamp":1000000000000}"#);
+        let a = item(r#"{"userId":"u","eventType":"view","eventId":"e1","timestamp":999999999999}"#);
+        let b = item(r#"{"userId":"u","eventType":"view","eventId":"e0","timestamp":1000000000000}"#);
         assert_eq!(a.event_key(), "0999999999999#e1");
         assert_eq!(b.event_key(), "1000000000000#e0");
         assert!(a.event_key() < b.event_key(), "lexical order is time order");
@@ -441,21 +401,10 @@ mod tests {
         let json = r#"{"userId":"u","eventType":"view","timestamp":1763999999000}"#;
         let first = item(json);
         let redelivered = item(json);
-        assert_eq!(
-            first.event_key(),
-            format!("1763999999000#{}:{}", META.shard_id, META.sequence_number)
-        );
-        assert_eq!(
-            first.event_key(),
-            redelivered.event_key(),
-            "stable across redelivery"
-        );
-        let other_meta = RecordMeta {
-            sequence_number: "2",
-            ..META
-        };
-        let other =
-            StoredItem::build(Event::from_json(json).unwrap(), &other_meta, NOW, 0).unwrap();
+        assert_eq!(first.event_key(), format!("1763999999000#{}:{}", META.shard_id, META.sequence_number));
+        assert_eq!(first.event_key(), redelivered.event_key(), "stable across redelivery");
+        let other_meta = RecordMeta { sequence_number: "2", ..META };
+        let other = StoredItem::build(Event::from_json(json).unwrap(), &other_meta, NOW, 0).unwrap();
         assert_ne!(first.event_key(), other.event_key(), "unique per record");
     }
 
@@ -468,9 +417,7 @@ mod tests {
 
     #[test]
     fn scores_insight_and_ttl() {
-        let it = item(
-            r#"{"userId":"u7","eventType":"purchase","productId":"P1","price":3.5,"quantity":2}"#,
-        );
+        let it = item(r#"{"userId":"u7","eventType":"purchase","productId":"P1","price":3.5,"quantity":2}"#);
         assert_eq!(it.event_score, 10);
         assert_eq!(it.insight(), "User u7 purchased product P1");
         assert_eq!(it.expires_at, NOW / 1000 + 86_400);

@@ -20,7 +20,5 @@ pub mod limits;
 mod validate;
 
 pub use event::{DecodeError, Event, EventType, Str};
-pub use item::{
-    attr, event_key, AttrValue, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
-};
+pub use item::{attr, event_key, AttrValue, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource};
 pub use validate::ValidationError;

@@ -61,29 +61,15 @@ pub enum ValidationError {
     },
 }
 
-fn check_len(
-    field: &'static str,
-    value: &Option<Str<'_>>,
-    max: usize,
-) -> Result<(), ValidationError> {
+fn check_len(field: &'static str, value: &Option<Str<'_>>, max: usize) -> Result<(), ValidationError> {
     match value {
-        Some(v) if v.len() > max => Err(ValidationError::FieldTooLong {
-            field,
-            len: v.len(),
-            max,
-        }),
+        Some(v) if v.len() > max => Err(ValidationError::FieldTooLong { field, len: v.len(), max }),
         _ => Ok(()),
     }
 }
 
-fn check_required(
-    field: &'static str,
-    value: &Option<Str<'_>>,
-    max: usize,
-) -> Result<(), ValidationError> {
-    let v = value
-        .as_ref()
-        .ok_or(ValidationError::MissingField { field })?;
+fn check_required(field: &'static str, value: &Option<Str<'_>>, max: usize) -> Result<(), ValidationError> {
+    let v = value.as_ref().ok_or(ValidationError::MissingField { field })?;
     if v.trim().is_empty() {
         return Err(ValidationError::BlankField { field });
     }
@@ -141,10 +127,7 @@ fn check_timestamp(ts: i64, now_ms: i64) -> Result<(), ValidationError> {
         } else {
             "before the year 2000; send epoch milliseconds"
         };
-        return Err(ValidationError::AbsurdTimestamp {
-            timestamp: ts,
-            reason,
-        });
+        return Err(ValidationError::AbsurdTimestamp { timestamp: ts, reason });
     }
     if ts > now_ms.saturating_add(MAX_FUTURE_SKEW_MS) {
         return Err(ValidationError::AbsurdTimestamp {
@@ -172,26 +155,11 @@ mod tests {
 
     #[test]
     fn missing_and_blank_required_fields() {
-        assert_eq!(
-            ev(r#"{"eventType":"view"}"#),
-            Err(ValidationError::MissingField { field: "userId" })
-        );
-        assert_eq!(
-            ev(r#"{"userId":null,"eventType":"view"}"#),
-            Err(ValidationError::MissingField { field: "userId" })
-        );
-        assert_eq!(
-            ev(r#"{"userId":"u"}"#),
-            Err(ValidationError::MissingField { field: "eventType" })
-        );
-        assert_eq!(
-            ev(r#"{"userId":"  ","eventType":"view"}"#),
-            Err(ValidationError::BlankField { field: "userId" })
-        );
-        assert_eq!(
-            ev(r#"{"userId":"u","eventType":""}"#),
-            Err(ValidationError::BlankField { field: "eventType" })
-        );
+        assert_eq!(ev(r#"{"eventType":"view"}"#), Err(ValidationError::MissingField { field: "userId" }));
+        assert_eq!(ev(r#"{"userId":null,"eventType":"view"}"#), Err(ValidationError::MissingField { field: "userId" }));
+        assert_eq!(ev(r#"{"userId":"u"}"#), Err(ValidationError::MissingField { field: "eventType" }));
+        assert_eq!(ev(r#"{"userId":"  ","eventType":"view"}"#), Err(ValidationError::BlankField { field: "userId" }));
+        assert_eq!(ev(r#"{"userId":"u","eventType":""}"#), Err(ValidationError::BlankField { field: "eventType" }));
         assert_eq!(
             ev(r#"{"userId":"u","eventType":"view","eventId":""}"#),
             Err(ValidationError::BlankField { field: "eventId" })
@@ -207,10 +175,7 @@ mod tests {
         let future = NOW + MAX_FUTURE_SKEW_MS + 1;
         let json = format!(r#"{{"userId":"u","eventType":"view","timestamp":{future}}}"#);
         assert!(ev(&json).unwrap_err().to_string().contains("future"));
-        let ok = format!(
-            r#"{{"userId":"u","eventType":"view","timestamp":{}}}"#,
-            NOW + 1000
-        );
+        let ok = format!(r#"{{"userId":"u","eventType":"view","timestamp":{}}}"#, NOW + 1000);
         assert!(ev(&ok).is_ok());
     }
 
@@ -218,23 +183,10 @@ mod tests {
     fn oversize_fields() {
         let long = "x".repeat(MAX_USER_ID_BYTES + 1);
         let json = format!(r#"{{"userId":"{long}","eventType":"view"}}"#);
-        assert_eq!(
-            ev(&json),
-            Err(ValidationError::FieldTooLong {
-                field: "userId",
-                len: 257,
-                max: 256
-            })
-        );
+        assert_eq!(ev(&json), Err(ValidationError::FieldTooLong { field: "userId", len: 257, max: 256 }));
         let ua = "y".repeat(MAX_TEXT_FIELD_BYTES + 1);
         let json = format!(r#"{{"userId":"u","eventType":"view","userAgent":"{ua}"}}"#);
-        assert!(matches!(
-            ev(&json),
-            Err(ValidationError::FieldTooLong {
-                field: "userAgent",
-                ..
-            })
-        ));
+        assert!(matches!(ev(&json), Err(ValidationError::FieldTooLong { field: "userAgent", .. })));
     }
 
     #[test]
@@ -245,10 +197,7 @@ mod tests {
         ));
         assert!(matches!(
             ev(r#"{"userId":"u","eventType":"purchase","quantity":1000001}"#),
-            Err(ValidationError::BadNumber {
-                field: "quantity",
-                ..
-            })
+            Err(ValidationError::BadNumber { field: "quantity", .. })
         ));
     }
 

@@ -15,30 +15,22 @@ fn event() -> impl Strategy<Value = Event<'static>> {
     (
         (opt_text(), opt_text(), opt_text(), opt_text(), opt_text()),
         prop::option::of(946_684_800_000i64..NOW),
-        (
-            opt_text(),
-            opt_text(),
-            prop::option::of(0u32..100_000),
-            prop::option::of(0u64..1000),
-            opt_text(),
-        ),
+        (opt_text(), opt_text(), prop::option::of(0u32..100_000), prop::option::of(0u64..1000), opt_text()),
     )
-        .prop_map(
-            |((id, user, session, kind, product), ts, (ua, ip, cents, qty, cur))| Event {
-                event_id: id.map(Cow::Owned),
-                user_id: user.map(Cow::Owned),
-                session_id: session.map(Cow::Owned),
-                event_type: kind.map(Cow::Owned),
-                product_id: product.map(Cow::Owned),
-                timestamp: ts,
-                user_agent: ua.map(Cow::Owned),
-                ip_address: ip.map(Cow::Owned),
-                price: cents.map(|c| f64::from(c) / 100.0),
-                quantity: qty,
-                currency: cur.map(Cow::Owned),
-                extra: Vec::new(),
-            },
-        )
+        .prop_map(|((id, user, session, kind, product), ts, (ua, ip, cents, qty, cur))| Event {
+            event_id: id.map(Cow::Owned),
+            user_id: user.map(Cow::Owned),
+            session_id: session.map(Cow::Owned),
+            event_type: kind.map(Cow::Owned),
+            product_id: product.map(Cow::Owned),
+            timestamp: ts,
+            user_agent: ua.map(Cow::Owned),
+            ip_address: ip.map(Cow::Owned),
+            price: cents.map(|c| f64::from(c) / 100.0),
+            quantity: qty,
+            currency: cur.map(Cow::Owned),
+            extra: Vec::new(),
+        })
 }
 
 /// One JSON member value of many shapes, as text.
@@ -48,9 +40,7 @@ fn any_value() -> impl Strategy<Value = String> {
         r#""[a-z\\"\\\\]{0,6}""#.prop_map(|s| s),
         any::<i64>().prop_map(|n| n.to_string()),
         any::<u64>().prop_map(|n| n.to_string()),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(|f| f.to_string()),
+        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| f.to_string()),
         "-?[0-9]{1,20}(\\.[0-9]{0,4})?([eE][+-]?[0-9]{0,3})?",
         Just("null".to_string()),
         Just("true".to_string()),

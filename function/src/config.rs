@@ -84,10 +84,7 @@ impl Config {
             dlq_url,
             retry_budget: Duration::from_millis(retry_budget_ms),
             processor: ProcessorConfig {
-                retry: RetryPolicy {
-                    max_attempts: max_attempts as u32,
-                    ..RetryPolicy::default()
-                },
+                retry: RetryPolicy { max_attempts: max_attempts as u32, ..RetryPolicy::default() },
                 write_concurrency: write_concurrency as usize,
                 item_ttl: Duration::from_secs(ttl_days * 86_400),
                 ..ProcessorConfig::default()
@@ -102,10 +99,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -121,12 +115,9 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let e = cfg(&[("WRITE_CONCURRENCY", "0"), ("RETRY_BUDGET_MS", "soon")]).unwrap_err();
         let text = e.to_string();
-        for needle in [
-            "TABLE_NAME is not set",
-            "DLQ_URL is not set",
-            "WRITE_CONCURRENCY=\"0\"",
-            "RETRY_BUDGET_MS=\"soon\"",
-        ] {
+        for needle in
+            ["TABLE_NAME is not set", "DLQ_URL is not set", "WRITE_CONCURRENCY=\"0\"", "RETRY_BUDGET_MS=\"soon\""]
+        {
             assert!(text.contains(needle), "{text}");
         }
         assert_eq!(e.problems.len(), 4);

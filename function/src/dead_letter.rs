@@ -128,10 +128,7 @@ mod tests {
 
     #[test]
     fn carries_everything_needed_to_replay() {
-        let fault = Fault {
-            kind: FaultKind::BadJson,
-            message: "expected value".into(),
-        };
+        let fault = Fault { kind: FaultKind::BadJson, message: "expected value".into() };
         let dl = DeadLetter::new(&record("bm90IGpzb24=".into()), &fault);
         let back: DeadLetter = serde_json::from_str(&dl.to_body()).unwrap();
         assert_eq!(back, dl);
@@ -147,10 +144,7 @@ mod tests {
     #[test]
     fn oversize_data_is_truncated_to_fit_sqs() {
         let data = "QUFB".repeat(200_000); // 800,000 base64 chars
-        let fault = Fault {
-            kind: FaultKind::Oversize,
-            message: "x".repeat(10_000),
-        };
+        let fault = Fault { kind: FaultKind::Oversize, message: "x".repeat(10_000) };
         let dl = DeadLetter::new(&record(data.clone()), &fault);
         let body = dl.to_body();
         assert!(body.len() <= MAX_DLQ_MESSAGE_BYTES, "{}", body.len());

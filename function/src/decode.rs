@@ -20,10 +20,7 @@ pub struct DecodedBatch {
 impl DecodedBatch {
     /// Base64-decodes every record's data.
     pub fn decode(records: &[KinesisEventRecord]) -> Self {
-        let capacity = records
-            .iter()
-            .map(|r| r.kinesis.data.len() / 4 * 3 + 3)
-            .sum();
+        let capacity = records.iter().map(|r| r.kinesis.data.len() / 4 * 3 + 3).sum();
         let mut arena = Vec::with_capacity(capacity);
         let spans = records
             .iter()
@@ -35,14 +32,9 @@ impl DecodedBatch {
                     Ok(()) => Ok(start..arena.len()),
                     Err(_) => {
                         arena.truncate(start);
-                        let message = format!(
-                            "record data ({} characters) is not valid standard base64",
-                            r.kinesis.data.len()
-                        );
-                        Err(Fault {
-                            kind: FaultKind::BadBase64,
-                            message,
-                        })
+                        let message =
+                            format!("record data ({} characters) is not valid standard base64", r.kinesis.data.len());
+                        Err(Fault { kind: FaultKind::BadBase64, message })
                     }
                 }
             })
@@ -61,10 +53,7 @@ impl DecodedBatch {
     ) -> Result<StoredItem<'a>, Fault> {
         let mut out = None;
         self.item_into(records, i, now_ms, ttl_secs, &mut out)?;
-        out.ok_or_else(|| Fault {
-            kind: FaultKind::BadJson,
-            message: "no item was built".into(),
-        })
+        out.ok_or_else(|| Fault { kind: FaultKind::BadJson, message: "no item was built".into() })
     }
 
     /// Like [`DecodedBatch::item`], building the item straight into `out` (`None` on a
@@ -94,14 +83,12 @@ impl DecodedBatch {
             arrival_ms: record.arrival_ms(),
         };
         StoredItem::decode_into(text, &meta, now_ms, ttl_secs, out).map_err(|e| match e {
-            ItemError::Decode(DecodeError::Syntax(e)) => Fault {
-                kind: FaultKind::BadJson,
-                message: format!("record data is not a JSON event object: {e}"),
-            },
-            ItemError::Decode(DecodeError::WrongType(e)) => Fault {
-                kind: FaultKind::BadJson,
-                message: format!("a field has the wrong JSON type: {e}"),
-            },
+            ItemError::Decode(DecodeError::Syntax(e)) => {
+                Fault { kind: FaultKind::BadJson, message: format!("record data is not a JSON event object: {e}") }
+            }
+            ItemError::Decode(DecodeError::WrongType(e)) => {
+                Fault { kind: FaultKind::BadJson, message: format!("a field has the wrong JSON type: {e}") }
+            }
             ItemError::Invalid(e) => validation_fault(e),
         })
     }
@@ -109,15 +96,10 @@ impl DecodedBatch {
 
 fn validation_fault(e: ValidationError) -> Fault {
     let kind = match e {
-        ValidationError::FieldTooLong { .. } | ValidationError::ItemTooLarge { .. } => {
-            FaultKind::Oversize
-        }
+        ValidationError::FieldTooLong { .. } | ValidationError::ItemTooLarge { .. } => FaultKind::Oversize,
         _ => FaultKind::Validation,
     };
-    Fault {
-        kind,
-        message: e.to_string(),
-    }
+    Fault { kind, message: e.to_string() }
 }
 
 #[cfg(test)]
@@ -128,11 +110,7 @@ mod tests {
     fn rec(data: String) -> KinesisEventRecord {
         KinesisEventRecord {
             event_id: "shardId-000000000000:1".into(),
-            kinesis: KinesisRecord {
-                data,
-                sequence_number: "1".into(),
-                ..Default::default()
-            },
+            kinesis: KinesisRecord { data, sequence_number: "1".into(), ..Default::default() },
             ..Default::default()
         }
     }
@@ -149,24 +127,12 @@ mod tests {
             rec(b64(&[0xff, 0xfe, b'{'])),
             rec(b64(b"{\"userId\":")),
             rec(b64(br#"{"eventType":"view"}"#)),
-            rec(b64(format!(
-                r#"{{"userId":"{}","eventType":"view"}}"#,
-                "u".repeat(300)
-            )
-            .as_bytes())),
-            rec(b64(
-                br#"{"userId":"u","eventType":"view","timestamp":1764000000000}"#,
-            )),
+            rec(b64(format!(r#"{{"userId":"{}","eventType":"view"}}"#, "u".repeat(300)).as_bytes())),
+            rec(b64(br#"{"userId":"u","eventType":"view","timestamp":1764000000000}"#)),
         ];
         let batch = DecodedBatch::decode(&records);
-        let kinds: Vec<_> = (0..records.len())
-            .map(|i| {
-                batch
-                    .item(&records, i, 1_764_000_000_000, 60)
-                    .err()
-                    .map(|f| f.kind)
-            })
-            .collect();
+        let kinds: Vec<_> =
+            (0..records.len()).map(|i| batch.item(&records, i, 1_764_000_000_000, 60).err().map(|f| f.kind)).collect();
         assert_eq!(
             kinds,
             [

@@ -37,18 +37,12 @@ impl EmfMetrics<std::io::Stdout> {
 impl<W: Write + Send> EmfMetrics<W> {
     /// EMF lines to `out`, timestamped by `clock_ms`.
     pub fn new(function_name: impl Into<String>, out: W, clock_ms: fn() -> i64) -> Self {
-        Self {
-            function_name: function_name.into(),
-            out: Mutex::new(out),
-            clock_ms,
-        }
+        Self { function_name: function_name.into(), out: Mutex::new(out), clock_ms }
     }
 
     /// The writer (tests read what was written).
     pub fn into_inner(self) -> W {
-        self.out
-            .into_inner()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.out.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The EMF lines for one report.
@@ -101,10 +95,7 @@ impl<W: Write + Send> EmfMetrics<W> {
 impl<W: Write + Send> MetricsSink for EmfMetrics<W> {
     fn record(&self, report: &BatchReport) {
         let lines = self.lines(report);
-        let mut out = self
-            .out
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut out = self.out.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         for line in lines {
             // A metrics line that cannot be written must not fail the batch whose records
             // are already stored; the loss is logged instead.
@@ -123,10 +114,7 @@ mod tests {
 
     #[test]
     fn one_line_per_hundred_latencies() {
-        let mut report = BatchReport {
-            outcomes: vec![RecordOutcome::Written; 250],
-            ..Default::default()
-        };
+        let mut report = BatchReport { outcomes: vec![RecordOutcome::Written; 250], ..Default::default() };
         report.outcomes[0] = RecordOutcome::DeadLettered(FaultKind::BadJson);
         report.outcomes[1] = RecordOutcome::Retry("x".into());
         report.retry_sequence_numbers = vec!["1".into()];
@@ -134,33 +122,21 @@ mod tests {
         let emf = EmfMetrics::new("fn", Vec::new(), || 1_764_000_000_000);
         emf.record(&report);
         let text = String::from_utf8(emf.into_inner()).unwrap();
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         let first = &lines[0];
-        assert_eq!(
-            first["_aws"]["CloudWatchMetrics"][0]["Namespace"],
-            NAMESPACE
-        );
+        assert_eq!(first["_aws"]["CloudWatchMetrics"][0]["Namespace"], NAMESPACE);
         assert_eq!(first["_aws"]["Timestamp"], 1_764_000_000_000i64);
         assert_eq!(first["ProcessedEvents"], 248);
         assert_eq!(first["FailedEvents"], 1);
         assert_eq!(first["RetriedEvents"], 1);
         assert_eq!(first["BatchSize"], 250);
         assert_eq!(first["FunctionName"], "fn");
-        let counts: Vec<usize> = lines
-            .iter()
-            .map(|l| l["EndToEndLatency"].as_array().unwrap().len())
-            .collect();
+        let counts: Vec<usize> = lines.iter().map(|l| l["EndToEndLatency"].as_array().unwrap().len()).collect();
         assert_eq!(counts, [100, 100, 48]);
         for line in &lines {
             // Every metric a line declares must be a member of that line.
-            for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
-                .as_array()
-                .unwrap()
-            {
+            for m in line["_aws"]["CloudWatchMetrics"][0]["Metrics"].as_array().unwrap() {
                 assert!(line.get(m["Name"].as_str().unwrap()).is_some());
             }
         }

@@ -27,12 +27,8 @@ pub async fn handle<S: EventStore, D: DeadLetterSink, M: MetricsSink>(
     event: LambdaEvent<KinesisEvent>,
 ) -> KinesisEventResponse {
     let now_ms = crate::now_ms();
-    let remaining =
-        Duration::from_millis(event.context.deadline.saturating_sub(now_ms.max(0) as u64));
-    let ctx = BatchContext {
-        now_ms,
-        deadline: Instant::now() + write_window(remaining, retry_budget),
-    };
+    let remaining = Duration::from_millis(event.context.deadline.saturating_sub(now_ms.max(0) as u64));
+    let ctx = BatchContext { now_ms, deadline: Instant::now() + write_window(remaining, retry_budget) };
     let report = processor.process_batch(&event.payload.records, ctx).await;
     let mut response = KinesisEventResponse::default();
     for seq in report.retry_sequence_numbers {
@@ -50,9 +46,6 @@ mod tests {
         let s = Duration::from_secs;
         assert_eq!(write_window(s(120), s(20)), s(20));
         assert_eq!(write_window(s(10), s(20)), Duration::from_millis(9_000));
-        assert_eq!(
-            write_window(Duration::from_millis(300), s(20)),
-            Duration::ZERO
-        );
+        assert_eq!(write_window(Duration::from_millis(300), s(20)), Duration::ZERO);
     }
 }

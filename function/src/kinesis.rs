@@ -26,11 +26,7 @@ pub struct KinesisEventRecord {
     #[serde(rename = "eventID", default)]
     pub event_id: String,
     /// ARN of the stream.
-    #[serde(
-        rename = "eventSourceARN",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "eventSourceARN", default, skip_serializing_if = "Option::is_none")]
     pub event_source_arn: Option<String>,
     /// `aws:kinesis`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -74,9 +70,7 @@ pub struct KinesisRecord {
 impl KinesisEventRecord {
     /// The shard id: the part of `eventID` before the colon (`shardId-000000000000`).
     pub fn shard_id(&self) -> &str {
-        self.event_id
-            .split_once(':')
-            .map_or(self.event_id.as_str(), |(shard, _)| shard)
+        self.event_id.split_once(':').map_or(self.event_id.as_str(), |(shard, _)| shard)
     }
 
     /// `approximateArrivalTimestamp` in epoch milliseconds.
@@ -93,10 +87,7 @@ mod tests {
     fn shard_id_and_arrival() {
         let r = KinesisEventRecord {
             event_id: "shardId-000000000006:4959".into(),
-            kinesis: KinesisRecord {
-                approximate_arrival_timestamp: 1545084650.987,
-                ..Default::default()
-            },
+            kinesis: KinesisRecord { approximate_arrival_timestamp: 1545084650.987, ..Default::default() },
             ..Default::default()
         };
         assert_eq!(r.shard_id(), "shardId-000000000006");

@@ -36,23 +36,16 @@ pub use report::{BatchReport, Fault, FaultKind, RecordOutcome};
 
 /// Wall-clock time in epoch milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The processor Lambda runs: DynamoDB table, SQS dead-letter queue, EMF on stdout.
-pub type AwsProcessor =
-    Processor<aws::DynamoDbStore, aws::SqsDeadLetters, emf::EmfMetrics<std::io::Stdout>>;
+pub type AwsProcessor = Processor<aws::DynamoDbStore, aws::SqsDeadLetters, emf::EmfMetrics<std::io::Stdout>>;
 
 /// Builds the [`AwsProcessor`] for `config` from the shared SDK configuration.
 /// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`) point it
 /// at emulators.
-pub fn aws_processor(
-    sdk: &aws_config::SdkConfig,
-    config: &Config,
-    function_name: &str,
-) -> AwsProcessor {
+pub fn aws_processor(sdk: &aws_config::SdkConfig, config: &Config, function_name: &str) -> AwsProcessor {
     Processor::new(
         aws::DynamoDbStore::new(aws_sdk_dynamodb::Client::new(sdk), &config.table_name),
         aws::SqsDeadLetters::new(aws_sdk_sqs::Client::new(sdk), &config.dlq_url),

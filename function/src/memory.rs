@@ -28,10 +28,7 @@ impl InMemoryTable {
 
     /// An empty table whose every call takes `latency` (a `BatchWriteItem` round trip).
     pub fn with_write_latency(latency: Duration) -> Self {
-        Self {
-            write_latency: latency,
-            ..Self::default()
-        }
+        Self { write_latency: latency, ..Self::default() }
     }
 
     /// Number of distinct items stored.
@@ -51,9 +48,7 @@ impl InMemoryTable {
 
     /// The item with this key, if stored.
     pub fn get(&self, user_id: &str, event_key: &str) -> Option<StoredItem<'static>> {
-        self.lock()
-            .get(&(user_id.to_string(), event_key.to_string()))
-            .cloned()
+        self.lock().get(&(user_id.to_string(), event_key.to_string())).cloned()
     }
 
     /// Every stored item, in no particular order.
@@ -62,23 +57,17 @@ impl InMemoryTable {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), StoredItem<'static>>> {
-        self.items
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.items.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 impl EventStore for InMemoryTable {
     async fn put_batch(&self, items: &[&StoredItem<'_>]) -> Result<Vec<usize>, ServiceError> {
-        self.calls
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if !self.write_latency.is_zero() {
             tokio::time::sleep(self.write_latency).await;
         }
-        let owned: Vec<_> = items
-            .iter()
-            .map(|&item| item.clone().into_owned())
-            .collect();
+        let owned: Vec<_> = items.iter().map(|&item| item.clone().into_owned()).collect();
         let mut table = self.lock();
         for item in owned {
             table.insert((item.user_id.to_string(), item.event_key()), item);
@@ -101,18 +90,12 @@ impl InMemoryDlq {
 
     /// The bodies received, in order.
     pub fn messages(&self) -> Vec<String> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.messages.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Number of messages received.
     pub fn len(&self) -> usize {
-        self.messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
+        self.messages.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 
     /// Whether no message was received.
@@ -123,10 +106,7 @@ impl InMemoryDlq {
 
 impl DeadLetterSink for InMemoryDlq {
     async fn send_batch(&self, bodies: &[&str]) -> Result<Vec<usize>, ServiceError> {
-        self.messages
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(bodies.iter().map(|b| b.to_string()));
+        self.messages.lock().unwrap_or_else(|p| p.into_inner()).extend(bodies.iter().map(|b| b.to_string()));
         Ok(Vec::new())
     }
 }

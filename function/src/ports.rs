@@ -51,20 +51,14 @@ impl ServiceError {
 pub trait EventStore: Send + Sync {
     /// Writes 1..=[`MAX_STORE_BATCH`] items with distinct keys in one call. `Ok` holds
     /// the positions (in `items`) the service left unprocessed; empty means all written.
-    fn put_batch(
-        &self,
-        items: &[&StoredItem<'_>],
-    ) -> impl Future<Output = Result<Vec<usize>, ServiceError>> + Send;
+    fn put_batch(&self, items: &[&StoredItem<'_>]) -> impl Future<Output = Result<Vec<usize>, ServiceError>> + Send;
 }
 
 /// Where records that can never be processed go: the dead-letter queue.
 pub trait DeadLetterSink: Send + Sync {
     /// Sends 1..=[`MAX_DLQ_BATCH`] message bodies, together at most
     /// [`MAX_DLQ_MESSAGE_BYTES`], in one call. `Ok` holds the positions that failed.
-    fn send_batch(
-        &self,
-        bodies: &[&str],
-    ) -> impl Future<Output = Result<Vec<usize>, ServiceError>> + Send;
+    fn send_batch(&self, bodies: &[&str]) -> impl Future<Output = Result<Vec<usize>, ServiceError>> + Send;
 }
 
 /// Receives the figures of every processed batch.

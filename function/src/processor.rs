@@ -16,9 +16,7 @@ use tokio::time::Instant;
 use crate::dead_letter::DeadLetter;
 use crate::decode::DecodedBatch;
 use crate::kinesis::KinesisEventRecord;
-use crate::ports::{
-    DeadLetterSink, EventStore, MetricsSink, MAX_DLQ_BATCH, MAX_DLQ_MESSAGE_BYTES, MAX_STORE_BATCH,
-};
+use crate::ports::{DeadLetterSink, EventStore, MetricsSink, MAX_DLQ_BATCH, MAX_DLQ_MESSAGE_BYTES, MAX_STORE_BATCH};
 use crate::report::{BatchReport, Fault, FaultKind, RecordOutcome};
 use crate::retry::{run_batched, CallOutcome, RetryPolicy};
 use retail_events::TimestampSource;
@@ -68,12 +66,7 @@ pub struct Processor<S, D, M> {
 impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
     /// A processor writing to `store`, dead-lettering to `dlq`, reporting to `metrics`.
     pub fn new(store: S, dlq: D, metrics: M, config: ProcessorConfig) -> Self {
-        Self {
-            store,
-            dlq,
-            metrics,
-            config,
-        }
+        Self { store, dlq, metrics, config }
     }
 
     /// The store (the in-memory table of tests and the local pipeline, for example).
@@ -87,11 +80,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
     }
 
     /// Processes one batch. Never fails: faults are outcomes in the report.
-    pub async fn process_batch(
-        &self,
-        records: &[KinesisEventRecord],
-        ctx: BatchContext,
-    ) -> BatchReport {
+    pub async fn process_batch(&self, records: &[KinesisEventRecord], ctx: BatchContext) -> BatchReport {
         let ttl_secs = self.config.item_ttl.as_secs() as i64;
         let decoded = DecodedBatch::decode(records);
         let mut items: Vec<Option<StoredItem<'_>>> = (0..records.len()).map(|_| None).collect();
@@ -119,31 +108,19 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         for i in (0..alias.len()).rev() {
             alias[i] = alias[alias[i]];
         }
-        let to_write: Vec<usize> = (0..records.len())
-            .filter(|&i| items[i].is_some() && alias[i] == i)
-            .collect();
-        let write_batches: Vec<Vec<usize>> = to_write
-            .chunks(MAX_STORE_BATCH)
-            .map(<[usize]>::to_vec)
-            .collect();
+        let to_write: Vec<usize> = (0..records.len()).filter(|&i| items[i].is_some() && alias[i] == i).collect();
+        let write_batches: Vec<Vec<usize>> = to_write.chunks(MAX_STORE_BATCH).map(<[usize]>::to_vec).collect();
 
-        let write = run_batched(
-            write_batches,
-            self.config.write_concurrency,
-            self.config.retry,
-            ctx.deadline,
-            |batch| {
+        let write =
+            run_batched(write_batches, self.config.write_concurrency, self.config.retry, ctx.deadline, |batch| {
                 let items = &items;
                 async move {
-                    let refs: Vec<&StoredItem<'_>> =
-                        batch.iter().filter_map(|&i| items[i].as_ref()).collect();
+                    let refs: Vec<&StoredItem<'_>> = batch.iter().filter_map(|&i| items[i].as_ref()).collect();
                     self.store.put_batch(&refs).await
                 }
-            },
-        );
+            });
         let dead_letters = self.dead_letter(records, &faults, ctx.deadline);
-        let ((write_outcomes, write_stats), (mut dlq_outcomes, mut dlq_calls)) =
-            tokio::join!(write, dead_letters);
+        let ((write_outcomes, write_stats), (mut dlq_outcomes, mut dlq_calls)) = tokio::join!(write, dead_letters);
 
         let mut report = BatchReport {
             outcomes: vec![RecordOutcome::Retry(String::new()); records.len()],
@@ -154,9 +131,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         for (i, outcome) in write_outcomes {
             match outcome {
                 CallOutcome::Done => report.outcomes[i] = RecordOutcome::Written,
-                CallOutcome::GaveUp(why) => {
-                    report.outcomes[i] = RecordOutcome::Retry(format!("table write: {why}"))
-                }
+                CallOutcome::GaveUp(why) => report.outcomes[i] = RecordOutcome::Retry(format!("table write: {why}")),
                 CallOutcome::Rejected(why) => rejected_why[i] = Some(why),
             }
         }
@@ -169,13 +144,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             }
             if let Some(why) = &rejected_why[target] {
                 let message = format!("DynamoDB rejected the item: {why}");
-                rejected.push((
-                    i,
-                    Fault {
-                        kind: FaultKind::StoreRejected,
-                        message,
-                    },
-                ));
+                rejected.push((i, Fault { kind: FaultKind::StoreRejected, message }));
             }
         }
         if !rejected.is_empty() {
@@ -190,15 +159,13 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
 
         for (i, outcome) in report.outcomes.iter().enumerate() {
             match outcome {
-                RecordOutcome::Retry(_) => report
-                    .retry_sequence_numbers
-                    .push(records[i].kinesis.sequence_number.clone()),
+                RecordOutcome::Retry(_) => {
+                    report.retry_sequence_numbers.push(records[i].kinesis.sequence_number.clone())
+                }
                 RecordOutcome::Written => {
                     if let Some(item) = &items[alias[i]] {
                         if item.timestamp_source == TimestampSource::Event {
-                            report
-                                .end_to_end_ms
-                                .push(item.processed_at - item.event_timestamp);
+                            report.end_to_end_ms.push(item.processed_at - item.event_timestamp);
                         }
                     }
                 }
@@ -247,18 +214,13 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         if faults.is_empty() {
             return (Vec::new(), 0);
         }
-        let bodies: Vec<String> = faults
-            .iter()
-            .map(|(i, f)| DeadLetter::new(&records[*i], f).to_body())
-            .collect();
+        let bodies: Vec<String> = faults.iter().map(|(i, f)| DeadLetter::new(&records[*i], f).to_body()).collect();
         // Pack up to 10 bodies and 256 KiB per call; each body alone fits by construction.
         let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut bytes = 0;
         for (k, body) in bodies.iter().enumerate() {
             match batches.last_mut() {
-                Some(b)
-                    if b.len() < MAX_DLQ_BATCH && bytes + body.len() <= MAX_DLQ_MESSAGE_BYTES =>
-                {
+                Some(b) if b.len() < MAX_DLQ_BATCH && bytes + body.len() <= MAX_DLQ_MESSAGE_BYTES => {
                     b.push(k);
                     bytes += body.len();
                 }
@@ -268,33 +230,26 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
                 }
             }
         }
-        let (outcomes, stats) = run_batched(
-            batches,
-            self.config.dlq_concurrency,
-            self.config.retry,
-            deadline,
-            |batch| {
+        let (outcomes, stats) =
+            run_batched(batches, self.config.dlq_concurrency, self.config.retry, deadline, |batch| {
                 let bodies = &bodies;
                 async move {
                     let refs: Vec<&str> = batch.iter().map(|&k| bodies[k].as_str()).collect();
                     self.dlq.send_batch(&refs).await
                 }
-            },
-        )
-        .await;
+            })
+            .await;
         let outcomes = outcomes
             .into_iter()
             .map(|(k, outcome)| {
                 let (i, fault) = &faults[k];
                 let outcome = match outcome {
                     CallOutcome::Done => RecordOutcome::DeadLettered(fault.kind),
-                    CallOutcome::GaveUp(why) | CallOutcome::Rejected(why) => {
-                        RecordOutcome::Retry(format!(
-                            "{} ({}) and the dead-letter send failed: {why}",
-                            fault.kind.as_str(),
-                            fault.message
-                        ))
-                    }
+                    CallOutcome::GaveUp(why) | CallOutcome::Rejected(why) => RecordOutcome::Retry(format!(
+                        "{} ({}) and the dead-letter send failed: {why}",
+                        fault.kind.as_str(),
+                        fault.message
+                    )),
                 };
                 (*i, outcome)
             })

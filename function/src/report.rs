@@ -78,18 +78,12 @@ pub struct BatchReport {
 impl BatchReport {
     /// Records written.
     pub fn written(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(o, RecordOutcome::Written))
-            .count()
+        self.outcomes.iter().filter(|o| matches!(o, RecordOutcome::Written)).count()
     }
 
     /// Records dead-lettered.
     pub fn dead_lettered(&self) -> usize {
-        self.outcomes
-            .iter()
-            .filter(|o| matches!(o, RecordOutcome::DeadLettered(_)))
-            .count()
+        self.outcomes.iter().filter(|o| matches!(o, RecordOutcome::DeadLettered(_))).count()
     }
 
     /// Records reported for retry.

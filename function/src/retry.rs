@@ -31,27 +31,16 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            base: Duration::from_millis(25),
-            cap: Duration::from_secs(2),
-            max_attempts: 10,
-        }
+        Self { base: Duration::from_millis(25), cap: Duration::from_secs(2), max_attempts: 10 }
     }
 }
 
 impl RetryPolicy {
     /// The full-jitter delay before retry number `attempt` (1 = first retry).
     pub fn backoff(&self, attempt: u32, rng: &mut impl Rng) -> Duration {
-        let ceiling = self
-            .base
-            .saturating_mul(1u32 << attempt.min(20))
-            .min(self.cap);
+        let ceiling = self.base.saturating_mul(1u32 << attempt.min(20)).min(self.cap);
         let nanos = ceiling.as_nanos() as u64;
-        Duration::from_nanos(if nanos == 0 {
-            0
-        } else {
-            rng.random_range(0..=nanos)
-        })
+        Duration::from_nanos(if nanos == 0 { 0 } else { rng.random_range(0..=nanos) })
     }
 }
 
@@ -103,11 +92,7 @@ where
         let Some(result) = in_flight.next().await else {
             break;
         };
-        let BatchResult {
-            settled,
-            split,
-            calls,
-        } = result;
+        let BatchResult { settled, split, calls } = result;
         stats.calls += calls;
         outcomes.extend(settled);
         // A rejected batch comes back as singles to find the item at fault.
@@ -134,8 +119,7 @@ where
 {
     let mut settled = Vec::with_capacity(pending.len());
     let mut calls = 0;
-    let mut last_problem =
-        String::from("not attempted: the invocation's time budget was already spent");
+    let mut last_problem = String::from("not attempted: the invocation's time budget was already spent");
     loop {
         let now = Instant::now();
         if now >= deadline || calls >= policy.max_attempts {
@@ -146,16 +130,8 @@ where
             } else {
                 format!("time budget spent after {calls} attempts; last problem: {last_problem}")
             };
-            settled.extend(
-                pending
-                    .into_iter()
-                    .map(|p| (p, CallOutcome::GaveUp(why.clone()))),
-            );
-            return BatchResult {
-                settled,
-                split: Vec::new(),
-                calls,
-            };
+            settled.extend(pending.into_iter().map(|p| (p, CallOutcome::GaveUp(why.clone()))));
+            return BatchResult { settled, split: Vec::new(), calls };
         }
         calls += 1;
         let attempt = tokio::time::timeout(deadline - now, call(pending.clone())).await;
@@ -177,34 +153,18 @@ where
                 }
                 pending = still;
                 if pending.is_empty() {
-                    return BatchResult {
-                        settled,
-                        split: Vec::new(),
-                        calls,
-                    };
+                    return BatchResult { settled, split: Vec::new(), calls };
                 }
                 last_problem = format!("{} item(s) left unprocessed (throttled)", pending.len());
             }
             Ok(Err(e)) if e.is_retryable() => last_problem = e.to_string(),
             Ok(Err(e)) => {
                 if pending.len() > 1 {
-                    return BatchResult {
-                        settled,
-                        split: pending,
-                        calls,
-                    };
+                    return BatchResult { settled, split: pending, calls };
                 }
                 let why = e.to_string();
-                settled.extend(
-                    pending
-                        .into_iter()
-                        .map(|p| (p, CallOutcome::Rejected(why.clone()))),
-                );
-                return BatchResult {
-                    settled,
-                    split: Vec::new(),
-                    calls,
-                };
+                settled.extend(pending.into_iter().map(|p| (p, CallOutcome::Rejected(why.clone()))));
+                return BatchResult { settled, split: Vec::new(), calls };
             }
             Err(_) => last_problem = "the call did not answer before the deadline".to_string(),
         }
@@ -212,18 +172,9 @@ where
         if Instant::now() + pause >= deadline {
             // Sleeping would end past the deadline: give up now, while there is still time
             // to answer Lambda.
-            let why =
-                format!("time budget spent after {calls} attempts; last problem: {last_problem}");
-            settled.extend(
-                pending
-                    .into_iter()
-                    .map(|p| (p, CallOutcome::GaveUp(why.clone()))),
-            );
-            return BatchResult {
-                settled,
-                split: Vec::new(),
-                calls,
-            };
+            let why = format!("time budget spent after {calls} attempts; last problem: {last_problem}");
+            settled.extend(pending.into_iter().map(|p| (p, CallOutcome::GaveUp(why.clone()))));
+            return BatchResult { settled, split: Vec::new(), calls };
         }
         tokio::time::sleep(pause).await;
     }
@@ -250,24 +201,18 @@ mod tests {
     async fn unprocessed_positions_are_retried_until_done() {
         let calls = AtomicU32::new(0);
         let deadline = Instant::now() + Duration::from_secs(10);
-        let (out, stats) = run_batched(
-            vec![vec![0, 1, 2]],
-            2,
-            RetryPolicy::default(),
-            deadline,
-            |b| {
-                let n = calls.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    Ok(if n == 0 {
-                        vec![1, 2]
-                    } else if b.len() == 2 {
-                        vec![0]
-                    } else {
-                        vec![]
-                    })
-                }
-            },
-        )
+        let (out, stats) = run_batched(vec![vec![0, 1, 2]], 2, RetryPolicy::default(), deadline, |b| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                Ok(if n == 0 {
+                    vec![1, 2]
+                } else if b.len() == 2 {
+                    vec![0]
+                } else {
+                    vec![]
+                })
+            }
+        })
         .await;
         assert_eq!(stats.calls, 3);
         assert!(out.iter().all(|(_, o)| *o == CallOutcome::Done));
@@ -277,19 +222,13 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn rejected_batches_are_split_to_find_the_culprit() {
         let deadline = Instant::now() + Duration::from_secs(10);
-        let (mut out, _) = run_batched(
-            vec![vec![0, 1, 2]],
-            4,
-            RetryPolicy::default(),
-            deadline,
-            |b| async move {
-                if b.contains(&1) {
-                    Err(ServiceError::Rejected("item 1 is bad".into()))
-                } else {
-                    Ok(vec![])
-                }
-            },
-        )
+        let (mut out, _) = run_batched(vec![vec![0, 1, 2]], 4, RetryPolicy::default(), deadline, |b| async move {
+            if b.contains(&1) {
+                Err(ServiceError::Rejected("item 1 is bad".into()))
+            } else {
+                Ok(vec![])
+            }
+        })
         .await;
         out.sort_by_key(|(p, _)| *p);
         assert_eq!(out[0].1, CallOutcome::Done);
@@ -301,10 +240,7 @@ mod tests {
     async fn gives_up_at_the_deadline() {
         let start = Instant::now();
         let deadline = start + Duration::from_millis(500);
-        let policy = RetryPolicy {
-            max_attempts: u32::MAX,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy { max_attempts: u32::MAX, ..RetryPolicy::default() };
         let (out, stats) = run_batched(vec![vec![7]], 1, policy, deadline, |_| async {
             Err::<Vec<usize>, _>(ServiceError::Throttled("slow down".into()))
         })
@@ -320,16 +256,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_hanging_call_is_cut_at_the_deadline() {
         let deadline = Instant::now() + Duration::from_millis(300);
-        let (out, _) = run_batched(
-            vec![vec![0]],
-            1,
-            RetryPolicy::default(),
-            deadline,
-            |_| async {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                Ok(vec![])
-            },
-        )
+        let (out, _) = run_batched(vec![vec![0]], 1, RetryPolicy::default(), deadline, |_| async {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(vec![])
+        })
         .await;
         assert!(matches!(out[0].1, CallOutcome::GaveUp(_)));
     }

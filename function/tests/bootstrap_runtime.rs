@@ -59,10 +59,7 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, served: &Mutex<bool>, event: &str)
         if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
             return;
         }
-        seen.lock()
-            .unwrap()
-            .first_request
-            .get_or_insert_with(Instant::now);
+        seen.lock().unwrap().first_request.get_or_insert_with(Instant::now);
         let mut length = 0;
         loop {
             let mut line = String::new();
@@ -77,11 +74,7 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, served: &Mutex<bool>, event: &str)
         let mut body = vec![0; length];
         reader.read_exact(&mut body).unwrap();
         let body = String::from_utf8_lossy(&body).to_string();
-        let path = request_line
-            .split_whitespace()
-            .nth(1)
-            .unwrap_or("")
-            .to_string();
+        let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
         if path.ends_with("/invocation/next") {
             let first = !std::mem::replace(&mut *served.lock().unwrap(), true);
             if !first {
@@ -105,16 +98,14 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, served: &Mutex<bool>, event: &str)
             } else {
                 seen.lock().unwrap().errors.push(format!("{path}: {body}"));
             }
-            out.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}")
-                .unwrap();
+            out.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}").unwrap();
         }
         out.flush().unwrap();
     }
 }
 
 fn bootstrap(api: &str, env: &[(&str, &str)]) -> Command {
-    let bin = std::env::var("BOOTSTRAP_BIN")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_bootstrap").to_string());
+    let bin = std::env::var("BOOTSTRAP_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_bootstrap").to_string());
     let mut cmd = Command::new(bin);
     cmd.env_clear()
         .env("AWS_LAMBDA_RUNTIME_API", api)
@@ -161,11 +152,8 @@ async fn bootstrap_serves_a_kinesis_invocation() {
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let records: Vec<_> = (0..30)
         .map(|i| {
-            let json = format!(
-                r#"{{"eventId":"e{i}","userId":"u{}","eventType":"view","timestamp":{}}}"#,
-                i % 4,
-                now - 100
-            );
+            let json =
+                format!(r#"{{"eventId":"e{i}","userId":"u{}","eventType":"view","timestamp":{}}}"#, i % 4, now - 100);
             record_b64(i, b64(&json))
         })
         .chain([record_b64(30, b64("{oops"))])
@@ -184,33 +172,21 @@ async fn bootstrap_serves_a_kinesis_invocation() {
     )
     .spawn()
     .unwrap();
-    let response = wait_for(Duration::from_secs(30), || {
-        api.seen.lock().unwrap().response.clone()
-    });
+    let response = wait_for(Duration::from_secs(30), || api.seen.lock().unwrap().response.clone());
     let logs = stop(child);
-    let response =
-        response.unwrap_or_else(|| panic!("no response from bootstrap; its output:\n{logs}"));
+    let response = response.unwrap_or_else(|| panic!("no response from bootstrap; its output:\n{logs}"));
     let body: serde_json::Value = serde_json::from_str(&response).unwrap();
     assert_eq!(body, serde_json::json!({"batchItemFailures": []}), "{logs}");
     assert!(api.seen.lock().unwrap().errors.is_empty());
 
-    let count = ddb
-        .scan()
-        .table_name(&table)
-        .select(aws_sdk_dynamodb::types::Select::Count)
-        .send()
-        .await
-        .unwrap();
+    let count = ddb.scan().table_name(&table).select(aws_sdk_dynamodb::types::Select::Count).send().await.unwrap();
     assert_eq!(count.count(), 30);
     let letters = drain(&sqs_client, &queue).await;
     assert_eq!(letters.len(), 1);
     assert!(letters[0].contains("bad_json"));
 
     // The EMF line for the batch is on stdout.
-    let emf = logs
-        .lines()
-        .find(|l| l.contains("\"_aws\""))
-        .unwrap_or_else(|| panic!("no EMF line in output:\n{logs}"));
+    let emf = logs.lines().find(|l| l.contains("\"_aws\"")).unwrap_or_else(|| panic!("no EMF line in output:\n{logs}"));
     let emf: serde_json::Value = serde_json::from_str(emf).unwrap();
     assert_eq!(emf["ProcessedEvents"], 30);
     assert_eq!(emf["FailedEvents"], 1);
@@ -222,12 +198,8 @@ fn missing_configuration_fails_init_with_a_clear_message() {
     let api = RuntimeApi::start(String::new());
     let out = bootstrap(&api.addr, &[]).output().unwrap();
     assert!(!out.status.success());
-    let text =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(
-        text.contains("TABLE_NAME is not set") && text.contains("DLQ_URL is not set"),
-        "{text}"
-    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("TABLE_NAME is not set") && text.contains("DLQ_URL is not set"), "{text}");
 }
 
 #[test]
@@ -238,18 +210,10 @@ fn cold_start_to_first_poll() {
         // The poll is held open, so the runtime waits for work as in Lambda.
         *api.seen.lock().unwrap() = Seen::default();
         let start = Instant::now();
-        let child = bootstrap(
-            &api.addr,
-            &[("TABLE_NAME", "t"), ("DLQ_URL", "http://127.0.0.1:9/q")],
-        )
-        .spawn()
-        .unwrap();
-        let first = wait_for(Duration::from_secs(10), || {
-            api.seen.lock().unwrap().first_request
-        });
+        let child = bootstrap(&api.addr, &[("TABLE_NAME", "t"), ("DLQ_URL", "http://127.0.0.1:9/q")]).spawn().unwrap();
+        let first = wait_for(Duration::from_secs(10), || api.seen.lock().unwrap().first_request);
         let logs = stop(child);
-        let first =
-            first.unwrap_or_else(|| panic!("bootstrap never polled the Runtime API:\n{logs}"));
+        let first = first.unwrap_or_else(|| panic!("bootstrap never polled the Runtime API:\n{logs}"));
         samples.push(first.duration_since(start));
     }
     samples.sort();

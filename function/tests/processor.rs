@@ -10,16 +10,13 @@ use common::*;
 use proptest::prelude::*;
 use retail_function::memory::{InMemoryDlq, InMemoryTable};
 use retail_function::{
-    BatchContext, BatchReport, DeadLetter, FaultKind, KinesisEvent, NoMetrics, Processor,
-    ProcessorConfig, RecordOutcome,
+    BatchContext, BatchReport, DeadLetter, FaultKind, KinesisEvent, NoMetrics, Processor, ProcessorConfig,
+    RecordOutcome,
 };
 use tokio::time::Instant;
 
 fn ctx(budget: Duration) -> BatchContext {
-    BatchContext {
-        now_ms: NOW_MS,
-        deadline: Instant::now() + budget,
-    }
+    BatchContext { now_ms: NOW_MS, deadline: Instant::now() + budget }
 }
 
 #[tokio::test(start_paused = true)]
@@ -30,18 +27,10 @@ async fn valid_records_are_written_and_bad_ones_dead_lettered() {
         record(3, &[0xc3, 0x28]),
         record(4, b"{not json"),
         record(5, br#"{"eventType":"view"}"#),
-        record(
-            6,
-            format!(r#"{{"userId":"{}","eventType":"view"}}"#, "x".repeat(300)).as_bytes(),
-        ),
+        record(6, format!(r#"{{"userId":"{}","eventType":"view"}}"#, "x".repeat(300)).as_bytes()),
         record(7, br#"{"userId":"u2","eventType":"wishlist"}"#),
     ];
-    let p = Processor::new(
-        InMemoryTable::new(),
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let p = Processor::new(InMemoryTable::new(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let report = p.process_batch(&records, ctx(Duration::from_secs(5))).await;
     assert_eq!(
         report.outcomes,
@@ -57,46 +46,22 @@ async fn valid_records_are_written_and_bad_ones_dead_lettered() {
     );
     assert!(report.retry_sequence_numbers.is_empty());
     assert_eq!(p.store().len(), 2);
-    let letters: Vec<DeadLetter> = p
-        .dead_letters()
-        .messages()
-        .iter()
-        .map(|b| serde_json::from_str(b).unwrap())
-        .collect();
+    let letters: Vec<DeadLetter> =
+        p.dead_letters().messages().iter().map(|b| serde_json::from_str(b).unwrap()).collect();
     assert_eq!(letters.len(), 5);
-    let missing = letters
-        .iter()
-        .find(|d| d.error_kind == FaultKind::Validation)
-        .unwrap();
-    assert!(
-        missing.error_message.contains("userId"),
-        "{}",
-        missing.error_message
-    );
+    let missing = letters.iter().find(|d| d.error_kind == FaultKind::Validation).unwrap();
+    assert!(missing.error_message.contains("userId"), "{}", missing.error_message);
     assert_eq!(missing.sequence_number, records[4].kinesis.sequence_number);
     assert_eq!(missing.shard_id, "shardId-000000000000");
     assert_eq!(missing.data, records[4].kinesis.data);
-    assert_eq!(
-        report.end_to_end_ms,
-        vec![1_500],
-        "only events with a timestamp have a latency"
-    );
+    assert_eq!(report.end_to_end_ms, vec![1_500], "only events with a timestamp have a latency");
 }
 
 #[tokio::test(start_paused = true)]
 async fn redelivered_records_overwrite_their_own_item() {
     let json = valid_event("u1", "same-event");
-    let records = vec![
-        record(1, json.as_bytes()),
-        record(2, json.as_bytes()),
-        record(3, json.as_bytes()),
-    ];
-    let p = Processor::new(
-        InMemoryTable::new(),
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let records = vec![record(1, json.as_bytes()), record(2, json.as_bytes()), record(3, json.as_bytes())];
+    let p = Processor::new(InMemoryTable::new(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let report = p.process_batch(&records, ctx(Duration::from_secs(5))).await;
     assert_eq!(report.outcomes, vec![RecordOutcome::Written; 3]);
     assert_eq!(p.store().len(), 1);
@@ -107,24 +72,13 @@ async fn redelivered_records_overwrite_their_own_item() {
 
 #[tokio::test(start_paused = true)]
 async fn writes_are_chunked_by_25_and_run_concurrently() {
-    let records: Vec<_> = (0..1000)
-        .map(|i| {
-            record(
-                i,
-                valid_event(&format!("u{}", i % 37), &format!("e{i}")).as_bytes(),
-            )
-        })
-        .collect();
+    let records: Vec<_> =
+        (0..1000).map(|i| record(i, valid_event(&format!("u{}", i % 37), &format!("e{i}")).as_bytes())).collect();
     let table = InMemoryTable::with_write_latency(Duration::from_millis(10));
-    let config = ProcessorConfig {
-        write_concurrency: 8,
-        ..ProcessorConfig::default()
-    };
+    let config = ProcessorConfig { write_concurrency: 8, ..ProcessorConfig::default() };
     let p = Processor::new(table, InMemoryDlq::new(), NoMetrics, config);
     let start = Instant::now();
-    let report = p
-        .process_batch(&records, ctx(Duration::from_secs(60)))
-        .await;
+    let report = p.process_batch(&records, ctx(Duration::from_secs(60))).await;
     assert_eq!(report.written(), 1000);
     assert_eq!(report.store_calls, 40);
     assert_eq!(p.store().calls(), 40);
@@ -134,36 +88,26 @@ async fn writes_are_chunked_by_25_and_run_concurrently() {
 
 #[tokio::test(start_paused = true)]
 async fn a_rejected_item_is_dead_lettered_alone() {
-    let mut records: Vec<_> = (0..30)
-        .map(|i| record(i, valid_event("u", &format!("e{i}")).as_bytes()))
-        .collect();
+    let mut records: Vec<_> = (0..30).map(|i| record(i, valid_event("u", &format!("e{i}")).as_bytes())).collect();
     records[7] = record(7, valid_event("reject-me", "bad").as_bytes());
     let store = FaultyStore::new(FaultPlan::none());
     let dlq = FaultyDlq::new(FaultPlan::none());
     let p = Processor::new(store, dlq, NoMetrics, ProcessorConfig::default());
     let report = p.process_batch(&records, ctx(Duration::from_secs(5))).await;
-    assert_eq!(
-        report.outcomes[7],
-        RecordOutcome::DeadLettered(FaultKind::StoreRejected)
-    );
+    assert_eq!(report.outcomes[7], RecordOutcome::DeadLettered(FaultKind::StoreRejected));
     assert_eq!(report.written(), 29);
     assert!(report.retry_sequence_numbers.is_empty());
 }
 
 #[tokio::test(start_paused = true)]
 async fn transient_faults_past_the_budget_are_reported_for_retry() {
-    let records: Vec<_> = (0..10)
-        .map(|i| record(i, valid_event("u", &format!("e{i}")).as_bytes()))
-        .collect();
+    let records: Vec<_> = (0..10).map(|i| record(i, valid_event("u", &format!("e{i}")).as_bytes())).collect();
     let store = FaultyStore::new(FaultPlan::new(1, [0, 0, 1, 0, 0, 0])); // always throttled
     let dlq = FaultyDlq::new(FaultPlan::none());
     let p = Processor::new(store, dlq, NoMetrics, ProcessorConfig::default());
     let report = p.process_batch(&records, ctx(Duration::from_secs(3))).await;
     assert_eq!(report.retried(), 10);
-    let expected: Vec<String> = records
-        .iter()
-        .map(|r| r.kinesis.sequence_number.clone())
-        .collect();
+    let expected: Vec<String> = records.iter().map(|r| r.kinesis.sequence_number.clone()).collect();
     assert_eq!(report.retry_sequence_numbers, expected);
     match &report.outcomes[0] {
         RecordOutcome::Retry(why) => {
@@ -175,24 +119,13 @@ async fn transient_faults_past_the_budget_are_reported_for_retry() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failing_dead_letter_queue_turns_into_retries() {
-    let records = vec![
-        record(1, b"garbage"),
-        record(2, valid_event("u", "e").as_bytes()),
-    ];
+    let records = vec![record(1, b"garbage"), record(2, valid_event("u", "e").as_bytes())];
     let dlq = FaultyDlq::new(FaultPlan::new(1, [0, 0, 0, 1, 0, 0])); // always 5xx
-    let p = Processor::new(
-        InMemoryTable::new(),
-        dlq,
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
+    let p = Processor::new(InMemoryTable::new(), dlq, NoMetrics, ProcessorConfig::default());
     let report = p.process_batch(&records, ctx(Duration::from_secs(2))).await;
     assert!(matches!(&report.outcomes[0], RecordOutcome::Retry(why) if why.contains("bad_json")));
     assert_eq!(report.outcomes[1], RecordOutcome::Written);
-    assert_eq!(
-        report.retry_sequence_numbers,
-        vec![records[0].kinesis.sequence_number.clone()]
-    );
+    assert_eq!(report.retry_sequence_numbers, vec![records[0].kinesis.sequence_number.clone()]);
 }
 
 fn fixture(name: &str) -> (String, KinesisEvent) {
@@ -209,8 +142,7 @@ fn fixtures_round_trip_and_match_the_official_types() {
         let original: serde_json::Value = serde_json::from_str(&text).unwrap();
         let again = serde_json::to_value(&event).unwrap();
         assert_eq!(again, original, "{name} does not round-trip");
-        let official: aws_lambda_events::event::kinesis::KinesisEvent =
-            serde_json::from_str(&text).unwrap();
+        let official: aws_lambda_events::event::kinesis::KinesisEvent = serde_json::from_str(&text).unwrap();
         assert_eq!(official.records.len(), event.records.len());
         for (o, ours) in official.records.iter().zip(&event.records) {
             assert_eq!(o.kinesis.sequence_number, ours.kinesis.sequence_number);
@@ -228,22 +160,10 @@ fn base64_decode(s: &str) -> Vec<u8> {
 async fn fixtures_are_processed() {
     let (_, docs) = fixture("kinesis-event-aws-docs.json");
     let (_, retail) = fixture("kinesis-event-retail.json");
-    let p = Processor::new(
-        InMemoryTable::new(),
-        InMemoryDlq::new(),
-        NoMetrics,
-        ProcessorConfig::default(),
-    );
-    let report = p
-        .process_batch(&docs.records, ctx(Duration::from_secs(5)))
-        .await;
-    assert_eq!(
-        report.outcomes,
-        vec![RecordOutcome::DeadLettered(FaultKind::BadJson); 2]
-    );
-    let report = p
-        .process_batch(&retail.records, ctx(Duration::from_secs(5)))
-        .await;
+    let p = Processor::new(InMemoryTable::new(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
+    let report = p.process_batch(&docs.records, ctx(Duration::from_secs(5))).await;
+    assert_eq!(report.outcomes, vec![RecordOutcome::DeadLettered(FaultKind::BadJson); 2]);
+    let report = p.process_batch(&retail.records, ctx(Duration::from_secs(5))).await;
     assert_eq!(
         report.outcomes,
         [
@@ -255,16 +175,10 @@ async fn fixtures_are_processed() {
     );
     // The producer that sent no eventId gets a key from the record identity, and its
     // unknown field is kept.
-    let item = p
-        .store()
-        .items()
-        .into_iter()
-        .find(|i| i.user_id == "user-00099")
-        .unwrap();
-    assert!(item.event_key().ends_with(&format!(
-        "#shardId-000000000000:{}",
-        retail.records[2].kinesis.sequence_number
-    )));
+    let item = p.store().items().into_iter().find(|i| i.user_id == "user-00099").unwrap();
+    assert!(item
+        .event_key()
+        .ends_with(&format!("#shardId-000000000000:{}", retail.records[2].kinesis.sequence_number)));
     assert_eq!(item.event.extra[0].0, "channel");
     assert_eq!(item.event.price, Some(5.0));
 }

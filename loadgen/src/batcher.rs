@@ -40,12 +40,7 @@ pub struct Batcher<T> {
 impl<T> Batcher<T> {
     /// An empty batcher.
     pub fn new(limits: BatchLimits) -> Self {
-        Self {
-            limits,
-            items: Vec::new(),
-            bytes: 0,
-            oldest: None,
-        }
+        Self { limits, items: Vec::new(), bytes: 0, oldest: None }
     }
 
     /// Adds an item of `size` bytes at `now`. Returns the request it completes, if any
@@ -59,10 +54,7 @@ impl<T> Batcher<T> {
         self.items.push(item);
         self.bytes += size;
         if self.items.len() >= self.limits.max_records || self.bytes >= self.limits.max_bytes {
-            debug_assert!(
-                full.is_none(),
-                "one push completes at most one request when items fit the limits"
-            );
+            debug_assert!(full.is_none(), "one push completes at most one request when items fit the limits");
             return self.take().or(full);
         }
         full
@@ -117,10 +109,7 @@ mod tests {
 
     #[test]
     fn full_by_bytes_never_exceeds_the_limit() {
-        let limits = BatchLimits {
-            max_bytes: 1000,
-            ..BatchLimits::default()
-        };
+        let limits = BatchLimits { max_bytes: 1000, ..BatchLimits::default() };
         let mut b = Batcher::new(limits);
         let t = Instant::now();
         let mut sent = Vec::new();
@@ -135,10 +124,7 @@ mod tests {
 
     #[test]
     fn linger_sends_partial_requests() {
-        let limits = BatchLimits {
-            linger: Duration::from_millis(5),
-            ..BatchLimits::default()
-        };
+        let limits = BatchLimits { linger: Duration::from_millis(5), ..BatchLimits::default() };
         let mut b = Batcher::new(limits);
         let t = Instant::now();
         b.push(1, 10, t);

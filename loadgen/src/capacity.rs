@@ -119,27 +119,16 @@ mod tests {
     use super::*;
 
     fn load(r: f64, b: f64) -> Load {
-        Load {
-            records_per_sec: r,
-            mean_record_bytes: b,
-            hottest_key: None,
-            target_utilization: 1.0,
-        }
+        Load { records_per_sec: r, mean_record_bytes: b, hottest_key: None, target_utilization: 1.0 }
     }
 
     #[test]
     fn records_bound() {
         // 5,000 small records/s at full utilisation: exactly 5 shards.
         let p = plan_shards(&load(5000.0, 300.0));
-        assert_eq!(
-            (p.shards, p.by_records, p.binding.as_str()),
-            (5, 5, "records/s")
-        );
+        assert_eq!((p.shards, p.by_records, p.binding.as_str()), (5, 5, "records/s"));
         // At 80%: 6.25 → 7.
-        let p = plan_shards(&Load {
-            target_utilization: 0.8,
-            ..load(5000.0, 300.0)
-        });
+        let p = plan_shards(&Load { target_utilization: 0.8, ..load(5000.0, 300.0) });
         assert_eq!(p.shards, 7);
     }
 
@@ -148,34 +137,17 @@ mod tests {
         // 5,000 records/s of 1 KiB = 5,000 KiB/s ≈ 4.88 MiB/s → 5 shards by bytes, and by
         // records too; 2 KiB records need 10.
         let p = plan_shards(&load(5000.0, 2048.0));
-        assert_eq!(
-            (p.shards, p.by_bytes, p.binding.as_str()),
-            (10, 10, "bytes/s")
-        );
+        assert_eq!((p.shards, p.by_bytes, p.binding.as_str()), (10, 10, "bytes/s"));
     }
 
     #[test]
     fn hot_key_bounds_and_unfixable_keys() {
-        let hot = KeyLoad {
-            key: "u1".into(),
-            records_per_sec: 500.0,
-            bytes_per_sec: 500.0 * 300.0,
-        };
-        let p = plan_shards(&Load {
-            hottest_key: Some(hot),
-            ..load(5000.0, 300.0)
-        });
+        let hot = KeyLoad { key: "u1".into(), records_per_sec: 500.0, bytes_per_sec: 500.0 * 300.0 };
+        let p = plan_shards(&Load { hottest_key: Some(hot), ..load(5000.0, 300.0) });
         // (5000 - 500) / (1000 - 500) = 9 shards.
         assert_eq!((p.shards, p.binding.as_str()), (9, "hot key"));
-        let too_hot = KeyLoad {
-            key: "u1".into(),
-            records_per_sec: 1200.0,
-            bytes_per_sec: 1200.0 * 300.0,
-        };
-        let p = plan_shards(&Load {
-            hottest_key: Some(too_hot.clone()),
-            ..load(5000.0, 300.0)
-        });
+        let too_hot = KeyLoad { key: "u1".into(), records_per_sec: 1200.0, bytes_per_sec: 1200.0 * 300.0 };
+        let p = plan_shards(&Load { hottest_key: Some(too_hot.clone()), ..load(5000.0, 300.0) });
         assert_eq!(p.unfixable_key, Some(too_hot));
     }
 }

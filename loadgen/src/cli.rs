@@ -145,12 +145,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 1, help_heading = "Local pipeline model")]
     pub parallelization_factor: usize,
     /// Retries of a failing batch (-1 = until the record expires).
-    #[arg(
-        long,
-        default_value_t = 3,
-        allow_negative_numbers = true,
-        help_heading = "Local pipeline model"
-    )]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, help_heading = "Local pipeline model")]
     pub max_retry_attempts: i64,
     /// Do not split a batch whose invocation failed.
     #[arg(long, help_heading = "Local pipeline model")]
@@ -252,111 +247,59 @@ fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), UsageError> {
 impl RunArgs {
     /// Validates the options into a plan. `is_terminal` picks the progress default.
     pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
-        check(!self.duration.is_zero(), || {
-            "--duration must be longer than zero, e.g. --duration 90s".into()
-        })?;
-        let profile = self
-            .profile
-            .resolve(self.rps, self.duration)
-            .map_err(UsageError)?;
+        check(!self.duration.is_zero(), || "--duration must be longer than zero, e.g. --duration 90s".into())?;
+        let profile = self.profile.resolve(self.rps, self.duration).map_err(UsageError)?;
         check(profile.peak_rps() <= 5_000_000.0, || {
-            format!("a peak of {} events/s is beyond what one loadgen process can offer; split the load over workers", profile.peak_rps())
-        })?;
-        check((1..=100_000).contains(&self.shards), || {
-            format!("--shards must be 1–100000, not {}", self.shards)
-        })?;
-        check(
-            (1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size),
-            || {
-                format!(
-                    "--batch-size must be 1–10000 (Lambda's limit), not {}",
-                    self.batch_size
-                )
-            },
-        )?;
-        check(
-            self.batching_window.as_secs() <= quotas::ESM_MAX_BATCHING_WINDOW_SECS,
-            || "--batching-window must be at most 300s (Lambda's limit)".into(),
-        )?;
-        check(
-            (1..=quotas::ESM_MAX_PARALLELIZATION).contains(&self.parallelization_factor),
-            || {
-                format!(
-                    "--parallelization-factor must be 1–10, not {}",
-                    self.parallelization_factor
-                )
-            },
-        )?;
-        check(
-            self.max_retry_attempts >= -1 && self.max_retry_attempts <= 10_000,
-            || "--max-retry-attempts must be -1 (unbounded) to 10000".into(),
-        )?;
-        check((0.0..=1.0).contains(&self.invalid_rate), || {
             format!(
-                "--invalid-rate is a share from 0 to 1 (0.01 = 1%), not {}",
-                self.invalid_rate
+                "a peak of {} events/s is beyond what one loadgen process can offer; split the load over workers",
+                profile.peak_rps()
             )
         })?;
-        check(self.users >= 1 && self.products >= 1, || {
-            "--users and --products must be at least 1".into()
+        check((1..=100_000).contains(&self.shards), || format!("--shards must be 1–100000, not {}", self.shards))?;
+        check((1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size), || {
+            format!("--batch-size must be 1–10000 (Lambda's limit), not {}", self.batch_size)
         })?;
+        check(self.batching_window.as_secs() <= quotas::ESM_MAX_BATCHING_WINDOW_SECS, || {
+            "--batching-window must be at most 300s (Lambda's limit)".into()
+        })?;
+        check((1..=quotas::ESM_MAX_PARALLELIZATION).contains(&self.parallelization_factor), || {
+            format!("--parallelization-factor must be 1–10, not {}", self.parallelization_factor)
+        })?;
+        check(self.max_retry_attempts >= -1 && self.max_retry_attempts <= 10_000, || {
+            "--max-retry-attempts must be -1 (unbounded) to 10000".into()
+        })?;
+        check((0.0..=1.0).contains(&self.invalid_rate), || {
+            format!("--invalid-rate is a share from 0 to 1 (0.01 = 1%), not {}", self.invalid_rate)
+        })?;
+        check(self.users >= 1 && self.products >= 1, || "--users and --products must be at least 1".into())?;
         if let Some(b) = self.payload_bytes {
             check(b <= quotas::MAX_RECORD_BYTES - 1024, || {
                 format!("--payload-bytes {b} exceeds Kinesis's 1 MiB record limit (with room for the key)")
             })?;
         }
-        check(
-            (1..=quotas::PUT_RECORDS_MAX_RECORDS).contains(&self.max_batch_records),
-            || {
-                format!(
-                    "--max-batch-records must be 1–500 (PutRecords' limit), not {}",
-                    self.max_batch_records
-                )
-            },
-        )?;
-        check(
-            (quotas::MAX_RECORD_BYTES..=quotas::PUT_RECORDS_MAX_BYTES)
-                .contains(&self.max_batch_bytes),
-            || {
-                "--max-batch-bytes must be between 1 MiB (one record) and 5 MiB (PutRecords' limit)"
-                    .into()
-            },
-        )?;
+        check((1..=quotas::PUT_RECORDS_MAX_RECORDS).contains(&self.max_batch_records), || {
+            format!("--max-batch-records must be 1–500 (PutRecords' limit), not {}", self.max_batch_records)
+        })?;
+        check((quotas::MAX_RECORD_BYTES..=quotas::PUT_RECORDS_MAX_BYTES).contains(&self.max_batch_bytes), || {
+            "--max-batch-bytes must be between 1 MiB (one record) and 5 MiB (PutRecords' limit)".into()
+        })?;
         check((0.0..1.0).contains(&self.table_unprocessed_rate), || {
-            format!(
-                "--table-unprocessed-rate is a share from 0 to below 1, not {}",
-                self.table_unprocessed_rate
-            )
+            format!("--table-unprocessed-rate is a share from 0 to below 1, not {}", self.table_unprocessed_rate)
         })?;
-        check(self.max_in_flight >= 1, || {
-            "--max-in-flight must be at least 1".into()
+        check(self.max_in_flight >= 1, || "--max-in-flight must be at least 1".into())?;
+        check((1..=64).contains(&self.write_concurrency), || "--write-concurrency must be 1–64".into())?;
+        check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, || {
+            format!("--target-utilization is a share in (0, 1], not {}", self.target_utilization)
         })?;
-        check((1..=64).contains(&self.write_concurrency), || {
-            "--write-concurrency must be 1–64".into()
-        })?;
-        check(
-            self.target_utilization > 0.0 && self.target_utilization <= 1.0,
-            || {
-                format!(
-                    "--target-utilization is a share in (0, 1], not {}",
-                    self.target_utilization
-                )
-            },
-        )?;
         if let Some(r) = self.max_throttle_rate {
-            check((0.0..=1.0).contains(&r), || {
-                format!("--max-throttle-rate is a share from 0 to 1, not {r}")
-            })?;
+            check((0.0..=1.0).contains(&r), || format!("--max-throttle-rate is a share from 0 to 1, not {r}"))?;
         }
         if let Some(r) = self.min_achieved_rate {
-            check(r >= 0.0 && r.is_finite(), || {
-                format!("--min-achieved-rate must be ≥ 0, not {r}")
-            })?;
+            check(r >= 0.0 && r.is_finite(), || format!("--min-achieved-rate must be ≥ 0, not {r}"))?;
         }
         if self.keys != KeysArg::User {
             check(matches!(self.user_popularity, Popularity::Uniform), || {
-                "--user-popularity shapes partition keys only with --keys user; drop one of them"
-                    .into()
+                "--user-popularity shapes partition keys only with --keys user; drop one of them".into()
             })?;
         }
 
@@ -367,11 +310,7 @@ impl RunArgs {
             KeysArg::Explicit => KeyModel::explicit(self.shards),
         };
         let progress_every = (!self.quiet).then(|| {
-            self.progress_every.unwrap_or(if is_terminal {
-                Duration::from_secs(1)
-            } else {
-                Duration::from_secs(10)
-            })
+            self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
         });
         Ok(RunPlan {
             driver: DriverConfig {
@@ -439,8 +378,7 @@ mod tests {
     use clap::CommandFactory;
 
     fn plan(args: &[&str]) -> Result<RunPlan, UsageError> {
-        let cli =
-            Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
+        let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
             None => cli.run.plan(false),
@@ -473,14 +411,7 @@ mod tests {
             vec!["--rps", "10", "--invalid-rate", "1.5"],
             vec!["--rps", "10", "--shards", "0"],
             vec!["--rps", "10", "--parallelization-factor", "11"],
-            vec![
-                "--rps",
-                "10",
-                "--keys",
-                "random",
-                "--user-popularity",
-                "zipf",
-            ],
+            vec!["--rps", "10", "--keys", "random", "--user-popularity", "zipf"],
             vec!["--rps", "10", "--payload-bytes", "2000000"],
         ] {
             assert!(plan(&args).is_err(), "{args:?} should be refused");

@@ -145,11 +145,7 @@ impl<S: RecordSink> Shared<S> {
 
     /// Queues `p` for another attempt, or expires it when its time is up or the run stops.
     fn retry_or_expire(&self, mut p: Pending, now: Instant, ledger: &mut Ledger) {
-        let ceiling = self
-            .config
-            .retry_base
-            .saturating_mul(1 << p.attempts.min(16))
-            .min(self.config.retry_cap);
+        let ceiling = self.config.retry_base.saturating_mul(1 << p.attempts.min(16)).min(self.config.retry_cap);
         let backoff = Duration::from_nanos(rand::rng().random_range(0..=ceiling.as_nanos() as u64));
         let age = now.saturating_duration_since(p.intended) + backoff;
         if self.stopping.load(Ordering::Relaxed) || age > self.config.record_ttl {
@@ -191,8 +187,7 @@ impl<S: RecordSink> Shared<S> {
                             let corrected = done.saturating_duration_since(p.intended);
                             st.put_corrected.record(corrected);
                             st.interval.put.record(corrected);
-                            st.put_uncorrected
-                                .record(done - p.first_sent.unwrap_or(start));
+                            st.put_uncorrected.record(done - p.first_sent.unwrap_or(start));
                             if let Some(s) = st.shards.get_mut(shard) {
                                 s.records += 1;
                                 s.bytes += p.entry.quota_bytes() as u64;
@@ -233,10 +228,7 @@ impl<S: RecordSink> Shared<S> {
             }
             Err(SinkError::Fatal(reason)) => {
                 st.ledger.expired += batch.len() as u64;
-                self.fatal
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert(reason);
+                self.fatal.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(reason);
                 self.stopping.store(true, Ordering::Relaxed);
             }
         }
@@ -266,13 +258,7 @@ pub async fn drive<S: RecordSink>(
         config: config.clone(),
     });
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-    let mut schedule = Schedule::new(
-        &config.profile,
-        config.arrivals,
-        config.duration,
-        config.seed,
-    )
-    .peekable();
+    let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
     let mut per_user = vec![UserLoad::default(); generator.config().users.max(1)];
@@ -373,11 +359,7 @@ pub async fn drive<S: RecordSink>(
             }
         }
         let schedule_done = stopping || schedule.peek().is_none();
-        let flush = if schedule_done {
-            batcher.take()
-        } else {
-            batcher.poll(now)
-        };
+        let flush = if schedule_done { batcher.take() } else { batcher.poll(now) };
         if let Some(batch) = flush {
             send(batch, &shared, &permits).await;
         }
@@ -389,8 +371,7 @@ pub async fn drive<S: RecordSink>(
         }
 
         let idle = permits.available_permits() == config.max_in_flight.max(1);
-        if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty()
-        {
+        if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty() {
             break;
         }
 
@@ -417,19 +398,9 @@ pub async fn drive<S: RecordSink>(
     }
     let end = Instant::now();
     close_interval(&shared, &config.profile, t0, end, &mut hook);
-    let fatal = shared
-        .fatal
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
     let stats = std::mem::replace(&mut *shared.lock(), RunStats::new(0));
-    Driven {
-        stats,
-        per_user,
-        elapsed: end - t0,
-        interrupted,
-        fatal,
-    }
+    Driven { stats, per_user, elapsed: end - t0, interrupted, fatal }
 }
 
 fn close_interval<S: RecordSink>(

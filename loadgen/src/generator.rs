@@ -36,11 +36,7 @@ pub struct EventMix {
 impl Default for EventMix {
     /// A typical e-commerce funnel: most events are views.
     fn default() -> Self {
-        Self {
-            view: 70.0,
-            add_to_cart: 20.0,
-            purchase: 10.0,
-        }
+        Self { view: 70.0, add_to_cart: 20.0, purchase: 10.0 }
     }
 }
 
@@ -131,7 +127,9 @@ pub struct Generator {
     users: UserPicker,
     user_ids: Vec<Arc<str>>,
     state: Vec<UserState>,
+    /// JSON-escaped once, at construction, so events copy them without scanning.
     user_agents: Vec<String>,
+    /// JSON-escaped once (addresses never need it, but the pool is treated alike).
     ips: Vec<String>,
     prices_cents: Vec<u32>,
     products: Zipf<f64>,
@@ -153,17 +151,12 @@ impl Generator {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
         let user_ids: Vec<Arc<str>> = (0..users).map(|i| Arc::from(user_key(i))).collect();
-        let user_agents = (0..USER_AGENT_POOL)
-            .map(|_| UserAgent().fake_with_rng(&mut rng))
-            .collect();
-        let ips = (0..IP_POOL)
-            .map(|_| IPv4().fake_with_rng(&mut rng))
-            .collect();
+        let user_agents =
+            (0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))).collect();
+        let ips = (0..IP_POOL).map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng))).collect();
         let products = config.products.max(1);
         // Log-uniform prices from $1 to $500, fixed per product.
-        let prices_cents = (0..products)
-            .map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32)
-            .collect();
+        let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
         let zipf = Zipf::new(products as f64, config.product_zipf.max(0.0)).unwrap_or_else(|_| {
             // Unreachable for n ≥ 1 and s ≥ 0, which the lines above guarantee.
             Zipf::new(1.0, 1.0).expect("Zipf(1, 1) is valid")
@@ -196,9 +189,11 @@ impl Generator {
     pub fn next_record(&mut self, timestamp_ms: i64, sequence: u64) -> GeneratedRecord {
         let user = self.users.pick(&mut self.rng);
         let event_id: u128 = self.rng.random();
-        let invalid = (self.config.invalid_rate > 0.0
-            && self.rng.random::<f64>() < self.config.invalid_rate)
-            .then(|| match self.rng.random_range(0..5) {
+        let invalid =
+            (self.config.invalid_rate > 0.0 && self.rng.random::<f64>() < self.config.invalid_rate).then(|| match self
+                .rng
+                .random_range(0..5)
+            {
                 0 => InvalidKind::BrokenJson,
                 1 => InvalidKind::MissingUser,
                 2 => InvalidKind::BlankType,
@@ -207,18 +202,8 @@ impl Generator {
             });
         self.encode_event(user, event_id, timestamp_ms, invalid);
         let data = self.buf.clone();
-        let (partition_key, explicit_hash_key) =
-            self.config
-                .keys
-                .key_for(&self.user_ids[user], event_id, sequence);
-        GeneratedRecord {
-            data,
-            partition_key,
-            explicit_hash_key,
-            event_id,
-            invalid,
-            user,
-        }
+        let (partition_key, explicit_hash_key) = self.config.keys.key_for(&self.user_ids[user], event_id, sequence);
+        GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
 
     fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>) {
@@ -264,7 +249,8 @@ impl Generator {
         push_uuid(b, event_id);
         if invalid != Some(InvalidKind::MissingUser) {
             b.extend_from_slice(b"\",\"userId\":\"");
-            push_json_str(b, &self.user_ids[user]);
+            // `user-NNNNNNN`: nothing to escape.
+            b.extend_from_slice(self.user_ids[user].as_bytes());
         }
         b.extend_from_slice(b"\",\"sessionId\":\"");
         push_uuid(b, u128::from(session) << 64 | user as u128);
@@ -275,16 +261,12 @@ impl Generator {
         b.extend_from_slice(b"\",\"productId\":\"P");
         push_padded(b, u64::from(product) + 1, 5);
         b.extend_from_slice(b"\",\"timestamp\":");
-        let ts = if invalid == Some(InvalidKind::SecondsTimestamp) {
-            ts / 1000
-        } else {
-            ts
-        };
+        let ts = if invalid == Some(InvalidKind::SecondsTimestamp) { ts / 1000 } else { ts };
         b.extend_from_slice(itoa::Buffer::new().format(ts).as_bytes());
         b.extend_from_slice(b",\"userAgent\":\"");
-        push_json_str(b, ua);
+        b.extend_from_slice(ua.as_bytes());
         b.extend_from_slice(b"\",\"ipAddress\":\"");
-        push_json_str(b, ip);
+        b.extend_from_slice(ip.as_bytes());
         b.push(b'"');
         if kind != "view" {
             let cents = self.prices_cents[product as usize];
@@ -339,14 +321,10 @@ fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Appends `s` JSON-escaped (without quotes); plain text is copied as is.
-fn push_json_str(out: &mut Vec<u8>, s: &str) {
-    if !s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20) {
-        out.extend_from_slice(s.as_bytes());
-        return;
-    }
+/// `s` JSON-escaped, without the quotes.
+fn json_escaped(s: &str) -> String {
     let quoted = serde_json::to_string(s).unwrap_or_default();
-    out.extend_from_slice(&quoted.as_bytes()[1..quoted.len() - 1]);
+    quoted[1..quoted.len().saturating_sub(1).max(1)].to_string()
 }
 
 #[cfg(test)]
@@ -358,9 +336,7 @@ mod tests {
 
     fn generate(config: GeneratorConfig, n: usize) -> Vec<GeneratedRecord> {
         let mut g = Generator::new(config);
-        (0..n)
-            .map(|i| g.next_record(TS + i as i64, i as u64))
-            .collect()
+        (0..n).map(|i| g.next_record(TS + i as i64, i as u64)).collect()
     }
 
     #[test]
@@ -383,22 +359,13 @@ mod tests {
         let a = generate(GeneratorConfig::default(), 100);
         let b = generate(GeneratorConfig::default(), 100);
         assert_eq!(a, b);
-        let c = generate(
-            GeneratorConfig {
-                seed: 2,
-                ..GeneratorConfig::default()
-            },
-            100,
-        );
+        let c = generate(GeneratorConfig { seed: 2, ..GeneratorConfig::default() }, 100);
         assert_ne!(a, c);
     }
 
     #[test]
     fn mix_is_respected_and_funnel_is_coherent() {
-        let config = GeneratorConfig {
-            users: 50,
-            ..GeneratorConfig::default()
-        };
+        let config = GeneratorConfig { users: 50, ..GeneratorConfig::default() };
         let records = generate(config, 30_000);
         let mut counts = [0usize; 3];
         let mut last_view = std::collections::HashMap::new();
@@ -425,18 +392,12 @@ mod tests {
         assert!((share(counts[0]) - 0.7).abs() < 0.02, "{counts:?}");
         assert!((share(counts[1]) - 0.2).abs() < 0.02, "{counts:?}");
         assert!((share(counts[2]) - 0.1).abs() < 0.02, "{counts:?}");
-        assert!(
-            coherent_carts as f64 > 0.8 * counts[1] as f64,
-            "carts add the product last viewed"
-        );
+        assert!(coherent_carts as f64 > 0.8 * counts[1] as f64, "carts add the product last viewed");
     }
 
     #[test]
     fn payload_size_average_is_met() {
-        let config = GeneratorConfig {
-            payload_bytes: Some(1_000),
-            ..GeneratorConfig::default()
-        };
+        let config = GeneratorConfig { payload_bytes: Some(1_000), ..GeneratorConfig::default() };
         let records = generate(config, 5_000);
         let avg = records.iter().map(|r| r.data.len()).sum::<usize>() as f64 / 5_000.0;
         assert!((avg - 1_000.0).abs() < 20.0, "{avg}");
@@ -447,10 +408,7 @@ mod tests {
 
     #[test]
     fn invalid_records_are_invalid() {
-        let config = GeneratorConfig {
-            invalid_rate: 0.2,
-            ..GeneratorConfig::default()
-        };
+        let config = GeneratorConfig { invalid_rate: 0.2, ..GeneratorConfig::default() };
         let records = generate(config, 5_000);
         let invalid: Vec<_> = records.iter().filter(|r| r.invalid.is_some()).collect();
         assert!((invalid.len() as f64 / 5_000.0 - 0.2).abs() < 0.03);

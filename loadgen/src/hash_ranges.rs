@@ -25,11 +25,7 @@ pub fn even_ranges(shards: usize) -> Vec<(u128, u128)> {
     (0..n)
         .map(|i| {
             let start = size * i;
-            let end = if i == n - 1 {
-                u128::MAX
-            } else {
-                size * (i + 1) - 1
-            };
+            let end = if i == n - 1 { u128::MAX } else { size * (i + 1) - 1 };
             (start, end)
         })
         .collect()
@@ -37,9 +33,7 @@ pub fn even_ranges(shards: usize) -> Vec<(u128, u128)> {
 
 /// The index of the range in `ranges` (sorted, contiguous) that holds `hash`.
 pub fn shard_for(hash: u128, ranges: &[(u128, u128)]) -> usize {
-    ranges
-        .partition_point(|&(_, end)| end < hash)
-        .min(ranges.len().saturating_sub(1))
+    ranges.partition_point(|&(_, end)| end < hash).min(ranges.len().saturating_sub(1))
 }
 
 /// The middle of shard `index`'s range: an explicit hash key that always lands there.
@@ -56,10 +50,7 @@ mod tests {
     fn md5_matches_known_values() {
         // md5("") = d41d8cd98f00b204e9800998ecf8427e
         assert_eq!(hash_key(""), 0xd41d8cd98f00b204e9800998ecf8427e);
-        assert_eq!(
-            hash_key("user-1"),
-            u128::from_str_radix(&format!("{:x}", Md5::digest(b"user-1")), 16).unwrap()
-        );
+        assert_eq!(hash_key("user-1"), u128::from_str_radix(&format!("{:x}", Md5::digest(b"user-1")), 16).unwrap());
     }
 
     #[test]

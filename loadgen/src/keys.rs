@@ -42,30 +42,18 @@ impl UserPicker {
     pub fn new(users: usize, popularity: &Popularity) -> Self {
         let users = users.max(1);
         match *popularity {
-            Popularity::Uniform => Self {
-                users,
-                zipf: None,
-                hot: None,
-            },
-            Popularity::Zipf(s) => Self {
-                users,
-                zipf: Zipf::new(users as f64, s.max(0.0)).ok(),
-                hot: None,
-            },
-            Popularity::Hot { keys, share } => Self {
-                users,
-                zipf: None,
-                hot: Some((keys.clamp(1, users), share.clamp(0.0, 1.0))),
-            },
+            Popularity::Uniform => Self { users, zipf: None, hot: None },
+            Popularity::Zipf(s) => Self { users, zipf: Zipf::new(users as f64, s.max(0.0)).ok(), hot: None },
+            Popularity::Hot { keys, share } => {
+                Self { users, zipf: None, hot: Some((keys.clamp(1, users), share.clamp(0.0, 1.0))) }
+            }
         }
     }
 
     /// The index of the next event's user.
     pub fn pick(&self, rng: &mut impl Rng) -> usize {
         if let Some(z) = &self.zipf {
-            return (z.sample(rng) as usize)
-                .saturating_sub(1)
-                .min(self.users - 1);
+            return (z.sample(rng) as usize).saturating_sub(1).min(self.users - 1);
         }
         if let Some((keys, share)) = self.hot {
             if rng.random::<f64>() < share {
@@ -97,19 +85,11 @@ impl KeyModel {
     /// The explicit-hash model for a stream of `shards` shards.
     pub fn explicit(shards: usize) -> Self {
         let ranges = even_ranges(shards);
-        KeyModel::ExplicitHash {
-            shards,
-            midpoints: (0..ranges.len()).map(|i| midpoint(&ranges, i)).collect(),
-        }
+        KeyModel::ExplicitHash { shards, midpoints: (0..ranges.len()).map(|i| midpoint(&ranges, i)).collect() }
     }
 
     /// The partition key and explicit hash key for the `sequence`-th event of `user`.
-    pub fn key_for(
-        &self,
-        user: &Arc<str>,
-        event_id: u128,
-        sequence: u64,
-    ) -> (Arc<str>, Option<u128>) {
+    pub fn key_for(&self, user: &Arc<str>, event_id: u128, sequence: u64) -> (Arc<str>, Option<u128>) {
         match self {
             KeyModel::User => (user.clone(), None),
             KeyModel::Random => {
@@ -117,10 +97,9 @@ impl KeyModel {
                 crate::generator::push_uuid(&mut s, event_id.rotate_left(64));
                 (Arc::from(String::from_utf8(s).unwrap_or_default()), None)
             }
-            KeyModel::ExplicitHash { shards, midpoints } => (
-                user.clone(),
-                Some(midpoints[(sequence % *shards as u64) as usize]),
-            ),
+            KeyModel::ExplicitHash { shards, midpoints } => {
+                (user.clone(), Some(midpoints[(sequence % *shards as u64) as usize]))
+            }
         }
     }
 
@@ -142,13 +121,7 @@ mod tests {
 
     #[test]
     fn hot_keys_take_their_share() {
-        let p = UserPicker::new(
-            10_000,
-            &Popularity::Hot {
-                keys: 2,
-                share: 0.5,
-            },
-        );
+        let p = UserPicker::new(10_000, &Popularity::Hot { keys: 2, share: 0.5 });
         let mut rng = SmallRng::seed_from_u64(1);
         let hot = (0..20_000).filter(|_| p.pick(&mut rng) < 2).count();
         assert!((hot as f64 / 20_000.0 - 0.5).abs() < 0.02, "{hot}");
@@ -170,9 +143,8 @@ mod tests {
         let m = KeyModel::explicit(3);
         let user: Arc<str> = Arc::from("u");
         let ranges = even_ranges(3);
-        let shards: Vec<usize> = (0..6)
-            .map(|i| crate::hash_ranges::shard_for(m.key_for(&user, 0, i).1.unwrap(), &ranges))
-            .collect();
+        let shards: Vec<usize> =
+            (0..6).map(|i| crate::hash_ranges::shard_for(m.key_for(&user, 0, i).1.unwrap(), &ranges)).collect();
         assert_eq!(shards, [0, 1, 2, 0, 1, 2]);
     }
 }

@@ -225,10 +225,7 @@ pub fn encode_histogram(h: &Latency) -> String {
     use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
     let mut buf = Vec::new();
     // Serialising to memory only fails on histograms too large for the format.
-    if V2DeflateSerializer::new()
-        .serialize(&h.0, &mut buf)
-        .is_err()
-    {
+    if V2DeflateSerializer::new().serialize(&h.0, &mut buf).is_err() {
         return String::new();
     }
     base64::engine::general_purpose::STANDARD.encode(buf)
@@ -238,9 +235,7 @@ pub fn encode_histogram(h: &Latency) -> String {
 pub fn decode_histogram(s: &str) -> Option<Latency> {
     use base64::Engine;
     let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
-    let h = hdrhistogram::serialization::Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .ok()?;
+    let h = hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()?;
     Some(Latency(h))
 }
 

@@ -16,8 +16,8 @@ use crate::keys::KeyModel;
 use crate::local::LocalPipeline;
 use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::result::{
-    self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult,
-    Target, ThresholdResult, Verdict,
+    self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult, Target, ThresholdResult,
+    Verdict,
 };
 use crate::schedule::RateProfile;
 use crate::summary;
@@ -69,22 +69,11 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
         eprintln!("{}", summary::header(&plan));
     }
     let hook = progress_hook(pipeline.clone(), progress);
-    let driven = drive(
-        pipeline.clone(),
-        generator,
-        plan.driver.clone(),
-        hook,
-        stop_rx,
-    )
-    .await;
+    let driven = drive(pipeline.clone(), generator, plan.driver.clone(), hook, stop_rx).await;
     if progress.is_some() && std::io::stderr().is_terminal() {
         eprintln!();
     }
-    let settle = if driven.interrupted {
-        plan.settle.min(Duration::from_secs(10))
-    } else {
-        plan.settle
-    };
+    let settle = if driven.interrupted { plan.settle.min(Duration::from_secs(10)) } else { plan.settle };
     if progress.is_some() {
         eprintln!(
             "load done; waiting up to {} for the pipeline to finish processing…",
@@ -96,13 +85,12 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
 
     let result = build_result(&plan, &driven, &pipeline, drained, started_at);
     let text = summary::render(&result);
-    println!("{text}");
+    // A closed stdout (`| head`) must not turn a finished run into a crash.
+    let _ = writeln!(std::io::stdout(), "{text}");
     if let Some(dir) = &plan.out {
-        result::write(dir, &result, &text).map_err(|source| RunError::Write {
-            path: dir.display().to_string(),
-            source,
-        })?;
-        println!("results written to {}", dir.join("result.json").display());
+        result::write(dir, &result, &text)
+            .map_err(|source| RunError::Write { path: dir.display().to_string(), source })?;
+        let _ = writeln!(std::io::stdout(), "results written to {}", dir.join("result.json").display());
     }
     if let Some(reason) = &driven.fatal {
         return Err(RunError::Target(reason.clone()));
@@ -117,10 +105,7 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
     Ok(RunOutcome { result, exit_code })
 }
 
-fn progress_hook(
-    pipeline: Arc<LocalPipeline>,
-    every: Option<Duration>,
-) -> crate::driver::IntervalHook {
+fn progress_hook(pipeline: Arc<LocalPipeline>, every: Option<Duration>) -> crate::driver::IntervalHook {
     let terminal = std::io::stderr().is_terminal();
     let mut since_print = Duration::ZERO;
     Box::new(move |point, ledger| {
@@ -151,24 +136,14 @@ fn progress_hook(
 fn profile_text(p: &RateProfile) -> String {
     match p {
         RateProfile::Constant { rps } => format!("constant {rps} rps"),
-        RateProfile::Ramp { from, to, over } => format!(
-            "ramp {from}..{to} rps over {}",
-            humantime::format_duration(*over)
-        ),
+        RateProfile::Ramp { from, to, over } => {
+            format!("ramp {from}..{to} rps over {}", humantime::format_duration(*over))
+        }
         RateProfile::Steps(steps) => format!(
             "steps {}",
-            steps
-                .iter()
-                .map(|(r, d)| format!("{r}@{}", humantime::format_duration(*d)))
-                .collect::<Vec<_>>()
-                .join(",")
+            steps.iter().map(|(r, d)| format!("{r}@{}", humantime::format_duration(*d))).collect::<Vec<_>>().join(",")
         ),
-        RateProfile::Spike {
-            base,
-            peak,
-            at,
-            lasting,
-        } => format!(
+        RateProfile::Spike { base, peak, at, lasting } => format!(
             "{base} rps with a spike to {peak} at {} for {}",
             humantime::format_duration(*at),
             humantime::format_duration(*lasting)
@@ -189,11 +164,7 @@ pub fn build_result(
     let elapsed = driven.elapsed.as_secs_f64().max(1e-9);
     let scheduled = plan.driver.duration.as_secs_f64();
     let profile = &plan.driver.profile;
-    let mean_record_bytes = if ledger.generated > 0 {
-        st.offered_bytes as f64 / ledger.generated as f64
-    } else {
-        0.0
-    };
+    let mean_record_bytes = if ledger.generated > 0 { st.offered_bytes as f64 / ledger.generated as f64 } else { 0.0 };
     let peak = profile.peak_rps();
 
     // Per-shard load, and the busiest second of each shard.
@@ -205,14 +176,8 @@ pub fn build_result(
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let mean_bytes = if s.records > 0 {
-                s.bytes as f64 / s.records as f64
-            } else {
-                0.0
-            };
-            let util = |records: f64, secs: f64| {
-                (records / secs / q_rec).max(records * mean_bytes / secs / q_bytes)
-            };
+            let mean_bytes = if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 };
+            let util = |records: f64, secs: f64| (records / secs / q_rec).max(records * mean_bytes / secs / q_bytes);
             // The first second is skipped: a shard starts with a full second of burst.
             let peak_records = st
                 .timeline
@@ -222,10 +187,7 @@ pub fn build_result(
                 .max()
                 .unwrap_or(0);
             ShardResult {
-                shard_id: shard_ids
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("shardId-{i:012}")),
+                shard_id: shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}")),
                 records: s.records,
                 bytes: s.bytes,
                 throttled: s.throttled,
@@ -239,12 +201,8 @@ pub fn build_result(
     let mut hot_keys = Vec::new();
     let mut hottest = None;
     if plan.generator.keys == KeyModel::User && ledger.generated > 0 {
-        let mut users: Vec<(usize, &crate::driver::UserLoad)> = driven
-            .per_user
-            .iter()
-            .enumerate()
-            .filter(|(_, u)| u.events > 0)
-            .collect();
+        let mut users: Vec<(usize, &crate::driver::UserLoad)> =
+            driven.per_user.iter().enumerate().filter(|(_, u)| u.events > 0).collect();
         users.sort_by_key(|(_, u)| std::cmp::Reverse(u.events));
         for (i, u) in users.iter().take(5) {
             let share = u.events as f64 / ledger.generated as f64;
@@ -272,20 +230,9 @@ pub fn build_result(
     });
 
     let (esm, e2e, invocation_ms, mean_batch) = pipeline.with_stats(|s| {
-        let mean_batch = if s.invocations > 0 {
-            s.delivered as f64 / s.invocations as f64
-        } else {
-            0.0
-        };
+        let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
         (
-            (
-                s.invocations,
-                s.delivered,
-                s.reported_for_retry,
-                s.discarded,
-                s.function_errors,
-                s.max_iterator_age_ms,
-            ),
+            (s.invocations, s.delivered, s.reported_for_retry, s.discarded, s.function_errors, s.max_iterator_age_ms),
             s.end_to_end.clone(),
             s.invocation.percentiles(),
             mean_batch,
@@ -315,35 +262,14 @@ pub fn build_result(
 
     let corrected = st.put_corrected.percentiles();
     let achieved_rps = ledger.accepted as f64 / elapsed;
-    let verdict = judge(
-        plan,
-        &ledger,
-        &shards,
-        &recommendation,
-        &pipeline_result,
-        driven.interrupted,
-    );
-    let thresholds = thresholds(
-        &plan.thresholds,
-        corrected.p99,
-        ledger.throttle_rate(),
-        achieved_rps,
-        ledger.expired + lost,
-    );
+    let verdict = judge(plan, &ledger, &shards, &recommendation, &pipeline_result, driven.interrupted);
+    let thresholds =
+        thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
 
     let mut histograms = std::collections::BTreeMap::new();
-    histograms.insert(
-        "put_corrected".to_string(),
-        result::encode_histogram(&st.put_corrected),
-    );
-    histograms.insert(
-        "put_uncorrected".to_string(),
-        result::encode_histogram(&st.put_uncorrected),
-    );
-    histograms.insert(
-        "service_time".to_string(),
-        result::encode_histogram(&st.service_time),
-    );
+    histograms.insert("put_corrected".to_string(), result::encode_histogram(&st.put_corrected));
+    histograms.insert("put_uncorrected".to_string(), result::encode_histogram(&st.put_uncorrected));
+    histograms.insert("service_time".to_string(), result::encode_histogram(&st.service_time));
     histograms.insert("end_to_end".to_string(), result::encode_histogram(&e2e));
 
     let esm_cfg = &plan.local.esm;
@@ -353,10 +279,7 @@ pub fn build_result(
         started_at,
         duration_s: elapsed,
         interrupted: driven.interrupted,
-        target: Target {
-            kind: "local".into(),
-            shards: plan.local.shards,
-        },
+        target: Target { kind: "local".into(), shards: plan.local.shards },
         config: RunConfigSummary {
             profile: profile_text(profile),
             arrivals: format!("{:?}", plan.driver.arrivals).to_lowercase(),
@@ -412,11 +335,7 @@ fn judge(
     let used = plan.local.shards as u64;
     let throttled = ledger.throttled_events > 0;
     if throttled {
-        let busiest = shards
-            .iter()
-            .max_by_key(|s| s.throttled)
-            .map(|s| s.shard_id.clone())
-            .unwrap_or_default();
+        let busiest = shards.iter().max_by_key(|s| s.throttled).map(|s| s.shard_id.clone()).unwrap_or_default();
         findings.push(format!(
             "The stream throttled {:.1}% of put attempts ({} events at least once; most on {busiest}): {} shard{} cannot take {:.0} events/s.",
             ledger.throttle_rate() * 100.0,
@@ -426,10 +345,7 @@ fn judge(
             plan.driver.profile.peak_rps(),
         ));
     } else {
-        findings.push(format!(
-            "No throttling: {used} shard{} took the load.",
-            if used == 1 { "" } else { "s" }
-        ));
+        findings.push(format!("No throttling: {used} shard{} took the load.", if used == 1 { "" } else { "s" }));
     }
     if ledger.expired > 0 {
         findings.push(format!(
@@ -469,7 +385,8 @@ fn judge(
         ));
     }
     if !pipeline.drained {
-        findings.push("The pipeline had not finished processing when --settle ran out; table counts are partial.".into());
+        findings
+            .push("The pipeline had not finished processing when --settle ran out; table counts are partial.".into());
     }
     if ledger.invalid_accepted != pipeline.dlq_messages {
         findings.push(format!(
@@ -497,29 +414,14 @@ fn judge(
         && pipeline.drained
         && !behind
         && rec.unfixable_key.is_none();
-    Verdict {
-        holds,
-        findings,
-        unfixable_key: rec.unfixable_key.clone(),
-    }
+    Verdict { holds, findings, unfixable_key: rec.unfixable_key.clone() }
 }
 
-fn thresholds(
-    t: &Thresholds,
-    p99_ms: f64,
-    throttle_rate: f64,
-    achieved: f64,
-    lost: u64,
-) -> Vec<ThresholdResult> {
+fn thresholds(t: &Thresholds, p99_ms: f64, throttle_rate: f64, achieved: f64, lost: u64) -> Vec<ThresholdResult> {
     let mut v = Vec::new();
     if let Some(max) = t.max_p99 {
         let limit = max.as_secs_f64() * 1000.0;
-        v.push(ThresholdResult {
-            name: "max-p99".into(),
-            limit,
-            value: p99_ms,
-            passed: p99_ms <= limit,
-        });
+        v.push(ThresholdResult { name: "max-p99".into(), limit, value: p99_ms, passed: p99_ms <= limit });
     }
     if let Some(limit) = t.max_throttle_rate {
         v.push(ThresholdResult {
@@ -530,12 +432,7 @@ fn thresholds(
         });
     }
     if let Some(limit) = t.min_achieved_rate {
-        v.push(ThresholdResult {
-            name: "min-achieved-rate".into(),
-            limit,
-            value: achieved,
-            passed: achieved >= limit,
-        });
+        v.push(ThresholdResult { name: "min-achieved-rate".into(), limit, value: achieved, passed: achieved >= limit });
     }
     if let Some(limit) = t.max_lost {
         v.push(ThresholdResult {

@@ -102,16 +102,9 @@ impl RateProfile {
                 }
                 v
             }
-            RateProfile::Spike {
-                base,
-                peak,
-                at,
-                lasting,
-            } => vec![
-                (s(at), *base, *base),
-                (s(lasting), *peak, *peak),
-                (f64::INFINITY, *base, *base),
-            ],
+            RateProfile::Spike { base, peak, at, lasting } => {
+                vec![(s(at), *base, *base), (s(lasting), *peak, *peak), (f64::INFINITY, *base, *base)]
+            }
         }
     }
 
@@ -120,11 +113,7 @@ impl RateProfile {
         let mut start = 0.0;
         for (len, r0, r1) in self.segments() {
             if t < start + len {
-                return if len.is_finite() {
-                    r0 + (r1 - r0) * (t - start) / len
-                } else {
-                    r0
-                };
+                return if len.is_finite() { r0 + (r1 - r0) * (t - start) / len } else { r0 };
             }
             start += len;
         }
@@ -142,11 +131,7 @@ impl RateProfile {
                 break;
             }
             let span = end - start;
-            let r_end = if len.is_finite() {
-                r0 + (r1 - r0) * span / len
-            } else {
-                r0
-            };
+            let r_end = if len.is_finite() { r0 + (r1 - r0) * span / len } else { r0 };
             total += (r0 + r_end) / 2.0 * span;
             start += len;
         }
@@ -155,10 +140,7 @@ impl RateProfile {
 
     /// The highest rate anywhere in the profile.
     pub fn peak_rps(&self) -> f64 {
-        self.segments()
-            .iter()
-            .map(|&(_, a, b)| a.max(b))
-            .fold(0.0, f64::max)
+        self.segments().iter().map(|&(_, a, b)| a.max(b)).fold(0.0, f64::max)
     }
 }
 
@@ -179,13 +161,7 @@ impl Schedule {
         let mut segments = Vec::new();
         let (mut start, mut before) = (0.0, 0.0);
         for (len, r0, r1) in profile.segments() {
-            let seg = Segment {
-                start,
-                len,
-                r0,
-                r1,
-                before,
-            };
+            let seg = Segment { start, len, r0, r1, before };
             if len > 0.0 {
                 before += if len.is_finite() { seg.count() } else { 0.0 };
                 segments.push(seg);
@@ -258,11 +234,7 @@ mod tests {
 
     #[test]
     fn constant_is_evenly_spaced() {
-        let v = count_in(
-            &RateProfile::Constant { rps: 1000.0 },
-            Arrivals::Uniform,
-            secs(2),
-        );
+        let v = count_in(&RateProfile::Constant { rps: 1000.0 }, Arrivals::Uniform, secs(2));
         assert_eq!(v.len(), 2000);
         assert_eq!(v[0], Duration::ZERO);
         assert_eq!(v[1], Duration::from_millis(1));
@@ -271,11 +243,7 @@ mod tests {
 
     #[test]
     fn ramp_follows_the_integral() {
-        let p = RateProfile::Ramp {
-            from: 0.0,
-            to: 1000.0,
-            over: secs(10),
-        };
+        let p = RateProfile::Ramp { from: 0.0, to: 1000.0, over: secs(10) };
         let v = count_in(&p, Arrivals::Uniform, secs(12));
         // 0→1000 over 10 s is 5,000 events, then 2 s at 1,000.
         assert_eq!(v.len(), 7000);
@@ -292,12 +260,7 @@ mod tests {
         let v = count_in(&p, Arrivals::Uniform, secs(3));
         assert_eq!(v.len(), 100 + 300 + 300);
         assert_eq!(v.iter().filter(|d| **d < secs(1)).count(), 100);
-        let p = RateProfile::Spike {
-            base: 100.0,
-            peak: 1000.0,
-            at: secs(1),
-            lasting: secs(1),
-        };
+        let p = RateProfile::Spike { base: 100.0, peak: 1000.0, at: secs(1), lasting: secs(1) };
         let v = count_in(&p, Arrivals::Uniform, secs(3));
         assert_eq!(v.len(), 1200);
         assert_eq!(p.peak_rps(), 1000.0);

@@ -64,10 +64,7 @@ pub enum SinkError {
 pub trait RecordSink: Send + Sync + 'static {
     /// Sends one request of at most 500 records and 5 MiB. `Ok` has one result per entry,
     /// in order.
-    fn put_records(
-        &self,
-        entries: &[PutEntry],
-    ) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
+    fn put_records(&self, entries: &[PutEntry]) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
 
     /// Number of shards (for per-shard accounting).
     fn shard_count(&self) -> usize;

@@ -9,17 +9,14 @@ use crate::schedule::RateProfile;
 
 /// A human duration: `90s`, `10m`, `1h30m`, `250ms`.
 pub fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| {
-        format!("'{s}' is not a duration ({e}); write it like 90s, 10m, 1h30m or 250ms")
-    })
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 90s, 10m, 1h30m or 250ms"))
 }
 
 fn rate(s: &str) -> Result<f64, String> {
     match s.trim().replace('_', "").parse::<f64>() {
         Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
-        _ => Err(format!(
-            "'{s}' is not a rate; write a number of events per second, e.g. 5000"
-        )),
+        _ => Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000")),
     }
 }
 
@@ -68,19 +65,13 @@ pub fn profile(s: &str) -> Result<ProfileSpec, String> {
             let Some((from, to)) = range.split_once("..") else {
                 return bad("a ramp needs FROM..TO".into());
             };
-            Ok(ProfileSpec::Ramp {
-                from: rate(from)?,
-                to: rate(to)?,
-                over,
-            })
+            Ok(ProfileSpec::Ramp { from: rate(from)?, to: rate(to)?, over })
         }
         "steps" => {
             let steps = rest
                 .split(',')
                 .map(|step| {
-                    let (r, d) = step
-                        .split_once('@')
-                        .ok_or_else(|| format!("step '{step}' needs RATE@DURATION"))?;
+                    let (r, d) = step.split_once('@').ok_or_else(|| format!("step '{step}' needs RATE@DURATION"))?;
                     Ok((rate(r)?, duration(d)?))
                 })
                 .collect::<Result<Vec<_>, String>>();
@@ -98,11 +89,7 @@ pub fn profile(s: &str) -> Result<ProfileSpec, String> {
             let Some((peak, at, lasting)) = parsed else {
                 return bad("a spike is PEAK@AT+FOR".into());
             };
-            Ok(ProfileSpec::Spike {
-                peak: rate(peak)?,
-                at: duration(at)?,
-                lasting: duration(lasting)?,
-            })
+            Ok(ProfileSpec::Spike { peak: rate(peak)?, at: duration(at)?, lasting: duration(lasting)? })
         }
         _ => bad(format!("unknown profile '{kind}'")),
     }
@@ -116,9 +103,7 @@ impl ProfileSpec {
             if r > 0.0 && r.is_finite() {
                 Ok(r)
             } else {
-                Err(format!(
-                    "--rps must be a positive number of events per second, not {r}"
-                ))
+                Err(format!("--rps must be a positive number of events per second, not {r}"))
             }
         });
         match self {
@@ -127,27 +112,17 @@ impl ProfileSpec {
                 None => Err("--rps is required (events per second), e.g. --rps 5000".into()),
             },
             ProfileSpec::Spike { peak, at, lasting } => match rps {
-                Some(r) => Ok(RateProfile::Spike {
-                    base: r?,
-                    peak: *peak,
-                    at: *at,
-                    lasting: *lasting,
-                }),
+                Some(r) => Ok(RateProfile::Spike { base: r?, peak: *peak, at: *at, lasting: *lasting }),
                 None => Err("a spike profile needs --rps for the rate outside the spike".into()),
             },
-            ProfileSpec::Ramp { .. } | ProfileSpec::Steps(_) if rps.is_some() => Err(
-                "--rps contradicts a ramp or steps profile, which sets its own rates; drop --rps"
-                    .into(),
-            ),
+            ProfileSpec::Ramp { .. } | ProfileSpec::Steps(_) if rps.is_some() => {
+                Err("--rps contradicts a ramp or steps profile, which sets its own rates; drop --rps".into())
+            }
             ProfileSpec::Ramp { from, to, over } => {
                 if *from == 0.0 && *to == 0.0 {
                     return Err("a ramp from 0 to 0 sends nothing".into());
                 }
-                Ok(RateProfile::Ramp {
-                    from: *from,
-                    to: *to,
-                    over: over.unwrap_or(run),
-                })
+                Ok(RateProfile::Ramp { from: *from, to: *to, over: over.unwrap_or(run) })
             }
             ProfileSpec::Steps(steps) => {
                 if steps.iter().all(|(r, _)| *r == 0.0) {
@@ -172,17 +147,9 @@ pub fn popularity(s: &str) -> Result<Popularity, String> {
         },
         ["hot", k, share] => {
             let keys = k.parse::<usize>().ok().filter(|&k| k > 0);
-            let share = share.trim_end_matches('%').parse::<f64>().ok().map(|v| {
-                if v > 1.0 {
-                    v / 100.0
-                } else {
-                    v
-                }
-            });
+            let share = share.trim_end_matches('%').parse::<f64>().ok().map(|v| if v > 1.0 { v / 100.0 } else { v });
             match (keys, share) {
-                (Some(keys), Some(share)) if (0.0..=1.0).contains(&share) => {
-                    Ok(Popularity::Hot { keys, share })
-                }
+                (Some(keys), Some(share)) if (0.0..=1.0).contains(&share) => Ok(Popularity::Hot { keys, share }),
                 _ => Err(format!("bad hot-key spec '{s}'; {help}")),
             }
         }
@@ -192,15 +159,11 @@ pub fn popularity(s: &str) -> Result<Popularity, String> {
 
 /// Parses `--mix view=70,add_to_cart=20,purchase=10` (weights, any scale).
 pub fn mix(s: &str) -> Result<EventMix, String> {
-    let mut m = EventMix {
-        view: 0.0,
-        add_to_cart: 0.0,
-        purchase: 0.0,
-    };
+    let mut m = EventMix { view: 0.0, add_to_cart: 0.0, purchase: 0.0 };
     for part in s.split(',') {
-        let (name, weight) = part
-            .split_once('=')
-            .ok_or_else(|| format!("bad --mix part '{part}': write name=weight, e.g. view=70,add_to_cart=20,purchase=10"))?;
+        let (name, weight) = part.split_once('=').ok_or_else(|| {
+            format!("bad --mix part '{part}': write name=weight, e.g. view=70,add_to_cart=20,purchase=10")
+        })?;
         let w = weight
             .trim()
             .parse::<f64>()
@@ -211,11 +174,7 @@ pub fn mix(s: &str) -> Result<EventMix, String> {
             "view" => m.view = w,
             "add_to_cart" => m.add_to_cart = w,
             "purchase" => m.purchase = w,
-            other => {
-                return Err(format!(
-                    "unknown event type '{other}' in --mix; use view, add_to_cart, purchase"
-                ))
-            }
+            other => return Err(format!("unknown event type '{other}' in --mix; use view, add_to_cart, purchase")),
         }
     }
     if m.view + m.add_to_cart + m.purchase <= 0.0 {
@@ -233,35 +192,17 @@ mod tests {
         assert_eq!(profile("constant"), Ok(ProfileSpec::Constant));
         assert_eq!(
             profile("ramp:0..5000@2m"),
-            Ok(ProfileSpec::Ramp {
-                from: 0.0,
-                to: 5000.0,
-                over: Some(Duration::from_secs(120))
-            })
+            Ok(ProfileSpec::Ramp { from: 0.0, to: 5000.0, over: Some(Duration::from_secs(120)) })
         );
         assert_eq!(
             profile("steps:1000@30s,3000@1m"),
-            Ok(ProfileSpec::Steps(vec![
-                (1000.0, Duration::from_secs(30)),
-                (3000.0, Duration::from_secs(60))
-            ]))
+            Ok(ProfileSpec::Steps(vec![(1000.0, Duration::from_secs(30)), (3000.0, Duration::from_secs(60))]))
         );
         assert_eq!(
             profile("spike:20000@1m+10s"),
-            Ok(ProfileSpec::Spike {
-                peak: 20000.0,
-                at: Duration::from_secs(60),
-                lasting: Duration::from_secs(10)
-            })
+            Ok(ProfileSpec::Spike { peak: 20000.0, at: Duration::from_secs(60), lasting: Duration::from_secs(10) })
         );
-        for bad in [
-            "sawtooth",
-            "ramp:5000",
-            "steps:",
-            "spike:100@1m",
-            "steps:10@forever",
-            "ramp:-1..5",
-        ] {
+        for bad in ["sawtooth", "ramp:5000", "steps:", "spike:100@1m", "steps:10@forever", "ramp:-1..5"] {
             assert!(profile(bad).is_err(), "{bad}");
         }
     }
@@ -269,36 +210,17 @@ mod tests {
     #[test]
     fn resolving_rates() {
         let d = Duration::from_secs(60);
-        assert!(ProfileSpec::Constant
-            .resolve(None, d)
-            .unwrap_err()
-            .contains("--rps is required"));
+        assert!(ProfileSpec::Constant.resolve(None, d).unwrap_err().contains("--rps is required"));
         assert!(ProfileSpec::Constant.resolve(Some(0.0), d).is_err());
         assert!(ProfileSpec::Constant.resolve(Some(-5.0), d).is_err());
         let ramp = profile("ramp:0..100").unwrap();
-        assert!(ramp
-            .resolve(Some(5.0), d)
-            .unwrap_err()
-            .contains("contradicts"));
-        assert_eq!(
-            ramp.resolve(None, d),
-            Ok(RateProfile::Ramp {
-                from: 0.0,
-                to: 100.0,
-                over: d
-            })
-        );
+        assert!(ramp.resolve(Some(5.0), d).unwrap_err().contains("contradicts"));
+        assert_eq!(ramp.resolve(None, d), Ok(RateProfile::Ramp { from: 0.0, to: 100.0, over: d }));
     }
 
     #[test]
     fn popularity_and_mix() {
-        assert_eq!(
-            popularity("hot:3:40%"),
-            Ok(Popularity::Hot {
-                keys: 3,
-                share: 0.4
-            })
-        );
+        assert_eq!(popularity("hot:3:40%"), Ok(Popularity::Hot { keys: 3, share: 0.4 }));
         assert_eq!(popularity("zipf:1.3"), Ok(Popularity::Zipf(1.3)));
         assert!(popularity("pareto").is_err());
         let m = mix("view=1,purchase=1").unwrap();

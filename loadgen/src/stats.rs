@@ -215,10 +215,7 @@ impl RunStats {
             put_uncorrected: Latency::default(),
             service_time: Latency::default(),
             shards: vec![ShardCounts::default(); shards],
-            interval: Interval {
-                shard_records: vec![0; shards],
-                ..Interval::default()
-            },
+            interval: Interval { shard_records: vec![0; shards], ..Interval::default() },
             timeline: Vec::new(),
             offered_bytes: 0,
         }
@@ -244,14 +241,7 @@ mod tests {
 
     #[test]
     fn ledger_balance_and_throttle_rate() {
-        let l = Ledger {
-            generated: 10,
-            accepted: 7,
-            expired: 2,
-            rejected: 1,
-            throttled: 3,
-            ..Ledger::default()
-        };
+        let l = Ledger { generated: 10, accepted: 7, expired: 2, rejected: 1, throttled: 3, ..Ledger::default() };
         assert!(l.balanced());
         assert!((l.throttle_rate() - 3.0 / 11.0).abs() < 1e-9);
     }

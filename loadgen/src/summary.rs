@@ -57,16 +57,8 @@ pub fn render(r: &RunResult) -> String {
         r.rate.target_rps, r.config.profile, r.rate.achieved_rps, r.duration_s, r.rate.late_sends
     );
     let _ = writeln!(s, "\nLedger");
-    let _ = writeln!(
-        s,
-        "  generated   {:>12}   (invalid by design: {})",
-        l.generated, l.invalid_injected
-    );
-    let _ = writeln!(
-        s,
-        "  accepted    {:>12}   (after retries: {})",
-        l.accepted, l.accepted_after_retry
-    );
+    let _ = writeln!(s, "  generated   {:>12}   (invalid by design: {})", l.generated, l.invalid_injected);
+    let _ = writeln!(s, "  accepted    {:>12}   (after retries: {})", l.accepted, l.accepted_after_retry);
     let _ = writeln!(s, "  expired     {:>12}", l.expired);
     let _ = writeln!(s, "  rejected    {:>12}", l.rejected);
     let _ = writeln!(
@@ -80,44 +72,22 @@ pub fn render(r: &RunResult) -> String {
     let _ = writeln!(
         s,
         "  balanced: {}",
-        if l.balanced() {
-            "yes (generated = accepted + expired + rejected)"
-        } else {
-            "NO — report this as a bug"
-        }
+        if l.balanced() { "yes (generated = accepted + expired + rejected)" } else { "NO — report this as a bug" }
     );
     let _ = writeln!(s, "\nLatency (ms)                  p50        p90        p99      p99.9        max      count");
     let lat = &r.latency_ms;
-    let _ = writeln!(
-        s,
-        "{}",
-        percentiles_row("put, from intended", &lat.put_corrected)
-    );
-    let _ = writeln!(
-        s,
-        "{}",
-        percentiles_row("put, from actual send", &lat.put_uncorrected)
-    );
-    let _ = writeln!(
-        s,
-        "{}",
-        percentiles_row("PutRecords call", &lat.service_time)
-    );
+    let _ = writeln!(s, "{}", percentiles_row("put, from intended", &lat.put_corrected));
+    let _ = writeln!(s, "{}", percentiles_row("put, from actual send", &lat.put_uncorrected));
+    let _ = writeln!(s, "{}", percentiles_row("PutRecords call", &lat.service_time));
     match &lat.end_to_end {
         Some(e) => {
             let _ = writeln!(s, "{}", percentiles_row("end to end", e));
         }
         None => {
-            let _ = writeln!(
-                s,
-                "  end to end             not measured (no event reached the table)"
-            );
+            let _ = writeln!(s, "  end to end             not measured (no event reached the table)");
         }
     }
-    let _ = writeln!(
-        s,
-        "\nShards          records        bytes    throttled   utilisation (mean / peak second)"
-    );
+    let _ = writeln!(s, "\nShards          records        bytes    throttled   utilisation (mean / peak second)");
     for sh in &r.shards {
         let _ = writeln!(
             s,
@@ -162,15 +132,7 @@ pub fn render(r: &RunResult) -> String {
             );
         }
     }
-    let _ = writeln!(
-        s,
-        "\nVerdict: {}",
-        if r.verdict.holds {
-            "HOLDS"
-        } else {
-            "DOES NOT HOLD"
-        }
-    );
+    let _ = writeln!(s, "\nVerdict: {}", if r.verdict.holds { "HOLDS" } else { "DOES NOT HOLD" });
     for f in &r.verdict.findings {
         let _ = writeln!(s, "  - {f}");
     }

@@ -24,49 +24,18 @@ fn usage_errors_exit_2_with_a_clear_message() {
     for (args, needle) in [
         (vec!["--rps", "0"], "--rps must be a positive"),
         (vec!["--rps", "-100"], "--rps must be a positive"),
-        (
-            vec!["--rps", "100", "--duration", "soon"],
-            "is not a duration",
-        ),
-        (
-            vec!["--rps", "100", "--profile", "sawtooth"],
-            "unknown profile",
-        ),
-        (
-            vec!["--rps", "100", "--keys", "shard"],
-            "invalid value 'shard'",
-        ),
-        (
-            vec!["--rps", "100", "--user-popularity", "pareto"],
-            "unknown user popularity",
-        ),
-        (
-            vec!["--rps", "100", "--profile", "ramp:0..100"],
-            "contradicts",
-        ),
-        (
-            vec![
-                "--rps",
-                "100",
-                "--keys",
-                "random",
-                "--user-popularity",
-                "zipf",
-            ],
-            "drop one of them",
-        ),
+        (vec!["--rps", "100", "--duration", "soon"], "is not a duration"),
+        (vec!["--rps", "100", "--profile", "sawtooth"], "unknown profile"),
+        (vec!["--rps", "100", "--keys", "shard"], "invalid value 'shard'"),
+        (vec!["--rps", "100", "--user-popularity", "pareto"], "unknown user popularity"),
+        (vec!["--rps", "100", "--profile", "ramp:0..100"], "contradicts"),
+        (vec!["--rps", "100", "--keys", "random", "--user-popularity", "zipf"], "drop one of them"),
         (vec!["--duration", "1m"], "--rps is required"),
-        (
-            vec!["--rps", "100", "--invalid-rate", "2"],
-            "--invalid-rate",
-        ),
+        (vec!["--rps", "100", "--invalid-rate", "2"], "--invalid-rate"),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
-        assert!(
-            err.contains(needle),
-            "{args:?}: expected '{needle}' in: {err}"
-        );
+        assert!(err.contains(needle), "{args:?}: expected '{needle}' in: {err}");
     }
 }
 
@@ -80,17 +49,11 @@ fn help_shows_examples() {
 
 fn validate(result: &serde_json::Value) {
     let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json");
-    let schema: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema is valid JSON Schema");
-    let errors: Vec<String> = validator
-        .iter_errors(result)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "result.json does not match its schema: {errors:#?}"
-    );
+    let errors: Vec<String> =
+        validator.iter_errors(result).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "result.json does not match its schema: {errors:#?}");
 }
 
 #[test]
@@ -119,12 +82,7 @@ fn a_run_writes_a_result_that_matches_the_schema() {
     validate(&result);
     assert_eq!(result["ledger"]["generated"], 1600);
     assert_eq!(result["rate"]["target_rps"], 800.0);
-    assert!(
-        result["latency_ms"]["end_to_end"]["count"]
-            .as_u64()
-            .unwrap()
-            > 0
-    );
+    assert!(result["latency_ms"]["end_to_end"]["count"].as_u64().unwrap() > 0);
     assert_eq!(result["recommendation"]["shards"], 1);
     assert!(out.join("summary.txt").exists());
 }
@@ -143,10 +101,7 @@ fn missed_thresholds_exit_3() {
         "0",
     ]);
     assert_eq!(code, 3, "{stdout}{err}");
-    assert!(
-        stdout.contains("max-throttle-rate") && stdout.contains("FAIL"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("max-throttle-rate") && stdout.contains("FAIL"), "{stdout}");
 }
 
 #[test]
@@ -154,47 +109,23 @@ fn ctrl_c_settles_writes_results_and_exits_130() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("interrupted");
     let child = loadgen()
-        .args([
-            "--rps",
-            "500",
-            "--duration",
-            "60s",
-            "--batching-window",
-            "200ms",
-            "--quiet",
-            "--out",
-        ])
+        .args(["--rps", "500", "--duration", "60s", "--batching-window", "200ms", "--quiet", "--out"])
         .arg(&out)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(2));
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(
-        output.status.code(),
-        Some(130),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
     validate(&result);
     assert_eq!(result["interrupted"], true);
     let l = &result["ledger"];
     let n = |k: &str| l[k].as_u64().unwrap();
-    assert!(
-        n("generated") > 500 && n("generated") < 30_000,
-        "stopped early: {l}"
-    );
-    assert_eq!(
-        n("generated"),
-        n("accepted") + n("expired") + n("rejected"),
-        "{l}"
-    );
+    assert!(n("generated") > 500 && n("generated") < 30_000, "stopped early: {l}");
+    assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
 }

@@ -26,37 +26,22 @@ async fn every_event_lands_exactly_once_even_with_retries_and_redeliveries() {
     assert!(l.invalid_injected > 100 && l.invalid_accepted == l.invalid_injected);
     let pl = &r.pipeline;
     assert!(pl.drained);
-    assert_eq!(
-        pl.table_items,
-        l.accepted - l.invalid_accepted,
-        "one item per accepted valid event"
-    );
-    assert_eq!(
-        pl.dlq_messages, l.invalid_accepted,
-        "one dead letter per invalid event"
-    );
+    assert_eq!(pl.table_items, l.accepted - l.invalid_accepted, "one item per accepted valid event");
+    assert_eq!(pl.dlq_messages, l.invalid_accepted, "one dead letter per invalid event");
     assert_eq!(pl.lost, 0);
     assert!(pl.reported_for_retry > 0 || pl.delivered > l.accepted || pl.table_write_calls > 0);
     let e2e = r.latency_ms.end_to_end.expect("end-to-end measured");
-    assert_eq!(
-        e2e.count, pl.table_items,
-        "every stored event has a latency"
-    );
+    assert_eq!(e2e.count, pl.table_items, "every stored event has a latency");
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), l.accepted);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_thousand_per_second_needs_more_than_one_shard() {
-    let one = run_local(plan(
-        "--rps 5000 --duration 3s --batching-window 200ms --record-ttl 5s --seed 3 --quiet",
-    ))
-    .await
-    .expect("run")
-    .result;
-    assert!(
-        one.ledger.throttled_events > 0,
-        "1 shard must throttle 5,000 events/s"
-    );
+    let one = run_local(plan("--rps 5000 --duration 3s --batching-window 200ms --record-ttl 5s --seed 3 --quiet"))
+        .await
+        .expect("run")
+        .result;
+    assert!(one.ledger.throttled_events > 0, "1 shard must throttle 5,000 events/s");
     assert!(!one.verdict.holds);
     let shards = one.recommendation.shards;
     assert!(shards >= 5, "recommended {shards}");
@@ -68,15 +53,8 @@ async fn five_thousand_per_second_needs_more_than_one_shard() {
     .await
     .expect("run")
     .result;
-    assert_eq!(
-        enough.ledger.throttled, 0,
-        "{shards} shards must not throttle: {:?}",
-        enough.ledger
-    );
-    assert_eq!(
-        enough.recommendation.shards, shards,
-        "the same load gets the same answer"
-    );
+    assert_eq!(enough.ledger.throttled, 0, "{shards} shards must not throttle: {:?}", enough.ledger);
+    assert_eq!(enough.recommendation.shards, shards, "the same load gets the same answer");
     assert!(enough.verdict.holds, "{:?}", enough.verdict.findings);
 }
 
@@ -88,19 +66,8 @@ async fn a_key_hotter_than_a_shard_cannot_be_fixed_by_shards() {
     .await
     .expect("run")
     .result;
-    let key = r
-        .recommendation
-        .unfixable_key
-        .as_ref()
-        .expect("1,500 records/s on one key");
+    let key = r.recommendation.unfixable_key.as_ref().expect("1,500 records/s on one key");
     assert_eq!(key.key, r.hot_keys[0].key);
-    assert!(r
-        .verdict
-        .findings
-        .iter()
-        .any(|f| f.contains("no shard count fixes this")));
-    assert!(
-        r.ledger.throttled_events > 0,
-        "the hot key's shard throttles"
-    );
+    assert!(r.verdict.findings.iter().any(|f| f.contains("no shard count fixes this")));
+    assert!(r.ledger.throttled_events > 0, "the hot key's shard throttles");
 }

@@ -18,10 +18,7 @@ pub struct DynamoDbStore {
 impl DynamoDbStore {
     /// A store writing to `table` through `client`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
+        Self { client, table: table.into() }
     }
 }
 
@@ -38,8 +35,7 @@ pub fn item_attributes(item: &StoredItem<'_>) -> HashMap<String, AttributeValue>
                 fields
                     .iter()
                     .map(|(k, raw)| {
-                        let value =
-                            serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null);
+                        let value = serde_json::from_str(raw.get()).unwrap_or(serde_json::Value::Null);
                         (k.to_string(), json_to_attribute(value))
                     })
                     .collect(),
@@ -58,11 +54,7 @@ fn json_to_attribute(v: serde_json::Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s),
         Value::Array(a) => AttributeValue::L(a.into_iter().map(json_to_attribute).collect()),
-        Value::Object(o) => AttributeValue::M(
-            o.into_iter()
-                .map(|(k, v)| (k, json_to_attribute(v)))
-                .collect(),
-        ),
+        Value::Object(o) => AttributeValue::M(o.into_iter().map(|(k, v)| (k, json_to_attribute(v))).collect()),
     }
 }
 
@@ -99,11 +91,7 @@ impl EventStore for DynamoDbStore {
         Ok(left
             .iter()
             .filter_map(key_of)
-            .filter_map(|(user, key)| {
-                items
-                    .iter()
-                    .position(|i| i.user_id == user && i.event_key() == key)
-            })
+            .filter_map(|(user, key)| items.iter().position(|i| i.user_id == user && i.event_key() == key))
             .collect())
     }
 }

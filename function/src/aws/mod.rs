@@ -30,9 +30,7 @@ where
     let text = aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string();
     match &err {
         SdkError::TimeoutError(_) => ServiceError::Timeout(text),
-        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            ServiceError::Unavailable(text)
-        }
+        SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => ServiceError::Unavailable(text),
         SdkError::ConstructionFailure(_) => ServiceError::Rejected(text),
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().unwrap_or_default();

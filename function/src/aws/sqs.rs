@@ -15,10 +15,7 @@ pub struct SqsDeadLetters {
 impl SqsDeadLetters {
     /// A sink sending to `queue_url` through `client`.
     pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
-        Self {
-            client,
-            queue_url: queue_url.into(),
-        }
+        Self { client, queue_url: queue_url.into() }
     }
 }
 

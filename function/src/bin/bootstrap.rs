@@ -16,15 +16,12 @@ async fn main() -> Result<(), Error> {
         .without_time()
         .init();
     let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
-    let function_name =
-        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "retail-function".into());
+    let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "retail-function".into());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let processor = aws_processor(&sdk, &config, &function_name);
     let processor = &processor;
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<KinesisEvent>| async move {
-            Ok::<_, Error>(handler::handle(processor, config.retry_budget, event).await)
-        },
-    ))
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
+        Ok::<_, Error>(handler::handle(processor, config.retry_budget, event).await)
+    }))
     .await
 }

@@ -12,9 +12,7 @@ use base64::Engine;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use retail_events::StoredItem;
-use retail_function::{
-    DeadLetterSink, EventStore, KinesisEventRecord, KinesisRecord, ServiceError,
-};
+use retail_function::{DeadLetterSink, EventStore, KinesisEventRecord, KinesisRecord, ServiceError};
 
 pub const NOW_MS: i64 = 1_764_000_000_000;
 
@@ -71,10 +69,7 @@ pub struct FaultPlan {
 
 impl FaultPlan {
     pub fn new(seed: u64, weights: [u32; 6]) -> Self {
-        Self {
-            rng: Mutex::new(StdRng::seed_from_u64(seed)),
-            weights,
-        }
+        Self { rng: Mutex::new(StdRng::seed_from_u64(seed)), weights }
     }
 
     pub fn none() -> Self {
@@ -85,14 +80,7 @@ impl FaultPlan {
         let mut rng = self.rng.lock().unwrap();
         let total: u32 = self.weights.iter().sum::<u32>().max(1);
         let mut pick = rng.random_range(0..total);
-        let faults = [
-            Fault::Ok,
-            Fault::Partial,
-            Fault::Throttle,
-            Fault::ServerError,
-            Fault::TimeoutError,
-            Fault::Hang,
-        ];
+        let faults = [Fault::Ok, Fault::Partial, Fault::Throttle, Fault::ServerError, Fault::TimeoutError, Fault::Hang];
         for (f, w) in faults.iter().zip(self.weights) {
             if pick < w {
                 return (*f, rng.random());
@@ -113,18 +101,11 @@ pub struct FaultyStore {
 
 impl FaultyStore {
     pub fn new(plan: FaultPlan) -> Self {
-        Self {
-            plan,
-            written: Mutex::default(),
-            calls: Mutex::new(0),
-        }
+        Self { plan, written: Mutex::default(), calls: Mutex::new(0) }
     }
 
     pub fn has(&self, user: &str, key: &str) -> bool {
-        self.written
-            .lock()
-            .unwrap()
-            .contains_key(&(user.to_string(), key.to_string()))
+        self.written.lock().unwrap().contains_key(&(user.to_string(), key.to_string()))
     }
 
     pub fn written_sequence_numbers(&self) -> HashSet<String> {
@@ -134,37 +115,19 @@ impl FaultyStore {
 
 impl EventStore for FaultyStore {
     async fn put_batch(&self, items: &[&StoredItem<'_>]) -> Result<Vec<usize>, ServiceError> {
-        assert!(
-            !items.is_empty() && items.len() <= 25,
-            "BatchWriteItem takes 1..=25 items, got {}",
-            items.len()
-        );
+        assert!(!items.is_empty() && items.len() <= 25, "BatchWriteItem takes 1..=25 items, got {}", items.len());
         let keys: HashSet<_> = items.iter().map(|i| i.key()).collect();
-        assert_eq!(
-            keys.len(),
-            items.len(),
-            "duplicate keys in one BatchWriteItem"
-        );
+        assert_eq!(keys.len(), items.len(), "duplicate keys in one BatchWriteItem");
         *self.calls.lock().unwrap() += 1;
         if items.iter().any(|i| i.user_id.starts_with("reject")) {
-            return Err(ServiceError::Rejected(
-                "ValidationException: item rejected".into(),
-            ));
+            return Err(ServiceError::Rejected("ValidationException: item rejected".into()));
         }
         let (fault, bits) = self.plan.next();
         let left: Vec<usize> = match fault {
             Fault::Ok => vec![],
-            Fault::Partial => (0..items.len())
-                .filter(|i| bits >> (i % 64) & 1 == 1)
-                .collect(),
-            Fault::Throttle => {
-                return Err(ServiceError::Throttled(
-                    "ProvisionedThroughputExceededException".into(),
-                ))
-            }
-            Fault::ServerError => {
-                return Err(ServiceError::Unavailable("500 InternalServerError".into()))
-            }
+            Fault::Partial => (0..items.len()).filter(|i| bits >> (i % 64) & 1 == 1).collect(),
+            Fault::Throttle => return Err(ServiceError::Throttled("ProvisionedThroughputExceededException".into())),
+            Fault::ServerError => return Err(ServiceError::Unavailable("500 InternalServerError".into())),
             Fault::TimeoutError => return Err(ServiceError::Timeout("operation timed out".into())),
             Fault::Hang => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -174,10 +137,7 @@ impl EventStore for FaultyStore {
         let mut written = self.written.lock().unwrap();
         for (i, item) in items.iter().enumerate() {
             if !left.contains(&i) {
-                written.insert(
-                    (item.user_id.to_string(), item.event_key()),
-                    item.sequence_number.to_string(),
-                );
+                written.insert((item.user_id.to_string(), item.event_key()), item.sequence_number.to_string());
             }
         }
         Ok(left)
@@ -193,10 +153,7 @@ pub struct FaultyDlq {
 
 impl FaultyDlq {
     pub fn new(plan: FaultPlan) -> Self {
-        Self {
-            plan,
-            bodies: Mutex::default(),
-        }
+        Self { plan, bodies: Mutex::default() }
     }
 
     pub fn sequence_numbers(&self) -> HashSet<String> {
@@ -204,11 +161,7 @@ impl FaultyDlq {
             .lock()
             .unwrap()
             .iter()
-            .map(|b| {
-                serde_json::from_str::<retail_function::DeadLetter>(b)
-                    .unwrap()
-                    .sequence_number
-            })
+            .map(|b| serde_json::from_str::<retail_function::DeadLetter>(b).unwrap().sequence_number)
             .collect()
     }
 }

@@ -19,11 +19,7 @@ pub struct DualBucket {
 impl DualBucket {
     /// Full buckets refilling at `count_per_sec` and `bytes_per_sec`.
     pub fn new(count_per_sec: f64, bytes_per_sec: f64, now: Instant) -> Self {
-        Self {
-            rates: (count_per_sec, bytes_per_sec),
-            tokens: (count_per_sec, bytes_per_sec),
-            last: now,
-        }
+        Self { rates: (count_per_sec, bytes_per_sec), tokens: (count_per_sec, bytes_per_sec), last: now }
     }
 
     fn refill(&mut self, now: Instant) {
@@ -51,9 +47,7 @@ impl DualBucket {
         self.refill(now);
         self.tokens.0 -= count;
         self.tokens.1 -= bytes;
-        let wait = (-self.tokens.0 / self.rates.0)
-            .max(-self.tokens.1 / self.rates.1)
-            .max(0.0);
+        let wait = (-self.tokens.0 / self.rates.0).max(-self.tokens.1 / self.rates.1).max(0.0);
         Duration::from_secs_f64(wait)
     }
 }
@@ -88,9 +82,6 @@ mod tests {
     fn debt_is_paid_by_waiting() {
         let t = Instant::now();
         let mut b = DualBucket::new(5.0, 2_097_152.0, t);
-        assert_eq!(
-            b.take_with_debt(t, 1.0, 4_194_304.0),
-            Duration::from_secs(1)
-        );
+        assert_eq!(b.take_with_debt(t, 1.0, 4_194_304.0), Duration::from_secs(1));
     }
 }

@@ -4,7 +4,8 @@
 //! A poller waits until its lane has a full batch, or the batching window has passed
 //! since the oldest waiting record, or the 6 MB payload limit is reached; a caught-up lane
 //! is polled once a second. Reads honour the shard's read quota (5 calls/s through a
-//! governor limiter, 2 MiB/s). After an invocation, `batchItemFailures` are applied as
+//! governor limiter, 2 MiB/s); one read returns up to 10,000 records and feeds as many
+//! invocations as it holds batches. After an invocation, `batchItemFailures` are applied as
 //! Lambda does: everything before the lowest failed sequence number is checkpointed, the
 //! rest is delivered again. A batch retried past `max_retry_attempts` (or older than
 //! `max_record_age`) is discarded, as Lambda would after sending its metadata to the
@@ -17,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota};
 use retail_function::{
-    BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, KinesisRecord, NoMetrics,
-    Processor,
+    BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, KinesisRecord, NoMetrics, Processor,
 };
 use tokio::sync::watch;
 
@@ -121,6 +121,8 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
     let mut last_first_sequence = None;
     // Shrinks when bisecting a batch whose invocation failed as a whole.
     let mut batch_limit = config.batch_size;
+    // Leading records of the lane already read by a GetRecords call.
+    let mut fetched = 0usize;
     loop {
         let (len, oldest) = {
             let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
@@ -149,13 +151,38 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             continue;
         }
 
-        // A GetRecords call: the shard's read quota applies.
-        read_calls.until_ready().await;
+        // Records beyond what earlier GetRecords calls fetched need another call: one call
+        // returns up to 10,000 records or 10 MiB, and feeds several invocations. The
+        // shard's read quota (calls/s and bytes/s) applies to the calls.
+        let wanted = len.min(batch_limit);
+        if fetched < wanted {
+            read_calls.until_ready().await;
+            let (count, bytes) = {
+                let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
+                let mut bytes = 0usize;
+                let count = recs
+                    .iter()
+                    .skip(fetched)
+                    .take(quotas::GET_RECORDS_MAX_RECORDS)
+                    .take_while(|r| {
+                        bytes += r.data.len() + r.partition_key.len();
+                        bytes <= quotas::GET_RECORDS_MAX_BYTES
+                    })
+                    .count();
+                (count, bytes)
+            };
+            fetched += count;
+            let wait =
+                read_bytes.lock().unwrap_or_else(|p| p.into_inner()).take_with_debt(Instant::now(), 0.0, bytes as f64);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
         let batch: Vec<StreamRecord> = {
             let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
             let mut bytes = 0;
             recs.iter()
-                .take(batch_limit)
+                .take(batch_limit.min(fetched))
                 .take_while(|r| {
                     bytes += payload_bytes(r);
                     bytes <= quotas::LAMBDA_MAX_PAYLOAD_BYTES
@@ -166,18 +193,6 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
         if batch.is_empty() {
             continue;
         }
-        let read_bytes_total: usize = batch
-            .iter()
-            .map(|r| r.data.len() + r.partition_key.len())
-            .sum();
-        let wait = read_bytes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take_with_debt(Instant::now(), 0.0, read_bytes_total as f64);
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
-        }
-
         let first_sequence = batch[0].sequence;
         if last_first_sequence == Some(first_sequence) {
             attempts += 1;
@@ -191,10 +206,7 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             // The invocation outlived the function's timeout: Lambda counts it as a
             // function error, keeps nothing, and (with bisect) retries each half.
             checkpoint = 0;
-            stats
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .function_errors += 1;
+            stats.lock().unwrap_or_else(|p| p.into_inner()).function_errors += 1;
             if config.bisect_on_error {
                 batch_limit = (batch.len() / 2).max(1);
             }
@@ -202,13 +214,10 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             batch_limit = config.batch_size;
         }
         let expired = config.max_retry_attempts.is_some_and(|max| attempts >= max)
-            || config
-                .max_record_age
-                .is_some_and(|age| batch[0].arrival.elapsed() > age);
+            || config.max_record_age.is_some_and(|age| batch[0].arrival.elapsed() > age);
         let consumed = if checkpoint < batch.len() && expired {
             // Lambda gives up on the failing records and moves on.
-            stats.lock().unwrap_or_else(|p| p.into_inner()).discarded +=
-                (batch.len() - checkpoint) as u64;
+            stats.lock().unwrap_or_else(|p| p.into_inner()).discarded += (batch.len() - checkpoint) as u64;
             batch.len()
         } else {
             checkpoint
@@ -216,6 +225,7 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
         let mut recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
         let n = consumed.min(recs.len());
         recs.drain(..n);
+        fetched = fetched.saturating_sub(n);
     }
 }
 
@@ -228,21 +238,15 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
     stats: &Mutex<EsmStats>,
 ) -> usize {
     let received = Instant::now();
-    let iterator_age_ms = batch.last().map_or(0.0, |r| {
-        received.saturating_duration_since(r.arrival).as_secs_f64() * 1000.0
-    });
-    let records: Vec<KinesisEventRecord> =
-        batch.iter().map(|r| event_record(shard_id, r)).collect();
+    let iterator_age_ms =
+        batch.last().map_or(0.0, |r| received.saturating_duration_since(r.arrival).as_secs_f64() * 1000.0);
+    let records: Vec<KinesisEventRecord> = batch.iter().map(|r| event_record(shard_id, r)).collect();
     let ctx = BatchContext {
         now_ms: retail_function::now_ms(),
         deadline: tokio::time::Instant::now() + config.function_timeout.mul_f64(0.9),
     };
     let report = processor.process_batch(&records, ctx).await;
-    let lowest_failed = records.iter().position(|r| {
-        report
-            .retry_sequence_numbers
-            .contains(&r.kinesis.sequence_number)
-    });
+    let lowest_failed = records.iter().position(|r| report.retry_sequence_numbers.contains(&r.kinesis.sequence_number));
     let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
     s.invocations += 1;
     s.delivered += batch.len() as u64;

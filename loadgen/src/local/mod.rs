@@ -72,11 +72,7 @@ pub struct LocalPipeline {
 impl LocalPipeline {
     /// Builds the pipeline and starts its pollers on the current Tokio runtime.
     pub fn start(config: LocalConfig) -> Arc<Self> {
-        let stream = Arc::new(Stream::new(
-            config.shards,
-            config.esm.parallelization,
-            config.write_quota,
-        ));
+        let stream = Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
         let processor = Arc::new(Processor::new(
             CompactTable::new(config.table_write_latency, config.table_unprocessed_rate),
             CountingDlq::default(),
@@ -106,14 +102,7 @@ impl LocalPipeline {
                 ));
             }
         }
-        Arc::new(Self {
-            config,
-            stream,
-            processor,
-            stats,
-            stop,
-            tasks: Mutex::new(tasks),
-        })
+        Arc::new(Self { config, stream, processor, stats, stop, tasks: Mutex::new(tasks) })
     }
 
     /// The model's settings.
@@ -166,9 +155,7 @@ impl LocalPipeline {
 
 impl RecordSink for LocalPipeline {
     async fn put_records(&self, entries: &[PutEntry]) -> Result<Vec<PutResult>, SinkError> {
-        Ok(self
-            .stream
-            .put(entries, Instant::now(), retail_function::now_ms()))
+        Ok(self.stream.put(entries, Instant::now(), retail_function::now_ms()))
     }
 
     fn shard_count(&self) -> usize {

@@ -34,11 +34,7 @@ impl CompactTable {
     /// with probability `unprocessed_rate` (DynamoDB under throttling), so the function's
     /// retries and Lambda's redeliveries are exercised.
     pub fn new(write_latency: Duration, unprocessed_rate: f64) -> Self {
-        Self {
-            write_latency,
-            unprocessed_rate: unprocessed_rate.clamp(0.0, 1.0),
-            ..Self::default()
-        }
+        Self { write_latency, unprocessed_rate: unprocessed_rate.clamp(0.0, 1.0), ..Self::default() }
     }
 
     /// Distinct items stored.
@@ -84,20 +80,13 @@ impl EventStore for CompactTable {
         }
         let unprocessed: Vec<usize> = if self.unprocessed_rate > 0.0 {
             let mut rng = rand::rng();
-            (0..items.len())
-                .filter(|_| rng.random::<f64>() < self.unprocessed_rate)
-                .collect()
+            (0..items.len()).filter(|_| rng.random::<f64>() < self.unprocessed_rate).collect()
         } else {
             Vec::new()
         };
-        let digests: Vec<u128> = items
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !unprocessed.contains(i))
-            .map(|(_, item)| digest(item))
-            .collect();
-        self.writes
-            .fetch_add(digests.len() as u64, Ordering::Relaxed);
+        let digests: Vec<u128> =
+            items.iter().enumerate().filter(|(i, _)| !unprocessed.contains(i)).map(|(_, item)| digest(item)).collect();
+        self.writes.fetch_add(digests.len() as u64, Ordering::Relaxed);
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         keys.extend(digests);
         Ok(unprocessed)
@@ -133,20 +122,12 @@ impl CountingDlq {
 
     /// Messages by error kind.
     pub fn by_kind(&self) -> BTreeMap<String, u64> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .by_kind
-            .clone()
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).by_kind.clone()
     }
 
     /// The first messages received.
     pub fn samples(&self) -> Vec<String> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .samples
-            .clone()
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).samples.clone()
     }
 }
 
