@@ -1,4 +1,4 @@
-//! The Python baseline and this processor measured side by side in one run, on one core,
+//! The Python baselines and this project's code measured side by side in one run, on one core,
 //! with the same method (best of 7 timed rounds of batches of 100), printed as a ratio.
 //!
 //! The baseline (`benches/baselines/recipe_handler_bench.py`) is the original handler's
@@ -40,14 +40,37 @@ fn rust_us_per_record(make: fn(usize, i64) -> Vec<KinesisEventRecord>) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
-fn python_us_per_record() -> Result<f64, String> {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/baselines/recipe_handler_bench.py");
-    let out = Command::new("python3").arg(script).output().map_err(|e| format!("cannot run python3: {e}"))?;
+fn python_figure(script: &str, key: &str) -> Result<f64, String> {
+    let script = format!("{}/baselines/{script}", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new("python3").arg(&script).output().map_err(|e| format!("cannot run python3: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
     text.lines()
-        .find_map(|l| l.strip_prefix("python_us_per_record="))
+        .find_map(|l| l.strip_prefix(key))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| format!("unexpected baseline output: {text}{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// loadgen's generator, events built and encoded per second on one core (best of 7).
+fn rust_events_per_s() -> f64 {
+    use loadgen::generator::{Generator, GeneratorConfig};
+    let mut g = Generator::new(GeneratorConfig::default());
+    let mut seq = 0u64;
+    let mut run = |n: u64| {
+        let mut bytes = 0usize;
+        for _ in 0..n {
+            bytes += g.next_record(1_764_000_000_000 + seq as i64, seq).data.len();
+            seq += 1;
+        }
+        std::hint::black_box(bytes);
+    };
+    run(100_000);
+    (0..7)
+        .map(|_| {
+            let t = Instant::now();
+            run(500_000);
+            500_000.0 / t.elapsed().as_secs_f64()
+        })
+        .fold(0.0, f64::max)
 }
 
 fn main() {
@@ -70,7 +93,18 @@ fn main() {
     }
     let rust = rust_us_per_record(python_shaped_batch);
     let rust_full = rust_us_per_record(retail_batch);
-    match python_us_per_record() {
+    let producer = rust_events_per_s();
+    match python_figure("recipe_producer_bench.py", "python_producer_events_per_s=") {
+        Ok(python) => println!(
+            "producer baseline: rust_events_per_s={producer:.0} python_producer_events_per_s={python:.0} speedup={:.1}x",
+            producer / python
+        ),
+        Err(e) => {
+            println!("producer baseline: rust_events_per_s={producer:.0}; Python baseline not measured: {e}");
+            std::process::exit(1);
+        }
+    }
+    match python_figure("recipe_handler_bench.py", "python_us_per_record=") {
         Ok(python) => println!(
             "handler baseline (same events): rust_us_per_record={rust:.3} python_us_per_record={python:.2} \
              speedup={:.1}x; full-contract events (eventId, prices): rust_us_per_record={rust_full:.3}",

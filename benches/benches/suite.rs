@@ -7,7 +7,10 @@
 //!   5 ms per call: this function's batched, concurrent plan versus the original
 //!   function's one put per record in sequence.
 //!
-//! `baseline_ratio` (the other bench target) measures the Python baseline side by side.
+//! - `generator/generate_and_encode`: loadgen's event generator, events built and JSON
+//!   encoded per second on one core.
+//!
+//! `baseline_ratio` (the other bench target) measures the Python baselines side by side.
 
 use std::time::Duration;
 
@@ -61,5 +64,26 @@ fn write_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, handler, write_path);
+fn generator(c: &mut Criterion) {
+    use loadgen::generator::{Generator, GeneratorConfig};
+    let mut group = c.benchmark_group("generator");
+    const N: u64 = 10_000;
+    group.throughput(Throughput::Elements(N));
+    let mut g = Generator::new(GeneratorConfig::default());
+    let mut seq = 0u64;
+    group.bench_function("generate_and_encode", |b| {
+        b.iter(|| {
+            let mut bytes = 0usize;
+            for _ in 0..N {
+                let r = g.next_record(1_764_000_000_000 + seq as i64, seq);
+                bytes += r.data.len();
+                seq += 1;
+            }
+            bytes
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, handler, write_path, generator);
 criterion_main!(benches);

@@ -18,7 +18,8 @@ use fake::faker::internet::en::{IPv4, UserAgent};
 use fake::Fake;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use rand_distr::{Distribution, Zipf};
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::Distribution;
 
 use crate::keys::{KeyModel, Popularity, UserPicker};
 
@@ -132,9 +133,10 @@ pub struct Generator {
     /// JSON-escaped once (addresses never need it, but the pool is treated alike).
     ips: Vec<String>,
     prices_cents: Vec<u32>,
-    products: Zipf<f64>,
+    /// Zipf popularity of products as an alias table: O(1) draws, no `powf` per event.
+    products: WeightedAliasIndex<f64>,
     mix_cut: [f64; 2],
-    buf: Vec<u8>,
+    size_hint: usize,
     sessions_started: u64,
 }
 
@@ -157,10 +159,10 @@ impl Generator {
         let products = config.products.max(1);
         // Log-uniform prices from $1 to $500, fixed per product.
         let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
-        let zipf = Zipf::new(products as f64, config.product_zipf.max(0.0)).unwrap_or_else(|_| {
-            // Unreachable for n ≥ 1 and s ≥ 0, which the lines above guarantee.
-            Zipf::new(1.0, 1.0).expect("Zipf(1, 1) is valid")
-        });
+        let s = config.product_zipf.max(0.0);
+        let weights: Vec<f64> = (1..=products).map(|k| (k as f64).powf(-s)).collect();
+        // Weights are finite and positive, so the table always builds.
+        let zipf = WeightedAliasIndex::new(weights).expect("positive finite Zipf weights");
         let m = config.mix;
         let total = (m.view + m.add_to_cart + m.purchase).max(f64::MIN_POSITIVE);
         Generator {
@@ -172,7 +174,7 @@ impl Generator {
             prices_cents,
             products: zipf,
             mix_cut: [m.view / total, (m.view + m.add_to_cart) / total],
-            buf: Vec::with_capacity(512),
+            size_hint: 512,
             rng,
             config,
             sessions_started: 0,
@@ -200,15 +202,17 @@ impl Generator {
                 3 => InvalidKind::SecondsTimestamp,
                 _ => InvalidKind::NotUtf8,
             });
-        self.encode_event(user, event_id, timestamp_ms, invalid);
-        let data = self.buf.clone();
+        // Encoded straight into the record's own buffer: no copy.
+        let mut data = Vec::with_capacity(self.size_hint);
+        self.encode_event(user, event_id, timestamp_ms, invalid, &mut data);
+        self.size_hint = self.size_hint.max(data.len());
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&self.user_ids[user], event_id, sequence);
         GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
 
-    fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>) {
+    fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>, b: &mut Vec<u8>) {
         let roll: f64 = self.rng.random();
-        let zipf_product = self.products.sample(&mut self.rng) as u32 - 1;
+        let zipf_product = self.products.sample(&mut self.rng) as u32;
         let st = &mut self.state[user];
         if st.events_in_session == 0 {
             self.sessions_started += 1;
@@ -237,8 +241,6 @@ impl Generator {
         let ua = &self.user_agents[user % self.user_agents.len()];
         let ip = &self.ips[(user * 7919) % self.ips.len()];
 
-        let b = &mut self.buf;
-        b.clear();
         if invalid == Some(InvalidKind::NotUtf8) {
             b.extend_from_slice(b"\xff\xfe{\"userId\":\"");
             b.extend_from_slice(self.user_ids[user].as_bytes());
@@ -304,12 +306,18 @@ pub fn user_key(index: usize) -> String {
 pub fn push_uuid(out: &mut Vec<u8>, id: u128) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let id = (id & !(0xf000 << 64) | (0x4000 << 64)) & !(0xc000 << 48) | (0x8000 << 48);
-    for (i, shift) in (0..32).rev().enumerate() {
-        if matches!(i, 8 | 12 | 16 | 20) {
-            out.push(b'-');
+    let bytes = id.to_be_bytes();
+    let mut text = [b'-'; 36];
+    let mut at = 0;
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            at += 1; // the dash already there
         }
-        out.push(HEX[((id >> (shift * 4)) & 0xf) as usize]);
+        text[at] = HEX[(byte >> 4) as usize];
+        text[at + 1] = HEX[(byte & 0xf) as usize];
+        at += 2;
     }
+    out.extend_from_slice(&text);
 }
 
 fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
@@ -352,6 +360,13 @@ mod tests {
             let kind = ev.event_type.as_deref().unwrap();
             assert_eq!(ev.price.is_some(), kind != "view", "{text}");
         }
+    }
+
+    #[test]
+    fn uuids_are_version_4_text() {
+        let mut out = Vec::new();
+        push_uuid(&mut out, 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        assert_eq!(std::str::from_utf8(&out).unwrap(), "01234567-89ab-4def-8123-456789abcdef");
     }
 
     #[test]

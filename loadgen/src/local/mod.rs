@@ -72,7 +72,8 @@ pub struct LocalPipeline {
 impl LocalPipeline {
     /// Builds the pipeline and starts its pollers on the current Tokio runtime.
     pub fn start(config: LocalConfig) -> Arc<Self> {
-        let stream = Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
+        let stream =
+            Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
         let processor = Arc::new(Processor::new(
             CompactTable::new(config.table_write_latency, config.table_unprocessed_rate),
             CountingDlq::default(),
