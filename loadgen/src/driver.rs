@@ -272,6 +272,12 @@ pub async fn drive<S: RecordSink>(
         let shared = shared.clone();
         let permits = permits.clone();
         async move {
+            if shared.sink.answers_inline() {
+                // An in-process sink answers at once: a task per request would only add
+                // thread wake-ups.
+                shared.send(batch).await;
+                return;
+            }
             // Closed only if the semaphore is dropped, which it is not while we run.
             let Ok(permit) = permits.acquire_owned().await else {
                 return;
@@ -339,6 +345,7 @@ pub async fn drive<S: RecordSink>(
             st.ledger.late_sends += late;
             st.ledger.invalid_injected += invalid;
             st.interval.generated += generated;
+            st.interval.late += late;
             st.offered_bytes += offered;
         }
 
@@ -397,7 +404,15 @@ pub async fn drive<S: RecordSink>(
         }
     }
     let end = Instant::now();
-    close_interval(&shared, &config.profile, t0, end, &mut hook);
+    // Close the last, partial second unless it is an empty sliver.
+    let last_t = shared.lock().timeline.last().map_or(0.0, |p| p.t);
+    let active = {
+        let st = shared.lock();
+        st.interval.generated + st.interval.accepted + st.interval.throttled > 0
+    };
+    if active || end.duration_since(t0).as_secs_f64() - last_t > 0.1 {
+        close_interval(&shared, &config.profile, t0, end, &mut hook);
+    }
     let fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
     let stats = std::mem::replace(&mut *shared.lock(), RunStats::new(0));
     Driven { stats, per_user, elapsed: end - t0, interrupted, fatal }
@@ -422,6 +437,7 @@ fn close_interval<S: RecordSink>(
         target_rps: profile.rate_at((t - secs / 2.0).max(0.0)),
         generated_rps: interval.generated as f64 / secs,
         achieved_rps: interval.accepted as f64 / secs,
+        late: interval.late,
         throttled: interval.throttled,
         retries: interval.retries,
         put_p50_ms: put.p50,

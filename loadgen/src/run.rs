@@ -33,6 +33,9 @@ pub enum RunError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The pipeline's runtime could not start.
+    #[error("cannot start the local pipeline's threads: {0}")]
+    Runtime(std::io::Error),
     /// The target failed for good during the run (results were still written).
     #[error("the run stopped early: {0}")]
     Target(String),
@@ -48,9 +51,19 @@ pub struct RunOutcome {
 }
 
 /// Runs `plan` against the embedded local pipeline.
+///
+/// The pipeline runs on a runtime of its own (one worker thread) and the schedule on the
+/// caller's: processing a batch never holds up a due event, and at high rates each gets
+/// a core of its own.
 pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let pipeline = LocalPipeline::start(plan.local);
+    let pipeline_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("local-pipeline")
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    let pipeline = LocalPipeline::start_on(plan.local, pipeline_runtime.handle());
     let generator = Generator::new(plan.generator.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
@@ -82,6 +95,8 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
     }
     let drained = pipeline.drain(settle).await;
     ctrl_c.abort();
+    // Dropping a runtime may block; inside an async context it must not.
+    pipeline_runtime.shutdown_background();
 
     let result = build_result(&plan, &driven, &pipeline, drained, started_at);
     let text = summary::render(&result);

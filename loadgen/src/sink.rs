@@ -68,4 +68,10 @@ pub trait RecordSink: Send + Sync + 'static {
 
     /// Number of shards (for per-shard accounting).
     fn shard_count(&self) -> usize;
+
+    /// Whether `put_records` completes without waiting on I/O (an in-process model), so
+    /// the driver may call it directly instead of in a task of its own.
+    fn answers_inline(&self) -> bool {
+        false
+    }
 }

@@ -148,6 +148,8 @@ pub struct TimelinePoint {
     pub generated_rps: f64,
     /// Events accepted in the interval, per second.
     pub achieved_rps: f64,
+    /// Events handed over late in the interval.
+    pub late: u64,
     /// Throttling answers in the interval.
     pub throttled: u64,
     /// Re-sends in the interval.
@@ -173,6 +175,8 @@ pub struct TimelinePoint {
 pub struct Interval {
     /// Events generated.
     pub generated: u64,
+    /// Late events.
+    pub late: u64,
     /// Events accepted.
     pub accepted: u64,
     /// Throttling answers.

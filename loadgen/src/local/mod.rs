@@ -72,6 +72,12 @@ pub struct LocalPipeline {
 impl LocalPipeline {
     /// Builds the pipeline and starts its pollers on the current Tokio runtime.
     pub fn start(config: LocalConfig) -> Arc<Self> {
+        Self::start_on(config, &tokio::runtime::Handle::current())
+    }
+
+    /// Builds the pipeline and starts its pollers on `runtime` (loadgen gives the
+    /// pipeline a runtime of its own, so processing never delays the load's schedule).
+    pub fn start_on(config: LocalConfig, runtime: &tokio::runtime::Handle) -> Arc<Self> {
         let stream =
             Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
         let processor = Arc::new(Processor::new(
@@ -91,16 +97,19 @@ impl LocalPipeline {
                 Instant::now(),
             )));
             for lane in &shard.lanes {
-                tasks.spawn(esm::run_lane(
-                    shard.id.clone(),
-                    lane.clone(),
-                    calls.clone(),
-                    bytes.clone(),
-                    processor.clone(),
-                    config.esm,
-                    stats.clone(),
-                    stop_rx.clone(),
-                ));
+                tasks.spawn_on(
+                    esm::run_lane(
+                        shard.id.clone(),
+                        lane.clone(),
+                        calls.clone(),
+                        bytes.clone(),
+                        processor.clone(),
+                        config.esm,
+                        stats.clone(),
+                        stop_rx.clone(),
+                    ),
+                    runtime,
+                );
             }
         }
         Arc::new(Self { config, stream, processor, stats, stop, tasks: Mutex::new(tasks) })
@@ -161,5 +170,9 @@ impl RecordSink for LocalPipeline {
 
     fn shard_count(&self) -> usize {
         self.stream.shards.len()
+    }
+
+    fn answers_inline(&self) -> bool {
+        true
     }
 }
