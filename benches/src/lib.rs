@@ -10,17 +10,21 @@ use base64::Engine;
 use retail_events::StoredItem;
 use retail_function::{EventStore, KinesisEventRecord, KinesisRecord, ServiceError};
 
-/// A deterministic batch of `n` retail events shaped like the Python baseline's (same
-/// fields and sizes, plus the `eventId` this contract carries), a third of them cart or
-/// purchase events with prices.
-pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
+/// A seeded xorshift64 generator: benchmark inputs need no `rand` and never change.
+fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
-    };
+    }
+}
+
+/// A deterministic batch of `n` retail events shaped like the Python baseline's (same
+/// fields and sizes, plus the `eventId` this contract carries), a third of them cart or
+/// purchase events with prices.
+pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
+    let mut next = xorshift(0x2545_f491_4f6c_dd1d);
     let users: Vec<String> = (0..20).map(|_| format!("user-{}", uuid_like(next(), next()))).collect();
     (0..n)
         .map(|i| {
@@ -40,20 +44,7 @@ pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
                 1 + next() % 255,
                 1 + next() % 255,
             );
-            let seq = format!("4959033827149025660855969253836157109592157598913{:07}", i);
-            KinesisEventRecord {
-                event_id: format!("shardId-000000000000:{seq}"),
-                kinesis: KinesisRecord {
-                    data: base64::engine::general_purpose::STANDARD.encode(json),
-                    partition_key: user.clone(),
-                    sequence_number: seq,
-                    approximate_arrival_timestamp: (now_ms - 100) as f64 / 1000.0,
-                    kinesis_schema_version: Some("1.0".into()),
-                    ..Default::default()
-                },
-                event_source_arn: Some("arn:aws:kinesis:us-east-1:123456789012:stream/bench".into()),
-                ..Default::default()
-            }
+            record(i, json, user)
         })
         .collect()
 }
@@ -62,13 +53,7 @@ pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
 /// (`recipe_handler_bench.py`'s `make_batch`: the same seven fields, no `eventId`, no
 /// prices, `json.dumps` spacing), so the two handlers are timed on the same input.
 pub fn python_shaped_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     let users: Vec<String> = (0..20).map(|_| format!("user-{}", uuid_like(next(), next()))).collect();
     (0..n)
         .map(|i| {

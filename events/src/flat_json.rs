@@ -70,28 +70,23 @@ impl<'a> Scanner<'a> {
             }
             _ => return None,
         }
-        if b.get(i) == Some(&b'.') {
-            i += 1;
-            let digits = i;
+        // One or more digits from `i`; the index after them.
+        let digits = |mut i: usize| {
+            let start = i;
             while b.get(i).is_some_and(u8::is_ascii_digit) {
                 i += 1;
             }
-            if i == digits {
-                return None;
-            }
+            (i > start).then_some(i)
+        };
+        if b.get(i) == Some(&b'.') {
+            i = digits(i + 1)?;
         }
         if matches!(b.get(i), Some(b'e' | b'E')) {
             i += 1;
             if matches!(b.get(i), Some(b'+' | b'-')) {
                 i += 1;
             }
-            let digits = i;
-            while b.get(i).is_some_and(u8::is_ascii_digit) {
-                i += 1;
-            }
-            if i == digits {
-                return None;
-            }
+            i = digits(i)?;
         }
         self.i = i;
         Some(&self.s[start..i])
