@@ -135,6 +135,18 @@ pub struct RunArgs {
     /// Shards of the local stream.
     #[arg(long, default_value_t = 1, help_heading = "Local pipeline model")]
     pub shards: usize,
+    /// Per-shard write quota, records/s (AWS: 1,000; change it only to model something else).
+    #[arg(long, default_value_t = quotas::SHARD_WRITE_RECORDS_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_records_per_sec: u32,
+    /// Per-shard write quota, bytes/s including partition keys (AWS: 1 MiB).
+    #[arg(long, default_value_t = quotas::SHARD_WRITE_BYTES_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_bytes_per_sec: u32,
+    /// Per-shard read quota, GetRecords calls/s (AWS: 5).
+    #[arg(long, default_value_t = quotas::SHARD_READ_CALLS_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_read_calls_per_sec: u32,
+    /// Per-shard read quota, bytes/s (AWS: 2 MiB).
+    #[arg(long, default_value_t = quotas::SHARD_READ_BYTES_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_read_bytes_per_sec: u32,
     /// Event source mapping batch size (1–10,000).
     #[arg(long, default_value_t = 100, help_heading = "Local pipeline model")]
     pub batch_size: usize,
@@ -286,6 +298,13 @@ impl RunArgs {
         check((0.0..1.0).contains(&self.table_unprocessed_rate), || {
             format!("--table-unprocessed-rate is a share from 0 to below 1, not {}", self.table_unprocessed_rate)
         })?;
+        check(
+            self.shard_records_per_sec > 0
+                && self.shard_bytes_per_sec > 0
+                && self.shard_read_calls_per_sec > 0
+                && self.shard_read_bytes_per_sec > 0,
+            || "the shard quotas must be above zero".into(),
+        )?;
         check(self.max_in_flight >= 1, || "--max-in-flight must be at least 1".into())?;
         check((1..=64).contains(&self.write_concurrency), || "--write-concurrency must be 1–64".into())?;
         check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, || {
@@ -340,6 +359,10 @@ impl RunArgs {
             },
             local: LocalConfig {
                 shards: self.shards,
+                write_quota: crate::local::stream::WriteQuota {
+                    records_per_sec: f64::from(self.shard_records_per_sec),
+                    bytes_per_sec: f64::from(self.shard_bytes_per_sec),
+                },
                 esm: EsmConfig {
                     batch_size: self.batch_size,
                     batching_window: self.batching_window,
@@ -347,6 +370,8 @@ impl RunArgs {
                     max_retry_attempts: u32::try_from(self.max_retry_attempts).ok(),
                     bisect_on_error: !self.no_bisect,
                     function_timeout: self.function_timeout,
+                    read_calls_per_sec: self.shard_read_calls_per_sec,
+                    read_bytes_per_sec: self.shard_read_bytes_per_sec,
                     ..EsmConfig::default()
                 },
                 table_write_latency: self.table_write_latency,
