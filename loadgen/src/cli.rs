@@ -380,7 +380,6 @@ impl RunArgs {
                     write_concurrency: self.write_concurrency,
                     ..retail_function::ProcessorConfig::default()
                 },
-                ..LocalConfig::default()
             },
             thresholds: Thresholds {
                 max_p99: self.max_p99,
