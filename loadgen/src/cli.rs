@@ -13,6 +13,7 @@ use crate::batcher::BatchLimits;
 use crate::driver::DriverConfig;
 use crate::generator::{EventMix, GeneratorConfig};
 use crate::keys::{KeyModel, Popularity};
+use crate::kinesis::KinesisTarget;
 use crate::local::esm::EsmConfig;
 use crate::local::LocalConfig;
 use crate::quotas;
@@ -25,7 +26,7 @@ Examples:
       5,000 events/s for 10 minutes into the embedded local pipeline (1 shard, as deployed)
   loadgen --rps 5000 --duration 2m --shards 7 --out results/7-shards
       the same load into 7 shards; writes results/7-shards/result.json
-  loadgen --profile ramp:0..20000@5m --duration 6m --shards 25 --arrivals poisson
+  loadgen --rate-profile ramp:0..20000@5m --duration 6m --shards 25 --arrivals poisson
       a Poisson ramp to 20,000 events/s
   loadgen --rps 2000 --user-popularity hot:1:0.6 --duration 1m
       one user sends 60% of the events: see what a hot key does to a shard
@@ -86,7 +87,7 @@ pub struct RunArgs {
     pub duration: Duration,
     /// Rate over time: constant, ramp:FROM..TO[@OVER], steps:R@D,R@D,..., spike:PEAK@AT+FOR.
     #[arg(long, default_value = "constant", value_parser = spec::profile, help_heading = "Load")]
-    pub profile: ProfileSpec,
+    pub rate_profile: ProfileSpec,
     /// Spacing of events within the rate.
     #[arg(long, value_enum, default_value_t = Arrivals::Uniform, help_heading = "Load")]
     pub arrivals: Arrivals,
@@ -116,6 +117,19 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 0.0, help_heading = "Events")]
     pub invalid_rate: f64,
 
+    /// Send to this Kinesis stream instead of the embedded local pipeline.
+    #[arg(long, help_heading = "Target")]
+    pub stream: Option<String>,
+    /// AWS region of the stream (default: the standard chain's, e.g. AWS_REGION).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub region: Option<String>,
+    /// Named AWS profile (default: the standard chain's).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub profile: Option<String>,
+    /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for kinesalite (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub endpoint_url: Option<String>,
+
     /// Records per PutRecords request (1–500).
     #[arg(long, default_value_t = quotas::PUT_RECORDS_MAX_RECORDS, help_heading = "Producer")]
     pub max_batch_records: usize,
@@ -132,9 +146,9 @@ pub struct RunArgs {
     #[arg(long, default_value = "30s", value_parser = spec::duration, help_heading = "Producer")]
     pub record_ttl: Duration,
 
-    /// Shards of the local stream.
-    #[arg(long, default_value_t = 1, help_heading = "Local pipeline model")]
-    pub shards: usize,
+    /// Shards of the local stream (default 1, as the infra default).
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub shards: Option<usize>,
     /// Per-shard write quota, records/s (AWS: 1,000; change it only to model something else).
     #[arg(long, default_value_t = quotas::SHARD_WRITE_RECORDS_PER_SEC, help_heading = "Local pipeline model")]
     pub shard_records_per_sec: u32,
@@ -232,6 +246,8 @@ pub struct RunPlan {
     pub driver: DriverConfig,
     /// The events.
     pub generator: GeneratorConfig,
+    /// A Kinesis stream to target instead of the local model.
+    pub target: Option<KinesisTarget>,
     /// The local pipeline model.
     pub local: LocalConfig,
     /// Thresholds.
@@ -260,14 +276,20 @@ impl RunArgs {
     /// Validates the options into a plan. `is_terminal` picks the progress default.
     pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
         check(!self.duration.is_zero(), || "--duration must be longer than zero, e.g. --duration 90s".into())?;
-        let profile = self.profile.resolve(self.rps, self.duration).map_err(UsageError)?;
+        let profile = self.rate_profile.resolve(self.rps, self.duration).map_err(UsageError)?;
         check(profile.peak_rps() <= 5_000_000.0, || {
             format!(
                 "a peak of {} events/s is beyond what one loadgen process can offer; split the load over workers",
                 profile.peak_rps()
             )
         })?;
-        check((1..=100_000).contains(&self.shards), || format!("--shards must be 1–100000, not {}", self.shards))?;
+        if self.stream.is_some() {
+            check(self.shards.is_none(), || {
+                "--shards sets the local model's shard count; with --stream the stream's own shards are used: drop --shards".into()
+            })?;
+        }
+        let shards = self.shards.unwrap_or(1);
+        check((1..=100_000).contains(&shards), || format!("--shards must be 1–100000, not {shards}"))?;
         check((1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size), || {
             format!("--batch-size must be 1–10000 (Lambda's limit), not {}", self.batch_size)
         })?;
@@ -326,7 +348,7 @@ impl RunArgs {
         let keys = match self.keys {
             KeysArg::User => KeyModel::User,
             KeysArg::Random => KeyModel::Random,
-            KeysArg::Explicit => KeyModel::explicit(self.shards),
+            KeysArg::Explicit => KeyModel::explicit(shards),
         };
         let progress_every = (!self.quiet).then(|| {
             self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
@@ -357,8 +379,14 @@ impl RunArgs {
                 invalid_rate: self.invalid_rate,
                 keys,
             },
+            target: self.stream.as_ref().map(|stream| KinesisTarget {
+                stream: stream.clone(),
+                region: self.region.clone(),
+                profile: self.profile.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+            }),
             local: LocalConfig {
-                shards: self.shards,
+                shards,
                 write_quota: crate::local::stream::WriteQuota {
                     records_per_sec: f64::from(self.shard_records_per_sec),
                     bytes_per_sec: f64::from(self.shard_bytes_per_sec),
@@ -431,7 +459,7 @@ mod tests {
             vec!["--rps", "0"],
             vec!["--rps", "-5"],
             vec![],
-            vec!["--rps", "10", "--profile", "ramp:0..100"],
+            vec!["--rps", "10", "--rate-profile", "ramp:0..100"],
             vec!["--rps", "10", "--invalid-rate", "1.5"],
             vec!["--rps", "10", "--shards", "0"],
             vec!["--rps", "10", "--parallelization-factor", "11"],

@@ -82,10 +82,18 @@ pub enum KeyModel {
 }
 
 impl KeyModel {
-    /// The explicit-hash model for a stream of `shards` shards.
+    /// The explicit-hash model for a stream of `shards` shards with even ranges.
     pub fn explicit(shards: usize) -> Self {
-        let ranges = even_ranges(shards);
-        KeyModel::ExplicitHash { shards, midpoints: (0..ranges.len()).map(|i| midpoint(&ranges, i)).collect() }
+        Self::explicit_for(&even_ranges(shards))
+    }
+
+    /// The explicit-hash model for a stream with these hash-key ranges (after a reshard
+    /// they need not be even).
+    pub fn explicit_for(ranges: &[(u128, u128)]) -> Self {
+        KeyModel::ExplicitHash {
+            shards: ranges.len().max(1),
+            midpoints: (0..ranges.len()).map(|i| midpoint(ranges, i)).collect(),
+        }
     }
 
     /// The partition key and explicit hash key for the `sequence`-th event of `user`.

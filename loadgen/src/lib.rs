@@ -9,6 +9,7 @@ pub mod driver;
 pub mod generator;
 pub mod hash_ranges;
 pub mod keys;
+pub mod kinesis;
 pub mod local;
 pub mod quotas;
 pub mod result;

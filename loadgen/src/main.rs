@@ -25,7 +25,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    // The schedule runs on this thread; the local pipeline starts its own worker.
+    // The schedule runs on this thread (requests to a real stream go out from it too);
+    // the local pipeline starts a worker of its own.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(loadgen::run::run_local(plan)) {
+    match runtime.block_on(loadgen::run::run(plan)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code as u8),
         Err(e) => {
             eprintln!("error: {e:#}");

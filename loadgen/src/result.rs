@@ -40,8 +40,8 @@ pub struct RunResult {
     pub latency_ms: LatencySet,
     /// Per shard.
     pub shards: Vec<ShardResult>,
-    /// The pipeline behind the stream.
-    pub pipeline: Pipeline,
+    /// The pipeline behind the stream (the local model's; `None` when not observed).
+    pub pipeline: Option<Pipeline>,
     /// The hottest partition keys (with `--keys user`).
     pub hot_keys: Vec<HotKeyResult>,
     /// The shard recommendation.
@@ -59,10 +59,14 @@ pub struct RunResult {
 /// The target of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Target {
-    /// `local` (the embedded pipeline).
+    /// `local` (the embedded pipeline) or `kinesis`.
     pub kind: String,
     /// Shards of the stream.
     pub shards: usize,
+    /// Stream name (`kinesis`).
+    pub stream: Option<String>,
+    /// `PROVISIONED` or `ON_DEMAND` (`kinesis`).
+    pub mode: Option<String>,
 }
 
 /// The run's options, as they shape the figures.

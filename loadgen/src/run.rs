@@ -13,6 +13,7 @@ use crate::cli::{RunPlan, Thresholds};
 use crate::driver::{drive, Driven};
 use crate::generator::Generator;
 use crate::keys::KeyModel;
+use crate::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
 use crate::local::LocalPipeline;
 use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::result::{
@@ -20,6 +21,7 @@ use crate::result::{
     Verdict,
 };
 use crate::schedule::RateProfile;
+use crate::sink::RecordSink;
 use crate::summary;
 
 /// Why a run could not complete.
@@ -33,6 +35,9 @@ pub enum RunError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The stream cannot be used (see the message for the fix).
+    #[error("{0}")]
+    Preflight(PreflightError),
     /// The pipeline's runtime could not start.
     #[error("cannot start the local pipeline's threads: {0}")]
     Runtime(std::io::Error),
@@ -50,13 +55,21 @@ pub struct RunOutcome {
     pub exit_code: i32,
 }
 
+/// Runs `plan` against its target: a Kinesis stream when one is named, else the
+/// embedded local pipeline.
+pub async fn run(plan: RunPlan) -> Result<RunOutcome, RunError> {
+    match plan.target.clone() {
+        Some(target) => run_kinesis(plan, &target).await,
+        None => run_local(plan).await,
+    }
+}
+
 /// Runs `plan` against the embedded local pipeline.
 ///
 /// The pipeline runs on a runtime of its own (one worker thread) and the schedule on the
 /// caller's: processing a batch never holds up a due event, and at high rates each gets
 /// a core of its own.
 pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
-    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let pipeline_runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .thread_name("local-pipeline")
@@ -64,6 +77,53 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
         .build()
         .map_err(RunError::Runtime)?;
     let pipeline = LocalPipeline::start_on(plan.local, pipeline_runtime.handle());
+    let hook = progress_hook(Some(pipeline.clone()), plan.progress_every);
+    let (driven, started_at) = load(&plan, pipeline.clone(), hook).await;
+    let settle = if driven.interrupted { plan.settle.min(Duration::from_secs(10)) } else { plan.settle };
+    if plan.progress_every.is_some() {
+        eprintln!(
+            "load done; waiting up to {} for the pipeline to finish processing…",
+            humantime::format_duration(settle)
+        );
+    }
+    let drained = pipeline.drain(settle).await;
+    // Dropping a runtime may block; inside an async context it must not.
+    pipeline_runtime.shutdown_background();
+    let target = Target { kind: "local".into(), shards: plan.local.shards, stream: None, mode: None };
+    let shard_ids = pipeline.shard_ids();
+    let result = build_result(&plan, &driven, target, &shard_ids, Some((&pipeline, drained)), started_at);
+    finish(&plan, &driven, result)
+}
+
+/// Runs `plan` against a Kinesis stream, after a preflight that checks the stream and
+/// reads its shards.
+pub async fn run_kinesis(plan: RunPlan, target: &KinesisTarget) -> Result<RunOutcome, RunError> {
+    let (client, info) = preflight(target).await.map_err(RunError::Preflight)?;
+    let mut plan = plan;
+    if let KeyModel::ExplicitHash { .. } = plan.generator.keys {
+        plan.generator.keys = KeyModel::explicit_for(&info.shards.iter().map(|s| (s.1, s.2)).collect::<Vec<_>>());
+    }
+    if plan.progress_every.is_some() {
+        eprintln!("stream {}: {} open shards, {} mode", info.name, info.shards.len(), info.mode);
+    }
+    let sink = Arc::new(KinesisSink::new(client, &info));
+    let hook = progress_hook(None, plan.progress_every);
+    let (driven, started_at) = load(&plan, sink, hook).await;
+    let target = Target {
+        kind: "kinesis".into(),
+        shards: info.shards.len(),
+        stream: Some(info.name.clone()),
+        mode: Some(info.mode.clone()),
+    };
+    let shard_ids: Vec<String> = info.shards.iter().map(|s| s.0.clone()).collect();
+    let result = build_result(&plan, &driven, target, &shard_ids, None, started_at);
+    finish(&plan, &driven, result)
+}
+
+/// Drives the load into `sink`, with Ctrl-C handling and the header; returns what the
+/// driver measured and the start time.
+async fn load<S: RecordSink>(plan: &RunPlan, sink: Arc<S>, hook: crate::driver::IntervalHook) -> (Driven, String) {
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let generator = Generator::new(plan.generator.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let ctrl_c = tokio::spawn(async move {
@@ -76,29 +136,19 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
             }
         }
     });
-
-    let progress = plan.progress_every;
-    if progress.is_some() {
-        eprintln!("{}", summary::header(&plan));
+    if plan.progress_every.is_some() {
+        eprintln!("{}", summary::header(plan));
     }
-    let hook = progress_hook(pipeline.clone(), progress);
-    let driven = drive(pipeline.clone(), generator, plan.driver.clone(), hook, stop_rx).await;
-    if progress.is_some() && std::io::stderr().is_terminal() {
+    let driven = drive(sink, generator, plan.driver.clone(), hook, stop_rx).await;
+    ctrl_c.abort();
+    if plan.progress_every.is_some() && std::io::stderr().is_terminal() {
         eprintln!();
     }
-    let settle = if driven.interrupted { plan.settle.min(Duration::from_secs(10)) } else { plan.settle };
-    if progress.is_some() {
-        eprintln!(
-            "load done; waiting up to {} for the pipeline to finish processing…",
-            humantime::format_duration(settle)
-        );
-    }
-    let drained = pipeline.drain(settle).await;
-    ctrl_c.abort();
-    // Dropping a runtime may block; inside an async context it must not.
-    pipeline_runtime.shutdown_background();
+    (driven, started_at)
+}
 
-    let result = build_result(&plan, &driven, &pipeline, drained, started_at);
+/// Prints the summary, writes the results, and picks the exit code.
+fn finish(plan: &RunPlan, driven: &Driven, result: RunResult) -> Result<RunOutcome, RunError> {
     let text = summary::render(&result);
     // A closed stdout (`| head`) must not turn a finished run into a crash.
     let _ = writeln!(std::io::stdout(), "{text}");
@@ -120,17 +170,19 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
     Ok(RunOutcome { result, exit_code })
 }
 
-fn progress_hook(pipeline: Arc<LocalPipeline>, every: Option<Duration>) -> crate::driver::IntervalHook {
+fn progress_hook(pipeline: Option<Arc<LocalPipeline>>, every: Option<Duration>) -> crate::driver::IntervalHook {
     let terminal = std::io::stderr().is_terminal();
     let mut since_print = Duration::ZERO;
     Box::new(move |point, ledger| {
-        pipeline.with_stats(|s| {
-            point.iterator_age_ms = s.interval_iterator_age_ms;
-            s.interval_iterator_age_ms = 0.0;
-            point.end_to_end_p99_ms = s.end_to_end_interval.percentiles().p99;
-            s.end_to_end_interval = Default::default();
-        });
-        point.backlog = pipeline.backlog();
+        if let Some(pipeline) = &pipeline {
+            pipeline.with_stats(|s| {
+                point.iterator_age_ms = s.interval_iterator_age_ms;
+                s.interval_iterator_age_ms = 0.0;
+                point.end_to_end_p99_ms = s.end_to_end_interval.percentiles().p99;
+                s.end_to_end_interval = Default::default();
+            });
+            point.backlog = pipeline.backlog();
+        }
         let Some(every) = every else { return };
         since_print += Duration::from_secs(1);
         if since_print < every {
@@ -170,8 +222,9 @@ fn profile_text(p: &RateProfile) -> String {
 pub fn build_result(
     plan: &RunPlan,
     driven: &Driven,
-    pipeline: &LocalPipeline,
-    drained: bool,
+    target: Target,
+    shard_ids: &[String],
+    pipeline: Option<(&LocalPipeline, bool)>,
     started_at: String,
 ) -> RunResult {
     let st = &driven.stats;
@@ -183,7 +236,6 @@ pub fn build_result(
     let peak = profile.peak_rps();
 
     // Per-shard load, and the busiest second of each shard.
-    let shard_ids = pipeline.shard_ids();
     let q_rec = f64::from(SHARD_WRITE_RECORDS_PER_SEC);
     let q_bytes = f64::from(SHARD_WRITE_BYTES_PER_SEC);
     let shards: Vec<ShardResult> = st
@@ -244,40 +296,51 @@ pub fn build_result(
         target_utilization: plan.target_utilization,
     });
 
-    let (esm, e2e, invocation_ms, mean_batch) = pipeline.with_stats(|s| {
-        let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
-        (
-            (s.invocations, s.delivered, s.reported_for_retry, s.discarded, s.function_errors, s.max_iterator_age_ms),
-            s.end_to_end.clone(),
-            s.invocation.percentiles(),
-            mean_batch,
-        )
-    });
-    let table_items = pipeline.table_items() as u64;
-    let dlq_messages = pipeline.dlq().len();
     let accepted_valid = ledger.accepted - ledger.invalid_accepted;
-    let lost = accepted_valid.saturating_sub(table_items);
-    let pipeline_result = Pipeline {
-        table_items,
-        dlq_messages,
-        dlq_by_kind: pipeline.dlq().by_kind(),
-        invocations: esm.0,
-        delivered: esm.1,
-        reported_for_retry: esm.2,
-        discarded: esm.3,
-        function_errors: esm.4,
-        max_iterator_age_ms: esm.5,
-        mean_batch_size: mean_batch,
-        invocation_ms,
-        lost,
-        drained,
-        table_write_calls: pipeline.table().calls(),
-        table_bytes_per_item: pipeline.table().memory_bytes() / table_items.max(1),
+    let (pipeline_result, e2e) = match pipeline {
+        None => (None, None),
+        Some((pipeline, drained)) => {
+            let (esm, e2e, invocation_ms, mean_batch) = pipeline.with_stats(|s| {
+                let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
+                (
+                    (
+                        s.invocations,
+                        s.delivered,
+                        s.reported_for_retry,
+                        s.discarded,
+                        s.function_errors,
+                        s.max_iterator_age_ms,
+                    ),
+                    s.end_to_end.clone(),
+                    s.invocation.percentiles(),
+                    mean_batch,
+                )
+            });
+            let table_items = pipeline.table_items() as u64;
+            let result = Pipeline {
+                table_items,
+                dlq_messages: pipeline.dlq().len(),
+                dlq_by_kind: pipeline.dlq().by_kind(),
+                invocations: esm.0,
+                delivered: esm.1,
+                reported_for_retry: esm.2,
+                discarded: esm.3,
+                function_errors: esm.4,
+                max_iterator_age_ms: esm.5,
+                mean_batch_size: mean_batch,
+                invocation_ms,
+                lost: accepted_valid.saturating_sub(table_items),
+                drained,
+                table_write_calls: pipeline.table().calls(),
+                table_bytes_per_item: pipeline.table().memory_bytes() / table_items.max(1),
+            };
+            (Some(result), Some(e2e))
+        }
     };
-
     let corrected = st.put_corrected.percentiles();
     let achieved_rps = ledger.accepted as f64 / elapsed;
-    let verdict = judge(plan, &ledger, &shards, &recommendation, &pipeline_result, driven.interrupted);
+    let verdict = judge(plan, &ledger, &shards, &recommendation, pipeline_result.as_ref(), driven.interrupted);
+    let lost = pipeline_result.as_ref().map_or(0, |p| p.lost);
     let thresholds =
         thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
 
@@ -285,7 +348,9 @@ pub fn build_result(
     histograms.insert("put_corrected".to_string(), result::encode_histogram(&st.put_corrected));
     histograms.insert("put_uncorrected".to_string(), result::encode_histogram(&st.put_uncorrected));
     histograms.insert("service_time".to_string(), result::encode_histogram(&st.service_time));
-    histograms.insert("end_to_end".to_string(), result::encode_histogram(&e2e));
+    if let Some(e2e) = &e2e {
+        histograms.insert("end_to_end".to_string(), result::encode_histogram(e2e));
+    }
 
     let esm_cfg = &plan.local.esm;
     RunResult {
@@ -294,7 +359,7 @@ pub fn build_result(
         started_at,
         duration_s: elapsed,
         interrupted: driven.interrupted,
-        target: Target { kind: "local".into(), shards: plan.local.shards },
+        target,
         config: RunConfigSummary {
             profile: profile_text(profile),
             arrivals: format!("{:?}", plan.driver.arrivals).to_lowercase(),
@@ -324,7 +389,7 @@ pub fn build_result(
             put_corrected: corrected,
             put_uncorrected: st.put_uncorrected.percentiles(),
             service_time: st.service_time.percentiles(),
-            end_to_end: (!e2e.0.is_empty()).then(|| e2e.percentiles()),
+            end_to_end: e2e.as_ref().filter(|h| !h.0.is_empty()).map(|h| h.percentiles()),
         },
         shards,
         pipeline: pipeline_result,
@@ -343,11 +408,11 @@ fn judge(
     ledger: &crate::stats::Ledger,
     shards: &[ShardResult],
     rec: &crate::capacity::ShardPlan,
-    pipeline: &Pipeline,
+    pipeline: Option<&Pipeline>,
     interrupted: bool,
 ) -> Verdict {
     let mut findings = Vec::new();
-    let used = plan.local.shards as u64;
+    let used = shards.len() as u64;
     let throttled = ledger.throttled_events > 0;
     if throttled {
         let busiest = shards.iter().max_by_key(|s| s.throttled).map(|s| s.shard_id.clone()).unwrap_or_default();
@@ -377,37 +442,47 @@ fn judge(
             k.bytes_per_sec / 1024.0
         ));
     }
-    let window_ms = plan.local.esm.batching_window.as_secs_f64() * 1000.0;
-    let behind = pipeline.max_iterator_age_ms > window_ms + 5_000.0;
-    if behind {
-        findings.push(format!(
-            "The consumer fell behind: iterator age reached {:.1} s (batching window {:.0} s); raise the parallelization factor, the batch size or the shard count.",
-            pipeline.max_iterator_age_ms / 1000.0,
-            window_ms / 1000.0
-        ));
-    } else if pipeline.invocations > 0 {
-        findings.push(format!(
-            "The consumer kept up: iterator age at most {:.1} s (batching window {:.0} s), {:.0} records per invocation.",
-            pipeline.max_iterator_age_ms / 1000.0,
-            window_ms / 1000.0,
-            pipeline.mean_batch_size
-        ));
-    }
-    if pipeline.lost > 0 || pipeline.discarded > 0 {
-        findings.push(format!(
-            "{} accepted events never reached the table or the DLQ ({} discarded by the event source mapping after retries).",
-            pipeline.lost, pipeline.discarded
-        ));
-    }
-    if !pipeline.drained {
-        findings
-            .push("The pipeline had not finished processing when --settle ran out; table counts are partial.".into());
-    }
-    if ledger.invalid_accepted != pipeline.dlq_messages {
-        findings.push(format!(
-            "DLQ holds {} messages for {} invalid events accepted.",
-            pipeline.dlq_messages, ledger.invalid_accepted
-        ));
+    let mut pipeline_ok = true;
+    match pipeline {
+        None => findings.push(
+            "End-to-end figures were not measured: the pipeline behind the stream is not observed in this mode.".into(),
+        ),
+        Some(pipeline) => {
+            let window_ms = plan.local.esm.batching_window.as_secs_f64() * 1000.0;
+            let behind = pipeline.max_iterator_age_ms > window_ms + 5_000.0;
+            if behind {
+                findings.push(format!(
+                "The consumer fell behind: iterator age reached {:.1} s (batching window {:.0} s); raise the parallelization factor, the batch size or the shard count.",
+                pipeline.max_iterator_age_ms / 1000.0,
+                window_ms / 1000.0
+            ));
+            } else if pipeline.invocations > 0 {
+                findings.push(format!(
+                "The consumer kept up: iterator age at most {:.1} s (batching window {:.0} s), {:.0} records per invocation.",
+                pipeline.max_iterator_age_ms / 1000.0,
+                window_ms / 1000.0,
+                pipeline.mean_batch_size
+            ));
+            }
+            if pipeline.lost > 0 || pipeline.discarded > 0 {
+                findings.push(format!(
+                "{} accepted events never reached the table or the DLQ ({} discarded by the event source mapping after retries).",
+                pipeline.lost, pipeline.discarded
+            ));
+            }
+            if !pipeline.drained {
+                findings.push(
+                    "The pipeline had not finished processing when --settle ran out; table counts are partial.".into(),
+                );
+            }
+            if ledger.invalid_accepted != pipeline.dlq_messages {
+                findings.push(format!(
+                    "DLQ holds {} messages for {} invalid events accepted.",
+                    pipeline.dlq_messages, ledger.invalid_accepted
+                ));
+            }
+            pipeline_ok = !behind && pipeline.lost == 0 && pipeline.discarded == 0 && pipeline.drained;
+        }
     }
     findings.push(format!(
         "This load needs {} shard{} at ≤{:.0}% utilisation (by records/s: {}, by bytes/s: {}{}; bound: {}).",
@@ -422,13 +497,7 @@ fn judge(
     if interrupted {
         findings.push("The run was interrupted: figures cover the part that ran.".into());
     }
-    let holds = !throttled
-        && ledger.expired == 0
-        && pipeline.lost == 0
-        && pipeline.discarded == 0
-        && pipeline.drained
-        && !behind
-        && rec.unfixable_key.is_none();
+    let holds = !throttled && ledger.expired == 0 && pipeline_ok && rec.unfixable_key.is_none();
     Verdict { holds, findings, unfixable_key: rec.unfixable_key.clone() }
 }
 

@@ -50,11 +50,11 @@ pub enum ProfileSpec {
 const PROFILE_HELP: &str =
     "expected constant, ramp:FROM..TO[@OVER], steps:RATE@DUR,RATE@DUR,... or spike:PEAK@AT+FOR (e.g. ramp:0..5000@2m, steps:1000@30s,3000@30s, spike:20000@1m+10s)";
 
-/// Parses `--profile`.
+/// Parses `--rate-profile`.
 pub fn profile(s: &str) -> Result<ProfileSpec, String> {
     let s = s.trim();
     let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
-    let bad = |why: String| Err(format!("bad --profile '{s}': {why}; {PROFILE_HELP}"));
+    let bad = |why: String| Err(format!("bad --rate-profile '{s}': {why}; {PROFILE_HELP}"));
     match kind {
         "constant" if rest.is_empty() => Ok(ProfileSpec::Constant),
         "ramp" => {

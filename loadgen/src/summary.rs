@@ -8,6 +8,15 @@ use crate::stats::{Ledger, Percentiles, TimelinePoint};
 
 /// The line printed before the load starts.
 pub fn header(plan: &RunPlan) -> String {
+    if let Some(t) = &plan.target {
+        return format!(
+            "loadgen: {:.0} events/s peak for {} into Kinesis stream '{}'; seed {}",
+            plan.driver.profile.peak_rps(),
+            humantime::format_duration(plan.driver.duration),
+            t.stream,
+            plan.seed
+        );
+    }
     let esm = &plan.local.esm;
     format!(
         "loadgen: {:.0} events/s peak for {} into the embedded local pipeline ({} shard{}, batch size {}, batching window {}, parallelization {}); seed {}",
@@ -100,26 +109,27 @@ pub fn render(r: &RunResult) -> String {
             sh.peak_utilization * 100.0
         );
     }
-    let p = &r.pipeline;
-    let _ = writeln!(s, "\nPipeline");
-    let _ = writeln!(
-        s,
-        "  {} invocations, {:.0} records each on average, invocation p99 {:.1} ms; max iterator age {:.1} s",
-        p.invocations,
-        p.mean_batch_size,
-        p.invocation_ms.p99,
-        p.max_iterator_age_ms / 1000.0
-    );
-    let _ = writeln!(
-        s,
-        "  table items {} (accepted valid events {}), DLQ messages {} (invalid accepted {}), lost {}, discarded {}",
-        p.table_items,
-        l.accepted - l.invalid_accepted,
-        p.dlq_messages,
-        l.invalid_accepted,
-        p.lost,
-        p.discarded
-    );
+    if let Some(p) = &r.pipeline {
+        let _ = writeln!(s, "\nPipeline");
+        let _ = writeln!(
+            s,
+            "  {} invocations, {:.0} records each on average, invocation p99 {:.1} ms; max iterator age {:.1} s",
+            p.invocations,
+            p.mean_batch_size,
+            p.invocation_ms.p99,
+            p.max_iterator_age_ms / 1000.0
+        );
+        let _ = writeln!(
+            s,
+            "  table items {} (accepted valid events {}), DLQ messages {} (invalid accepted {}), lost {}, discarded {}",
+            p.table_items,
+            l.accepted - l.invalid_accepted,
+            p.dlq_messages,
+            l.invalid_accepted,
+            p.lost,
+            p.discarded
+        );
+    }
     if !r.hot_keys.is_empty() {
         let _ = writeln!(s, "\nHottest partition keys");
         for k in r.hot_keys.iter().take(3) {

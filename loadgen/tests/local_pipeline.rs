@@ -24,12 +24,19 @@ async fn every_event_lands_exactly_once_even_with_retries_and_redeliveries() {
     assert!(l.balanced(), "{l:?}");
     assert_eq!(l.expired, 0, "2 shards take 1,500 events/s: {l:?}");
     assert!(l.invalid_injected > 100 && l.invalid_accepted == l.invalid_injected);
-    let pl = &r.pipeline;
+    let pl = r.pipeline.as_ref().expect("the local pipeline is observed");
     assert!(pl.drained);
     assert_eq!(pl.table_items, l.accepted - l.invalid_accepted, "one item per accepted valid event");
     assert_eq!(pl.dlq_messages, l.invalid_accepted, "one dead letter per invalid event");
     assert_eq!(pl.lost, 0);
-    assert!(pl.reported_for_retry > 0 || pl.delivered > l.accepted || pl.table_write_calls > 0);
+    // A fifth of the items come back unprocessed: the function had to retry.
+    let minimum_calls = pl.table_items as f64 / 25.0;
+    assert!(
+        pl.table_write_calls as f64 > 1.1 * minimum_calls,
+        "{} calls for {} items",
+        pl.table_write_calls,
+        pl.table_items
+    );
     let e2e = r.latency_ms.end_to_end.expect("end-to-end measured");
     assert_eq!(e2e.count, pl.table_items, "every stored event has a latency");
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), l.accepted);
