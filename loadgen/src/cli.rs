@@ -62,7 +62,69 @@ pub struct Cli {
 pub enum Command {
     /// Generate load and report (the default).
     #[command(after_help = EXAMPLES)]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Play the event source mapping over a Kinesis stream: read it and run the function's
+    /// processor against a real table and queue (local development without Lambda).
+    Consume(ConsumeArgs),
+}
+
+/// Options of `consume`.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// The stream to read.
+    #[arg(long)]
+    pub stream: String,
+    /// The events table to write.
+    #[arg(long)]
+    pub table: String,
+    /// The dead-letter queue URL.
+    #[arg(long)]
+    pub dlq_url: String,
+    /// AWS region (default: the standard chain's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named AWS profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Kinesis endpoint (DynamoDB and SQS: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Records per invocation (1–10,000).
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Where to start reading.
+    #[arg(long, value_enum, default_value_t = crate::consume::StartingPosition::Latest)]
+    pub starting_position: crate::consume::StartingPosition,
+    /// BatchWriteItem calls in flight per batch.
+    #[arg(long, default_value_t = 8)]
+    pub write_concurrency: usize,
+}
+
+impl ConsumeArgs {
+    /// The consumer's configuration.
+    pub fn config(&self) -> Result<crate::consume::ConsumerConfig, UsageError> {
+        check((1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size), || {
+            format!("--batch-size must be 1–10000, not {}", self.batch_size)
+        })?;
+        check((1..=64).contains(&self.write_concurrency), || "--write-concurrency must be 1–64".into())?;
+        Ok(crate::consume::ConsumerConfig {
+            stream: KinesisTarget {
+                stream: self.stream.clone(),
+                region: self.region.clone(),
+                profile: self.profile.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+            },
+            table: self.table.clone(),
+            dlq_url: self.dlq_url.clone(),
+            batch_size: self.batch_size,
+            starting_position: self.starting_position,
+            processor: retail_function::ProcessorConfig {
+                write_concurrency: self.write_concurrency,
+                ..retail_function::ProcessorConfig::default()
+            },
+            retry_budget: Duration::from_secs(20),
+        })
+    }
 }
 
 /// Partition key choice.
@@ -129,6 +191,15 @@ pub struct RunArgs {
     /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for kinesalite (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, requires = "stream", help_heading = "Target")]
     pub endpoint_url: Option<String>,
+    /// Verify end to end: look sampled events up in this DynamoDB table after the run.
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub table: Option<String>,
+    /// Verify end to end: count what this SQS dead-letter queue gains during the run.
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub dlq_url: Option<String>,
+    /// Accepted events sampled for the table lookup (memory is bounded by this).
+    #[arg(long, default_value_t = 1000, help_heading = "Target")]
+    pub trace_sample: usize,
 
     /// Records per PutRecords request (1–500).
     #[arg(long, default_value_t = quotas::PUT_RECORDS_MAX_RECORDS, help_heading = "Producer")]
@@ -248,6 +319,10 @@ pub struct RunPlan {
     pub generator: GeneratorConfig,
     /// A Kinesis stream to target instead of the local model.
     pub target: Option<KinesisTarget>,
+    /// The table to verify against.
+    pub table: Option<String>,
+    /// The dead-letter queue to count.
+    pub dlq_url: Option<String>,
     /// The local pipeline model.
     pub local: LocalConfig,
     /// Thresholds.
@@ -366,6 +441,7 @@ impl RunArgs {
                 },
                 max_in_flight: self.max_in_flight,
                 record_ttl: self.record_ttl,
+                trace_sample: if self.table.is_some() { self.trace_sample } else { 0 },
                 ..DriverConfig::default()
             },
             generator: GeneratorConfig {
@@ -385,6 +461,8 @@ impl RunArgs {
                 profile: self.profile.clone(),
                 endpoint_url: self.endpoint_url.clone(),
             }),
+            table: self.table.clone(),
+            dlq_url: self.dlq_url.clone(),
             local: LocalConfig {
                 shards,
                 write_quota: crate::local::stream::WriteQuota {
@@ -433,6 +511,7 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
+            Some(Command::Consume(_)) => panic!("not a run"),
             None => cli.run.plan(false),
         }
     }

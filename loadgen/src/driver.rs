@@ -24,7 +24,7 @@ use crate::batcher::{BatchLimits, Batcher};
 use crate::generator::Generator;
 use crate::schedule::{Arrivals, RateProfile, Schedule};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
-use crate::stats::{Ledger, RunStats, TimelinePoint};
+use crate::stats::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 
 /// Events generated per driver turn at most.
 pub const MAX_BURST: usize = 2_048;
@@ -52,6 +52,8 @@ pub struct DriverConfig {
     pub retry_cap: Duration,
     /// An event handed to the batcher later than this after its due time is late.
     pub late_threshold: Duration,
+    /// Accepted valid events to sample for end-to-end verification (0: none).
+    pub trace_sample: usize,
 }
 
 impl Default for DriverConfig {
@@ -67,6 +69,7 @@ impl Default for DriverConfig {
             retry_base: Duration::from_millis(50),
             retry_cap: Duration::from_secs(2),
             late_threshold: Duration::from_millis(10),
+            trace_sample: 0,
         }
     }
 }
@@ -107,6 +110,7 @@ struct Pending {
     invalid: bool,
     throttled: bool,
     not_before: Instant,
+    trace: Option<Tracer>,
 }
 
 impl PartialEq for Pending {
@@ -184,6 +188,9 @@ impl<S: RecordSink> Shared<S> {
                             if p.invalid {
                                 st.ledger.invalid_accepted += 1;
                             }
+                            if let Some(t) = p.trace.clone() {
+                                st.tracers.offer(t);
+                            }
                             let corrected = done.saturating_duration_since(p.intended);
                             st.put_corrected.record(corrected);
                             st.interval.put.record(corrected);
@@ -249,7 +256,10 @@ pub async fn drive<S: RecordSink>(
 ) -> Driven {
     let (retry_tx, mut retry_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
-        stats: Mutex::new(RunStats::new(sink.shard_count())),
+        stats: Mutex::new(RunStats {
+            tracers: Reservoir::new(config.trace_sample, config.seed ^ 0x7ace),
+            ..RunStats::new(sink.shard_count())
+        }),
         sink,
         retry_tx,
         stopping: AtomicBool::new(false),
@@ -334,6 +344,11 @@ pub async fn drive<S: RecordSink>(
                 invalid: rec.invalid.is_some(),
                 throttled: false,
                 not_before: due,
+                trace: (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
+                    user_id: generator.user_id(rec.user).clone(),
+                    event_id: rec.event_id,
+                    timestamp_ms: t0_ms + offset.as_millis() as i64,
+                }),
             };
             if let Some(batch) = batcher.push(p, size, now) {
                 send(batch, &shared, &permits).await;

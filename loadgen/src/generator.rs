@@ -181,6 +181,11 @@ impl Generator {
         }
     }
 
+    /// The `userId` of user `index` (shared, no copy).
+    pub fn user_id(&self, index: usize) -> &Arc<str> {
+        &self.user_ids[index % self.user_ids.len()]
+    }
+
     /// The configuration this generator was built with.
     pub fn config(&self) -> &GeneratorConfig {
         &self.config

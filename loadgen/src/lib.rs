@@ -5,6 +5,7 @@
 pub mod batcher;
 pub mod capacity;
 pub mod cli;
+pub mod consume;
 pub mod driver;
 pub mod generator;
 pub mod hash_ranges;
@@ -19,3 +20,4 @@ pub mod sink;
 pub mod spec;
 pub mod stats;
 pub mod summary;
+pub mod verify;

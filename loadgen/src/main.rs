@@ -14,17 +14,6 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    let args = match cli.command {
-        Some(Command::Run(args)) => args,
-        None => cli.run,
-    };
-    let plan = match args.plan(std::io::stderr().is_terminal()) {
-        Ok(plan) => plan,
-        Err(e) => {
-            eprintln!("error: {e}\n\nFor more information, try '--help'.");
-            return ExitCode::from(2);
-        }
-    };
     // The schedule runs on this thread (requests to a real stream go out from it too);
     // the local pipeline starts a worker of its own.
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -34,10 +23,66 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let args = match cli.command {
+        Some(Command::Consume(args)) => return runtime.block_on(consume(args)),
+        Some(Command::Run(args)) => *args,
+        None => cli.run,
+    };
+    let plan = match args.plan(std::io::stderr().is_terminal()) {
+        Ok(plan) => plan,
+        Err(e) => return usage(e),
+    };
     match runtime.block_on(loadgen::run::run(plan)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code as u8),
         Err(e) => {
             eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn usage(e: loadgen::cli::UsageError) -> ExitCode {
+    eprintln!("error: {e}\n\nFor more information, try '--help'.");
+    ExitCode::from(2)
+}
+
+/// `loadgen consume`: until Ctrl-C, with a line of progress every ten seconds.
+async fn consume(args: loadgen::cli::ConsumeArgs) -> ExitCode {
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let stats = std::sync::Arc::new(std::sync::Mutex::new(loadgen::consume::ConsumerStats::default()));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let report = stats.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+            let s = report.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            eprintln!(
+                "consumed {} records in {} batches: {} written, {} dead-lettered, {} retried; max iterator age {:.1} s",
+                s.delivered,
+                s.invocations,
+                s.written,
+                s.dead_lettered,
+                s.retried,
+                s.max_iterator_age_ms / 1000.0
+            );
+        }
+    });
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("stopping once every shard is caught up (Ctrl-C again to abort)");
+            let _ = stop_tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    match loadgen::consume::consume(config, stats, stop_rx).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }

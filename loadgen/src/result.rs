@@ -42,6 +42,8 @@ pub struct RunResult {
     pub shards: Vec<ShardResult>,
     /// The pipeline behind the stream (the local model's; `None` when not observed).
     pub pipeline: Option<Pipeline>,
+    /// End-to-end verification against a deployed pipeline (`--table`, `--dlq-url`).
+    pub verify: Option<crate::verify::VerifyResult>,
     /// The hottest partition keys (with `--keys user`).
     pub hot_keys: Vec<HotKeyResult>,
     /// The shard recommendation.

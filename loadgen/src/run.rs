@@ -22,7 +22,9 @@ use crate::result::{
 };
 use crate::schedule::RateProfile;
 use crate::sink::RecordSink;
+use crate::stats::Latency;
 use crate::summary;
+use crate::verify::{Verifier, VerifyResult};
 
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +37,9 @@ pub enum RunError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// End-to-end verification failed to run.
+    #[error("{0}")]
+    Verify(crate::verify::VerifyError),
     /// The stream cannot be used (see the message for the fix).
     #[error("{0}")]
     Preflight(PreflightError),
@@ -91,7 +96,7 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
     pipeline_runtime.shutdown_background();
     let target = Target { kind: "local".into(), shards: plan.local.shards, stream: None, mode: None };
     let shard_ids = pipeline.shard_ids();
-    let result = build_result(&plan, &driven, target, &shard_ids, Some((&pipeline, drained)), started_at);
+    let result = build_result(&plan, &driven, target, &shard_ids, Some((&pipeline, drained)), None, started_at);
     finish(&plan, &driven, result)
 }
 
@@ -106,9 +111,21 @@ pub async fn run_kinesis(plan: RunPlan, target: &KinesisTarget) -> Result<RunOut
     if plan.progress_every.is_some() {
         eprintln!("stream {}: {} open shards, {} mode", info.name, info.shards.len(), info.mode);
     }
+    let verifier = match plan.table.is_some() || plan.dlq_url.is_some() {
+        true => Some(Verifier::new(target).await),
+        false => None,
+    };
+    let dlq_before = match (&verifier, &plan.dlq_url) {
+        (Some(v), Some(url)) => Some(v.queue_depth(url).await.map_err(RunError::Verify)?),
+        _ => None,
+    };
     let sink = Arc::new(KinesisSink::new(client, &info));
     let hook = progress_hook(None, plan.progress_every);
     let (driven, started_at) = load(&plan, sink, hook).await;
+    let verified = match verifier {
+        Some(v) if driven.fatal.is_none() => Some(verify(&plan, &v, &driven, dlq_before).await?),
+        _ => None,
+    };
     let target = Target {
         kind: "kinesis".into(),
         shards: info.shards.len(),
@@ -116,8 +133,45 @@ pub async fn run_kinesis(plan: RunPlan, target: &KinesisTarget) -> Result<RunOut
         mode: Some(info.mode.clone()),
     };
     let shard_ids: Vec<String> = info.shards.iter().map(|s| s.0.clone()).collect();
-    let result = build_result(&plan, &driven, target, &shard_ids, None, started_at);
+    let result = build_result(&plan, &driven, target, &shard_ids, None, verified, started_at);
     finish(&plan, &driven, result)
+}
+
+/// Looks the run's tracer events up in the table and counts what the DLQ gained, waiting
+/// up to `--settle` for the pipeline to catch up.
+async fn verify(
+    plan: &RunPlan,
+    verifier: &Verifier,
+    driven: &Driven,
+    dlq_before: Option<u64>,
+) -> Result<(VerifyResult, Latency), RunError> {
+    let tracers = driven.stats.tracers.items();
+    let start = std::time::Instant::now();
+    if plan.progress_every.is_some() {
+        eprintln!(
+            "verifying: looking up {} sampled events, waiting up to {} for the pipeline…",
+            tracers.len(),
+            humantime::format_duration(plan.settle)
+        );
+    }
+    let mut e2e = Latency::default();
+    let (found, missing) = match &plan.table {
+        Some(table) => verifier.find(table, tracers, plan.settle, &mut e2e).await.map_err(RunError::Verify)?,
+        None => (0, 0),
+    };
+    let mut dlq_messages = None;
+    if let (Some(url), Some(before)) = (&plan.dlq_url, dlq_before) {
+        loop {
+            let gained = verifier.queue_depth(url).await.map_err(RunError::Verify)?.saturating_sub(before);
+            dlq_messages = Some(gained);
+            if gained >= driven.stats.ledger.invalid_accepted || start.elapsed() >= plan.settle {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    let sampled = if plan.table.is_some() { tracers.len() as u64 } else { 0 };
+    Ok((VerifyResult { sampled, found, missing, dlq_messages }, e2e))
 }
 
 /// Drives the load into `sink`, with Ctrl-C handling and the header; returns what the
@@ -225,6 +279,7 @@ pub fn build_result(
     target: Target,
     shard_ids: &[String],
     pipeline: Option<(&LocalPipeline, bool)>,
+    verified: Option<(VerifyResult, Latency)>,
     started_at: String,
 ) -> RunResult {
     let st = &driven.stats;
@@ -339,8 +394,13 @@ pub fn build_result(
     };
     let corrected = st.put_corrected.percentiles();
     let achieved_rps = ledger.accepted as f64 / elapsed;
-    let verdict = judge(plan, &ledger, &shards, &recommendation, pipeline_result.as_ref(), driven.interrupted);
-    let lost = pipeline_result.as_ref().map_or(0, |p| p.lost);
+    let (verify, e2e) = match verified {
+        Some((v, latency)) => (Some(v), Some(latency)),
+        None => (None, e2e),
+    };
+    let verdict =
+        judge(plan, &ledger, &shards, &recommendation, pipeline_result.as_ref(), verify.as_ref(), driven.interrupted);
+    let lost = pipeline_result.as_ref().map_or(0, |p| p.lost) + verify.as_ref().map_or(0, |v| v.missing);
     let thresholds =
         thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
 
@@ -393,6 +453,7 @@ pub fn build_result(
         },
         shards,
         pipeline: pipeline_result,
+        verify,
         hot_keys,
         recommendation,
         verdict,
@@ -409,6 +470,7 @@ fn judge(
     shards: &[ShardResult],
     rec: &crate::capacity::ShardPlan,
     pipeline: Option<&Pipeline>,
+    verify: Option<&VerifyResult>,
     interrupted: bool,
 ) -> Verdict {
     let mut findings = Vec::new();
@@ -444,9 +506,29 @@ fn judge(
     }
     let mut pipeline_ok = true;
     match pipeline {
-        None => findings.push(
-            "End-to-end figures were not measured: the pipeline behind the stream is not observed in this mode.".into(),
-        ),
+        None => match verify {
+            None => findings.push(
+                "End-to-end figures were not measured: name the table (--table) and the queue (--dlq-url) to verify the pipeline.".into(),
+            ),
+            Some(v) => {
+                if v.sampled > 0 {
+                    findings.push(format!(
+                        "{} of {} sampled events reached the table{}.",
+                        v.found,
+                        v.sampled,
+                        if v.missing > 0 { format!("; {} are missing after --settle", v.missing) } else { String::new() }
+                    ));
+                }
+                if let Some(d) = v.dlq_messages {
+                    findings.push(format!(
+                        "The dead-letter queue gained {d} messages for {} invalid events accepted.",
+                        ledger.invalid_accepted
+                    ));
+                    pipeline_ok &= d == ledger.invalid_accepted;
+                }
+                pipeline_ok &= v.missing == 0;
+            }
+        },
         Some(pipeline) => {
             let window_ms = plan.local.esm.batching_window.as_secs_f64() * 1000.0;
             let behind = pipeline.max_iterator_age_ms > window_ms + 5_000.0;

@@ -7,9 +7,12 @@
 //! user waiting on the pipeline experiences) and from its actual first send.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 /// Where every generated event ended. After a settled run,
@@ -189,6 +192,55 @@ pub struct Interval {
     pub shard_records: Vec<u64>,
 }
 
+/// An event chosen to be looked up in the table after the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracer {
+    /// Its `userId` (the table's hash key).
+    pub user_id: Arc<str>,
+    /// Its `eventId`.
+    pub event_id: u128,
+    /// Its intended send time, epoch ms (the range key's time part).
+    pub timestamp_ms: i64,
+}
+
+/// A uniform sample of bounded size over a stream of unknown length (Vitter's algorithm
+/// R): memory does not grow with the run.
+#[derive(Debug, Clone)]
+pub struct Reservoir {
+    capacity: usize,
+    seen: u64,
+    items: Vec<Tracer>,
+    rng: SmallRng,
+}
+
+impl Reservoir {
+    /// An empty sample of at most `capacity` events.
+    pub fn new(capacity: usize, seed: u64) -> Self {
+        Self { capacity, seen: 0, items: Vec::with_capacity(capacity.min(1 << 16)), rng: SmallRng::seed_from_u64(seed) }
+    }
+
+    /// Offers one event.
+    pub fn offer(&mut self, t: Tracer) {
+        if self.capacity == 0 {
+            return;
+        }
+        self.seen += 1;
+        if self.items.len() < self.capacity {
+            self.items.push(t);
+        } else {
+            let j = self.rng.random_range(0..self.seen);
+            if (j as usize) < self.capacity {
+                self.items[j as usize] = t;
+            }
+        }
+    }
+
+    /// The sample.
+    pub fn items(&self) -> &[Tracer] {
+        &self.items
+    }
+}
+
 /// Everything the driver records, behind one lock.
 #[derive(Debug)]
 pub struct RunStats {
@@ -208,6 +260,8 @@ pub struct RunStats {
     pub timeline: Vec<TimelinePoint>,
     /// Offered load per second (generated events), for the planner.
     pub offered_bytes: u64,
+    /// Accepted valid events sampled for end-to-end verification.
+    pub tracers: Reservoir,
 }
 
 impl RunStats {
@@ -222,6 +276,7 @@ impl RunStats {
             interval: Interval { shard_records: vec![0; shards], ..Interval::default() },
             timeline: Vec::new(),
             offered_bytes: 0,
+            tracers: Reservoir::new(0, 0),
         }
     }
 }
@@ -241,6 +296,18 @@ mod tests {
         assert!((p.p50 - 500.0).abs() < 1.0, "{p:?}");
         assert!((p.p99 - 990.0).abs() < 1.0, "{p:?}");
         assert!((p.max - 1000.0).abs() < 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn the_reservoir_is_bounded_and_uniform() {
+        let mut r = Reservoir::new(100, 1);
+        let t = |i: i64| Tracer { user_id: Arc::from("u"), event_id: i as u128, timestamp_ms: i };
+        for i in 0..100_000 {
+            r.offer(t(i));
+        }
+        assert_eq!(r.items().len(), 100);
+        let late = r.items().iter().filter(|x| x.timestamp_ms >= 50_000).count();
+        assert!((30..=70).contains(&late), "about half from the second half: {late}");
     }
 
     #[test]

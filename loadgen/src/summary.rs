@@ -130,6 +130,13 @@ pub fn render(r: &RunResult) -> String {
             p.discarded
         );
     }
+    if let Some(v) = &r.verify {
+        let _ = writeln!(s, "\nEnd-to-end verification");
+        let _ = writeln!(s, "  sampled {}, found {}, missing {}", v.sampled, v.found, v.missing);
+        if let Some(d) = v.dlq_messages {
+            let _ = writeln!(s, "  dead-letter queue gained {d} (invalid accepted {})", l.invalid_accepted);
+        }
+    }
     if !r.hot_keys.is_empty() {
         let _ = writeln!(s, "\nHottest partition keys");
         for k in r.hot_keys.iter().take(3) {

@@ -245,3 +245,90 @@ async fn losing_the_stream_mid_run_exits_1_with_a_consistent_ledger() {
     assert!(n("accepted") > 0 && n("generated") < 15_000, "{l}");
     assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
 }
+
+fn require(endpoint_var: &str, default: &str, what: &str) -> String {
+    let e = std::env::var(endpoint_var).unwrap_or_else(|_| default.into());
+    let addr = e.trim_start_matches("http://").parse().expect("endpoint host:port");
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!("{what} is not answering at {e}. Start the emulators with `scripts/emulators.sh start` (or run `scripts/test.sh`).");
+    }
+    e
+}
+
+/// loadgen → kinesalite → the consumer playing the event source mapping → the function's
+/// processor → dynalite and moto_server → verification of tracers and dead letters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_through_the_emulators() {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let kinesis = require_kinesalite();
+    let dynamodb = require("RETAIL_TEST_DYNAMODB_ENDPOINT", "http://127.0.0.1:4569", "dynalite (DynamoDB)");
+    let sqs = require("RETAIL_TEST_SQS_ENDPOINT", "http://127.0.0.1:5000", "moto_server (SQS)");
+    std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb);
+    std::env::set_var("AWS_ENDPOINT_URL_SQS", &sqs);
+
+    let stream = unique("e2e");
+    let kinesis_client = create_stream(&kinesis, &stream, 4).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let table = unique("events");
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(attr("userId"))
+        .attribute_definitions(attr("eventKey"))
+        .key_schema(key("userId", KeyType::Hash))
+        .key_schema(key("eventKey", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table in dynalite");
+    let queue = aws_sdk_sqs::Client::new(&sdk)
+        .create_queue()
+        .queue_name(unique("dlq"))
+        .send()
+        .await
+        .expect("create queue in moto")
+        .queue_url
+        .unwrap();
+
+    let consumer = loadgen::consume::ConsumerConfig {
+        stream: KinesisTarget { stream: stream.clone(), endpoint_url: Some(kinesis.clone()), ..Default::default() },
+        table: table.clone(),
+        dlq_url: queue.clone(),
+        batch_size: 100,
+        starting_position: loadgen::consume::StartingPosition::TrimHorizon,
+        processor: retail_function::ProcessorConfig::default(),
+        retry_budget: Duration::from_secs(20),
+    };
+    let consumed = Arc::new(std::sync::Mutex::new(loadgen::consume::ConsumerStats::default()));
+    let (stop, stop_rx) = tokio::sync::watch::channel(false);
+    let poller = tokio::spawn(loadgen::consume::consume(consumer, consumed.clone(), stop_rx));
+
+    let args = format!(
+        "loadgen --stream {stream} --endpoint-url {kinesis} --table {table} --dlq-url {queue} \
+         --rps 2000 --duration 10s --invalid-rate 0.01 --settle 90s --seed 8 --quiet"
+    );
+    let plan = loadgen::cli::Cli::try_parse_from(args.split_whitespace()).unwrap().run.plan(false).unwrap();
+    let r = loadgen::run::run(plan).await.expect("run").result;
+    let _ = stop.send(true);
+
+    assert!(r.ledger.balanced(), "{:?}", r.ledger);
+    assert_eq!(r.ledger.generated, 20_000);
+    let v = r.verify.as_ref().expect("verification ran");
+    assert_eq!(v.sampled, 1000);
+    assert_eq!(v.missing, 0, "no tracer event lost: {v:?}");
+    assert_eq!(v.found, 1000);
+    assert!(r.ledger.invalid_accepted > 100);
+    assert_eq!(v.dlq_messages, Some(r.ledger.invalid_accepted), "one dead letter per invalid event");
+    assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), r.ledger.accepted);
+    let e2e = r.latency_ms.end_to_end.expect("end-to-end histogram");
+    assert_eq!(e2e.count, 1000);
+    assert!(e2e.p50 > 0.0);
+    let stored = count_records(&kinesis_client, &stream).await;
+    assert_eq!(stored.iter().map(|(_, n)| *n as u64).sum::<u64>(), r.ledger.accepted);
+    tokio::time::timeout(Duration::from_secs(30), poller).await.expect("consumer stops").unwrap().expect("consumer ok");
+    assert!(consumed.lock().unwrap().written >= r.ledger.accepted - r.ledger.invalid_accepted);
+}
