@@ -190,6 +190,33 @@ fn cli_preflight_failures_exit_1_with_the_fix() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("does not exist"), "{err}");
 
+    let empty_home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .env_clear()
+        .env("HOME", empty_home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .args(["--stream", "s", "--endpoint-url", &endpoint(), "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS credentials") && err.contains("aws configure"), "{err}");
+
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .env_clear()
+        .env("HOME", empty_home.path())
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args(["--stream", "s", "--endpoint-url", &endpoint(), "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS region"), "{err}");
+
     let out =
         Command::cargo_bin("loadgen").unwrap().args(["--stream", "s", "--shards", "3", "--rps", "5"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "--shards contradicts --stream");
