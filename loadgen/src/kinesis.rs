@@ -15,6 +15,7 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
 use crate::hash_ranges::{hash_key, shard_for};
+use crate::quotas::{MAX_RECORD_BYTES, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 
 /// Where to send: the stream and how to reach it.
@@ -225,6 +226,17 @@ impl KinesisSink {
 
 impl RecordSink for KinesisSink {
     async fn put_records(&self, entries: &[PutEntry]) -> Result<Vec<PutResult>, SinkError> {
+        // Kinesis would refuse these requests whole; never send them.
+        if entries.len() > PUT_RECORDS_MAX_RECORDS {
+            return Err(SinkError::Rejected(format!("{} records in one request (at most 500)", entries.len())));
+        }
+        if let Some(big) = entries.iter().find(|e| e.quota_bytes() > MAX_RECORD_BYTES) {
+            return Err(SinkError::Rejected(format!("a record of {} bytes (at most 1 MiB)", big.quota_bytes())));
+        }
+        let total: usize = entries.iter().map(PutEntry::quota_bytes).sum();
+        if total > PUT_RECORDS_MAX_BYTES {
+            return Err(SinkError::Rejected(format!("{total} bytes in one request (at most 5 MiB)")));
+        }
         let records = entries
             .iter()
             .map(|e| {

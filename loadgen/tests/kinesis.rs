@@ -96,7 +96,7 @@ async fn count_records(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(S
 async fn the_sink_routes_like_kinesis() {
     let endpoint = require_kinesalite();
     let stream = unique("route");
-    create_stream(&endpoint, &stream, 4).await;
+    let kinesis_client = create_stream(&endpoint, &stream, 4).await;
     let target = KinesisTarget { stream: stream.clone(), endpoint_url: Some(endpoint.clone()), ..Default::default() };
     let (client, info) = preflight(&target).await.expect("preflight");
     assert_eq!(info.shards.len(), 4);
@@ -122,12 +122,23 @@ async fn the_sink_routes_like_kinesis() {
         partition_key: Arc::from("same-key"),
         explicit_hash_key: Some(loadgen::hash_ranges::midpoint(&ranges, i % 4)),
     }));
+    let mut too_many = entries.clone();
+    too_many.push(entries[0].clone());
+    assert!(matches!(sink.put_records(&too_many).await, Err(loadgen::sink::SinkError::Rejected(_))), "501 records");
+    let huge =
+        PutEntry { data: Bytes::from(vec![b'x'; 1024 * 1024]), partition_key: Arc::from("k"), explicit_hash_key: None };
+    assert!(
+        matches!(sink.put_records(&[huge]).await, Err(loadgen::sink::SinkError::Rejected(_))),
+        "a record over 1 MiB"
+    );
     let results = sink.put_records(&entries).await.expect("500 records in one request");
     assert_eq!(results.len(), 500);
     for (e, r) in entries.iter().zip(&results) {
         let expected = shard_for(e.explicit_hash_key.unwrap_or_else(|| hash_key(&e.partition_key)), &ranges);
         assert_eq!(*r, PutResult::Accepted { shard: expected }, "{}", e.partition_key);
     }
+    let stored: usize = count_records(&kinesis_client, &stream).await.iter().map(|(_, n)| n).sum();
+    assert_eq!(stored, 500, "the refused requests never reached the stream");
 }
 
 #[tokio::test]
@@ -349,6 +360,7 @@ async fn end_to_end_through_the_emulators() {
     assert_eq!(v.missing, 0, "no tracer event lost: {v:?}");
     assert_eq!(v.found, 1000);
     assert!(r.ledger.invalid_accepted > 100);
+    assert_eq!(r.ledger.invalid_accepted, r.ledger.invalid_injected);
     assert_eq!(v.dlq_messages, Some(r.ledger.invalid_accepted), "one dead letter per invalid event");
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), r.ledger.accepted);
     let e2e = r.latency_ms.end_to_end.expect("end-to-end histogram");
