@@ -61,7 +61,6 @@ impl Default for LocalConfig {
 
 /// The running pipeline.
 pub struct LocalPipeline {
-    config: LocalConfig,
     stream: Arc<Stream>,
     processor: Arc<Processor<CompactTable, CountingDlq, NoMetrics>>,
     stats: Arc<Mutex<EsmStats>>,
@@ -70,11 +69,6 @@ pub struct LocalPipeline {
 }
 
 impl LocalPipeline {
-    /// Builds the pipeline and starts its pollers on the current Tokio runtime.
-    pub fn start(config: LocalConfig) -> Arc<Self> {
-        Self::start_on(config, &tokio::runtime::Handle::current())
-    }
-
     /// Builds the pipeline and starts its pollers on `runtime` (loadgen gives the
     /// pipeline a runtime of its own, so processing never delays the load's schedule).
     pub fn start_on(config: LocalConfig, runtime: &tokio::runtime::Handle) -> Arc<Self> {
@@ -112,12 +106,7 @@ impl LocalPipeline {
                 );
             }
         }
-        Arc::new(Self { config, stream, processor, stats, stop, tasks: Mutex::new(tasks) })
-    }
-
-    /// The model's settings.
-    pub fn config(&self) -> &LocalConfig {
-        &self.config
+        Arc::new(Self { stream, processor, stats, stop, tasks: Mutex::new(tasks) })
     }
 
     /// Records in the stream not yet processed.
