@@ -68,6 +68,23 @@ pub struct KinesisRecord {
 }
 
 impl KinesisEventRecord {
+    /// A record as Lambda would deliver it: `data` is the raw payload (encoded to base64
+    /// here), `arrival_secs` the approximate arrival time in epoch seconds. Consumers that
+    /// play the event source mapping build their invocations with this.
+    pub fn new(shard_id: &str, sequence_number: String, partition_key: String, data: &[u8], arrival_secs: f64) -> Self {
+        KinesisEventRecord {
+            event_id: format!("{shard_id}:{sequence_number}"),
+            kinesis: KinesisRecord {
+                data: base64_simd::STANDARD.encode_to_string(data),
+                partition_key,
+                sequence_number,
+                approximate_arrival_timestamp: arrival_secs,
+                ..KinesisRecord::default()
+            },
+            ..KinesisEventRecord::default()
+        }
+    }
+
     /// The shard id: the part of `eventID` before the colon (`shardId-000000000000`).
     pub fn shard_id(&self) -> &str {
         self.event_id.split_once(':').map_or(self.event_id.as_str(), |(shard, _)| shard)

@@ -13,9 +13,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::types::ShardIteratorType;
 use aws_sdk_kinesis::Client;
-use retail_function::{
-    aws_processor_with, BatchContext, Config, KinesisEventRecord, KinesisRecord, NoMetrics, ProcessorConfig,
-};
+use retail_function::{aws_processor_with, BatchContext, Config, KinesisEventRecord, NoMetrics, ProcessorConfig};
 use tokio::sync::watch;
 
 use crate::kinesis::{preflight, KinesisTarget, PreflightError};
@@ -90,14 +88,7 @@ pub async fn consume(
     stop: watch::Receiver<bool>,
 ) -> Result<(), ConsumeError> {
     let (client, info) = preflight(&config.stream).await?;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(r) = &config.stream.region {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
-    if let Some(p) = &config.stream.profile {
-        loader = loader.profile_name(p);
-    }
-    let sdk = loader.load().await;
+    let sdk = config.stream.sdk_loader(false).load().await;
     let function_config = Config {
         table_name: config.table.clone(),
         dlq_url: config.dlq_url.clone(),
@@ -219,15 +210,6 @@ async fn consume_shard(
 
 fn event_record(shard: &str, r: &aws_sdk_kinesis::types::Record) -> KinesisEventRecord {
     let arrival = r.approximate_arrival_timestamp().map_or(0.0, |t| t.as_secs_f64());
-    KinesisEventRecord {
-        event_id: format!("{shard}:{}", r.sequence_number()),
-        kinesis: KinesisRecord {
-            data: base64_simd::STANDARD.encode_to_string(r.data().as_ref()),
-            partition_key: r.partition_key().unwrap_or_default().to_string(),
-            sequence_number: r.sequence_number().to_string(),
-            approximate_arrival_timestamp: arrival,
-            ..KinesisRecord::default()
-        },
-        ..KinesisEventRecord::default()
-    }
+    let key = r.partition_key().unwrap_or_default().to_string();
+    KinesisEventRecord::new(shard, r.sequence_number().to_string(), key, r.data().as_ref(), arrival)
 }

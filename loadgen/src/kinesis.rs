@@ -31,6 +31,25 @@ pub struct KinesisTarget {
     pub endpoint_url: Option<String>,
 }
 
+impl KinesisTarget {
+    /// The standard chain with this target's region and profile; with `kinesis_endpoint`,
+    /// also its Kinesis endpoint (DynamoDB and SQS keep theirs, e.g. from
+    /// `AWS_ENDPOINT_URL_DYNAMODB`).
+    pub fn sdk_loader(&self, kinesis_endpoint: bool) -> aws_config::ConfigLoader {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(r) = &self.region {
+            loader = loader.region(aws_config::Region::new(r.clone()));
+        }
+        if let Some(p) = &self.profile {
+            loader = loader.profile_name(p);
+        }
+        match (&self.endpoint_url, kinesis_endpoint) {
+            (Some(e), true) => loader.endpoint_url(e),
+            _ => loader,
+        }
+    }
+}
+
 /// What the preflight learned about the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamInfo {
@@ -91,17 +110,7 @@ pub enum PreflightError {
 /// Builds a client for `target` and checks the stream: region, credentials, endpoint,
 /// existence, access, status; then reads its shards' hash ranges.
 pub async fn preflight(target: &KinesisTarget) -> Result<(Client, StreamInfo), PreflightError> {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(r) = &target.region {
-        loader = loader.region(aws_config::Region::new(r.clone()));
-    }
-    if let Some(p) = &target.profile {
-        loader = loader.profile_name(p);
-    }
-    if let Some(e) = &target.endpoint_url {
-        loader = loader.endpoint_url(e);
-    }
-    let sdk = loader.load().await;
+    let sdk = target.sdk_loader(true).load().await;
     let region = sdk.region().map(|r| r.to_string()).ok_or(PreflightError::NoRegion)?;
     let Some(provider) = sdk.credentials_provider() else {
         return Err(PreflightError::NoCredentials("no credential provider is configured".into()));

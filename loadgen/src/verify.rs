@@ -64,14 +64,7 @@ pub struct Verifier {
 impl Verifier {
     /// Clients from the standard chain, with the target's region and profile.
     pub async fn new(target: &KinesisTarget) -> Self {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = &target.region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(p) = &target.profile {
-            loader = loader.profile_name(p);
-        }
-        let sdk = loader.load().await;
+        let sdk = target.sdk_loader(false).load().await;
         Self { dynamodb: aws_sdk_dynamodb::Client::new(&sdk), sqs: aws_sdk_sqs::Client::new(&sdk) }
     }
 

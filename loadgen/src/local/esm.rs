@@ -17,9 +17,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use governor::{DefaultDirectRateLimiter, Quota};
-use retail_function::{
-    BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, KinesisRecord, NoMetrics, Processor,
-};
+use retail_function::{BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, NoMetrics, Processor};
 use tokio::sync::watch;
 
 use crate::local::bucket::DualBucket;
@@ -266,18 +264,7 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
 
 fn event_record(shard_id: &str, r: &StreamRecord) -> KinesisEventRecord {
     let sequence = format!("{:056}", r.sequence);
-    KinesisEventRecord {
-        event_id: format!("{shard_id}:{sequence}"),
-        event_source_arn: None,
-        kinesis: KinesisRecord {
-            data: base64_simd::STANDARD.encode_to_string(&r.data),
-            partition_key: r.partition_key.to_string(),
-            sequence_number: sequence,
-            approximate_arrival_timestamp: r.arrival_ms as f64 / 1000.0,
-            ..KinesisRecord::default()
-        },
-        ..KinesisEventRecord::default()
-    }
+    KinesisEventRecord::new(shard_id, sequence, r.partition_key.to_string(), &r.data, r.arrival_ms as f64 / 1000.0)
 }
 
 /// The read-call limiter of one shard.
