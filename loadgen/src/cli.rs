@@ -66,6 +66,131 @@ pub enum Command {
     /// Play the event source mapping over a Kinesis stream: read it and run the function's
     /// processor against a real table and queue (local development without Lambda).
     Consume(ConsumeArgs),
+    /// Plan shards, Lambda settings, DynamoDB capacity and monthly cost for a load, from
+    /// parameters or from measured runs (result.json).
+    Plan(PlanArgs),
+}
+
+/// Options of `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Measured runs to plan from (their peak rate, record size and hottest key).
+    #[arg(long = "from", value_name = "RESULT_JSON")]
+    pub from: Vec<PathBuf>,
+    /// Peak events per second (overrides measured runs).
+    #[arg(long)]
+    pub rps: Option<f64>,
+    /// Mean events per second over a month (default: the peak).
+    #[arg(long)]
+    pub mean_rps: Option<f64>,
+    /// Mean record size in bytes (overrides measured runs; default 360).
+    #[arg(long)]
+    pub record_bytes: Option<f64>,
+    /// Mean partition key size in bytes.
+    #[arg(long, default_value_t = 12.0)]
+    pub key_bytes: f64,
+    /// Share of events under the hottest key, 0–1 (overrides measured runs).
+    #[arg(long)]
+    pub hot_key_share: Option<f64>,
+    /// Share of a shard's quota to plan for (0–1].
+    #[arg(long, default_value_t = 0.8)]
+    pub target_utilization: f64,
+    /// Standard consumers of the stream.
+    #[arg(long, default_value_t = 1)]
+    pub consumers: u32,
+    /// Event source mapping batch size.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Batching window.
+    #[arg(long, default_value = "5s", value_parser = spec::duration)]
+    pub batching_window: Duration,
+    /// Parallelization factor (1–10).
+    #[arg(long, default_value_t = 1)]
+    pub parallelization_factor: usize,
+    /// Function memory, MB.
+    #[arg(long, default_value_t = 256)]
+    pub memory_mb: u32,
+    /// Function CPU per record, µs.
+    #[arg(long, default_value_t = 2.0)]
+    pub per_record_us: f64,
+    /// One BatchWriteItem round trip.
+    #[arg(long, default_value = "8ms", value_parser = spec::duration)]
+    pub write_latency: Duration,
+    /// BatchWriteItem calls in flight per invocation.
+    #[arg(long, default_value_t = 8)]
+    pub write_concurrency: usize,
+    /// Stored item size, bytes (default: record size + 340 bytes of added attributes).
+    #[arg(long)]
+    pub item_bytes: Option<f64>,
+    /// Days items live before TTL removes them.
+    #[arg(long, default_value_t = 7.0)]
+    pub ttl_days: f64,
+    /// A JSON file replacing some of the built-in prices (field names as in `--json` output).
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
+    /// Print the plan as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PlanArgs {
+    /// The planner's input and prices, from the options and the measured runs.
+    pub fn input(&self) -> Result<(crate::plan::PlanInput, crate::prices::Prices), UsageError> {
+        let mut peak: Option<f64> = None;
+        let mut bytes: Option<f64> = None;
+        let mut hot: Option<f64> = None;
+        for path in &self.from {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
+            let r: crate::result::RunResult = serde_json::from_str(&text)
+                .map_err(|e| UsageError(format!("{} is not a loadgen result.json: {e}", path.display())))?;
+            peak = Some(peak.unwrap_or(0.0).max(r.rate.peak_target_rps));
+            bytes = Some(bytes.unwrap_or(0.0).max(r.rate.mean_record_bytes - self.key_bytes));
+            if let Some(h) = r.hot_keys.first() {
+                hot = Some(hot.unwrap_or(0.0).max(h.share));
+            }
+        }
+        let peak_rps = self.rps.or(peak).ok_or_else(|| {
+            UsageError("give a rate (--rps 5000) or measured runs (--from results/run/result.json)".into())
+        })?;
+        check(peak_rps > 0.0 && peak_rps.is_finite(), || format!("--rps must be positive, not {peak_rps}"))?;
+        let record_bytes = self.record_bytes.or(bytes).unwrap_or(360.0);
+        check(record_bytes > 0.0, || "--record-bytes must be positive".into())?;
+        let hottest_key_share = self.hot_key_share.or(hot);
+        if let Some(h) = hottest_key_share {
+            check((0.0..=1.0).contains(&h), || format!("--hot-key-share is a share from 0 to 1, not {h}"))?;
+        }
+        check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, || {
+            "--target-utilization is a share in (0, 1]".into()
+        })?;
+        check((1..=quotas::ESM_MAX_PARALLELIZATION).contains(&self.parallelization_factor), || {
+            "--parallelization-factor must be 1–10".into()
+        })?;
+        check((1..=quotas::ESM_BATCH_SIZE_MAX).contains(&self.batch_size), || "--batch-size must be 1–10000".into())?;
+        let prices = match &self.prices {
+            Some(p) => crate::prices::Prices::from_file(p).map_err(UsageError)?,
+            None => crate::prices::Prices::default(),
+        };
+        let input = crate::plan::PlanInput {
+            peak_rps,
+            mean_rps: self.mean_rps.unwrap_or(peak_rps),
+            record_bytes,
+            key_bytes: self.key_bytes,
+            hottest_key_share,
+            target_utilization: self.target_utilization,
+            consumers: self.consumers.max(1),
+            batch_size: self.batch_size,
+            batching_window: self.batching_window,
+            parallelization: self.parallelization_factor,
+            memory_mb: self.memory_mb,
+            per_record_us: self.per_record_us,
+            write_latency: self.write_latency,
+            write_concurrency: self.write_concurrency.max(1),
+            item_bytes: self.item_bytes.unwrap_or(record_bytes + 340.0),
+            ttl_days: self.ttl_days,
+        };
+        Ok((input, prices))
+    }
 }
 
 /// Options of `consume`.
@@ -511,7 +636,7 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
-            Some(Command::Consume(_)) => panic!("not a run"),
+            Some(Command::Consume(_) | Command::Plan(_)) => panic!("not a run"),
             None => cli.run.plan(false),
         }
     }

@@ -12,6 +12,8 @@ pub mod hash_ranges;
 pub mod keys;
 pub mod kinesis;
 pub mod local;
+pub mod plan;
+pub mod prices;
 pub mod quotas;
 pub mod result;
 pub mod run;

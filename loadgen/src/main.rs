@@ -25,6 +25,7 @@ fn main() -> ExitCode {
     };
     let args = match cli.command {
         Some(Command::Consume(args)) => return runtime.block_on(consume(args)),
+        Some(Command::Plan(args)) => return plan(&args),
         Some(Command::Run(args)) => *args,
         None => cli.run,
     };
@@ -39,6 +40,20 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `loadgen plan`: Markdown (or JSON) on stdout.
+fn plan(args: &loadgen::cli::PlanArgs) -> ExitCode {
+    let (input, prices) = match args.input() {
+        Ok(x) => x,
+        Err(e) => return usage(e),
+    };
+    let plan = loadgen::plan::plan(&input, &prices);
+    let text =
+        if args.json { serde_json::to_string_pretty(&plan).unwrap_or_default() } else { loadgen::plan::render(&plan) };
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
 }
 
 fn usage(e: loadgen::cli::UsageError) -> ExitCode {

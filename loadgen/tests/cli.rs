@@ -85,6 +85,23 @@ fn a_run_writes_a_result_that_matches_the_schema() {
     assert!(result["latency_ms"]["end_to_end"]["count"].as_u64().unwrap() > 0);
     assert_eq!(result["recommendation"]["shards"], 1);
     assert!(out.join("summary.txt").exists());
+
+    // The measured run plans its own capacity.
+    let (code, plan, err) = run(&["plan", "--from", out.join("result.json").to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(plan.contains("# Capacity plan") && plan.contains("## Kinesis: 1 shards"), "{plan}");
+    assert!(plan.contains("Load: 800 events/s at peak"), "{plan}");
+}
+
+#[test]
+fn plan_needs_a_rate_or_a_run() {
+    let (code, _, err) = run(&["plan"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--rps") && err.contains("--from"), "{err}");
+    let (code, out, _) = run(&["plan", "--rps", "5000", "--json"]);
+    assert_eq!(code, 0);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(plan["shards"]["shards"], 7);
 }
 
 #[test]

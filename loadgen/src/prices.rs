@@ -1,0 +1,73 @@
+//! Prices the planner uses, in one table with the date they were taken.
+//!
+//! Source: the project's `AWS-FACTS.md` (us-east-1, gathered 2026; DynamoDB on-demand after
+//! the November 2024 price cut). Prices change: `loadgen plan --prices FILE` replaces any
+//! of them with a JSON object using the same field names.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Hours in a billing month (AWS's convention).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+/// Seconds in a billing month.
+pub const SECONDS_PER_MONTH: f64 = HOURS_PER_MONTH * 3600.0;
+
+/// Unit prices in US dollars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Prices {
+    /// When and where the prices were taken.
+    pub source: String,
+    /// Kinesis provisioned: per shard-hour.
+    pub kinesis_shard_hour: f64,
+    /// Kinesis provisioned: per million PUT payload units (25 KB each).
+    pub kinesis_put_units_per_million: f64,
+    /// Kinesis on-demand: per stream-hour.
+    pub kinesis_on_demand_stream_hour: f64,
+    /// Kinesis on-demand: per GB written (records rounded up to 1 KB).
+    pub kinesis_on_demand_gb_written: f64,
+    /// Kinesis on-demand: per GB read.
+    pub kinesis_on_demand_gb_read: f64,
+    /// Lambda: per million requests.
+    pub lambda_requests_per_million: f64,
+    /// Lambda arm64: per GB-second.
+    pub lambda_gb_second_arm64: f64,
+    /// Lambda x86_64: per GB-second.
+    pub lambda_gb_second_x86_64: f64,
+    /// DynamoDB on-demand: per million write request units.
+    pub dynamodb_write_units_per_million: f64,
+    /// DynamoDB provisioned: per WCU-hour.
+    pub dynamodb_wcu_hour: f64,
+    /// DynamoDB: per GB-month stored.
+    pub dynamodb_storage_gb_month: f64,
+}
+
+impl Default for Prices {
+    fn default() -> Self {
+        Self {
+            source: "us-east-1, AWS-FACTS.md (2026)".into(),
+            kinesis_shard_hour: 0.015,
+            kinesis_put_units_per_million: 0.014,
+            kinesis_on_demand_stream_hour: 0.04,
+            kinesis_on_demand_gb_written: 0.08,
+            kinesis_on_demand_gb_read: 0.04,
+            lambda_requests_per_million: 0.20,
+            lambda_gb_second_arm64: 0.000_013_333_4,
+            lambda_gb_second_x86_64: 0.000_016_666_7,
+            dynamodb_write_units_per_million: 0.625,
+            dynamodb_wcu_hour: 0.000_65,
+            dynamodb_storage_gb_month: 0.25,
+        }
+    }
+}
+
+impl Prices {
+    /// The defaults with any field of the JSON object in `path` replacing its own.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the prices file {}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("the prices file {} is not a JSON object of known price fields: {e}", path.display()))
+    }
+}
