@@ -137,7 +137,8 @@ pub fn render(r: &RunResult) -> String {
             let _ = writeln!(s, "  dead-letter queue gained {d} (invalid accepted {})", l.invalid_accepted);
         }
     }
-    if !r.hot_keys.is_empty() {
+    // Only keys that carry real load are worth a line (uniform users never do).
+    if r.hot_keys.first().is_some_and(|k| k.peak_rps >= 10.0) {
         let _ = writeln!(s, "\nHottest partition keys");
         for k in r.hot_keys.iter().take(3) {
             let _ = writeln!(
