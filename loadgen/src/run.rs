@@ -300,14 +300,8 @@ pub fn build_result(
         .map(|(i, s)| {
             let mean_bytes = if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 };
             let util = |records: f64, secs: f64| (records / secs / q_rec).max(records * mean_bytes / secs / q_bytes);
-            // The first second is skipped: a shard starts with a full second of burst.
-            let peak_records = st
-                .timeline
-                .iter()
-                .skip(usize::from(st.timeline.len() > 1))
-                .map(|p| p.shard_records.get(i).copied().unwrap_or(0))
-                .max()
-                .unwrap_or(0);
+            let peak_records =
+                st.timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
             ShardResult {
                 shard_id: shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}")),
                 records: s.records,

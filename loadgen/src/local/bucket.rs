@@ -1,5 +1,9 @@
-//! A token bucket over two quantities at once (records and bytes, or calls and bytes),
-//! the shape of every Kinesis per-shard quota.
+//! Per-shard quotas over two quantities at once (records and bytes, or calls and bytes).
+//!
+//! Writes use [`SecondWindow`]: at most the quota in each whole second, as Kinesis states
+//! its limit ("1,000 records per second"), so a rate just over the quota throttles in
+//! every second, however short the run. Reads use [`DualBucket`], which Kinesis delays
+//! rather than refuses.
 //!
 //! Each dimension refills at its rate per second up to one second's worth, and a take
 //! succeeds only if both dimensions have enough, so neither is consumed for a record the
@@ -7,6 +11,37 @@
 //! tokens from the first whenever the second says no).
 
 use std::time::{Duration, Instant};
+
+/// A fixed one-second window over two quantities, checked together.
+#[derive(Debug, Clone)]
+pub struct SecondWindow {
+    limits: (f64, f64),
+    used: (f64, f64),
+    start: Instant,
+}
+
+impl SecondWindow {
+    /// A window allowing `count_per_sec` and `bytes_per_sec` in each second from `now`.
+    pub fn new(count_per_sec: f64, bytes_per_sec: f64, now: Instant) -> Self {
+        Self { limits: (count_per_sec, bytes_per_sec), used: (0.0, 0.0), start: now }
+    }
+
+    /// Takes `count` and `bytes` in the second holding `now`, if both fit.
+    pub fn try_take(&mut self, now: Instant, count: f64, bytes: f64) -> bool {
+        let elapsed = now.saturating_duration_since(self.start);
+        if elapsed >= Duration::from_secs(1) {
+            self.start += Duration::from_secs(elapsed.as_secs());
+            self.used = (0.0, 0.0);
+        }
+        if self.used.0 + count <= self.limits.0 && self.used.1 + bytes <= self.limits.1 {
+            self.used.0 += count;
+            self.used.1 += bytes;
+            true
+        } else {
+            false
+        }
+    }
+}
 
 /// Two token buckets checked together.
 #[derive(Debug, Clone)]
@@ -55,6 +90,23 @@ impl DualBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_window_takes_the_quota_and_no_more() {
+        let t = Instant::now();
+        let mut w = SecondWindow::new(1000.0, 1_048_576.0, t);
+        assert_eq!((0..1500).filter(|_| w.try_take(t, 1.0, 100.0)).count(), 1000);
+        let half = t + Duration::from_millis(500);
+        assert!(!w.try_take(half, 1.0, 100.0), "still the same second");
+        let next = t + Duration::from_millis(1200);
+        assert_eq!((0..1500).filter(|_| w.try_take(next, 1.0, 100.0)).count(), 1000);
+        // Bytes: two 512 KiB records fill a second; the third waits for the next one
+        // without having cost a record.
+        let later = t + Duration::from_secs(5);
+        assert!(w.try_take(later, 1.0, 524_288.0) && w.try_take(later, 1.0, 524_288.0));
+        assert!(!w.try_take(later, 1.0, 1.0));
+        assert!((w.used.0 - 2.0).abs() < 1e-9);
+    }
 
     #[test]
     fn one_second_of_quota_then_the_rate() {

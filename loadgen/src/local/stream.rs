@@ -15,7 +15,7 @@ use bytes::Bytes;
 use tokio::sync::Notify;
 
 use crate::hash_ranges::{even_ranges, hash_key, shard_for};
-use crate::local::bucket::DualBucket;
+use crate::local::bucket::SecondWindow;
 use crate::sink::{PutEntry, PutResult};
 
 /// One record stored in a shard.
@@ -47,7 +47,7 @@ pub struct Lane {
 pub struct Shard {
     /// Its id, `shardId-000000000000` style.
     pub id: String,
-    write_quota: Mutex<DualBucket>,
+    write_quota: Mutex<SecondWindow>,
     next_sequence: AtomicU64,
     /// Lanes by partition-key hash.
     pub lanes: Vec<Arc<Lane>>,
@@ -82,7 +82,7 @@ impl Stream {
         let shards = (0..ranges.len())
             .map(|i| Shard {
                 id: format!("shardId-{i:012}"),
-                write_quota: Mutex::new(DualBucket::new(quota.records_per_sec, quota.bytes_per_sec, now)),
+                write_quota: Mutex::new(SecondWindow::new(quota.records_per_sec, quota.bytes_per_sec, now)),
                 next_sequence: AtomicU64::new(1),
                 lanes: (0..lanes.max(1)).map(|_| Arc::new(Lane::default())).collect(),
             })
