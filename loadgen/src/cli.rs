@@ -402,6 +402,20 @@ pub struct RunArgs {
     #[arg(long, short, help_heading = "Report")]
     pub quiet: bool,
 
+    /// Search for the highest rate the local pipeline sustains within the objectives
+    /// (--max-throttle-rate, default 0.001; --max-p99), starting at --rps.
+    #[arg(long, help_heading = "Finding the limit")]
+    pub find_limit: bool,
+    /// Length of each trial of the search.
+    #[arg(long, default_value = "10s", value_parser = spec::duration, help_heading = "Finding the limit")]
+    pub limit_trial: Duration,
+    /// Highest rate the search tries.
+    #[arg(long, default_value_t = 1_000_000.0, help_heading = "Finding the limit")]
+    pub limit_max_rps: f64,
+    /// Stop when the bracket is within this share of the rate.
+    #[arg(long, default_value_t = 0.02, help_heading = "Finding the limit")]
+    pub limit_precision: f64,
+
     /// Fail (exit 3) if the corrected put latency p99 exceeds this.
     #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
     pub max_p99: Option<Duration>,
@@ -460,6 +474,10 @@ pub struct RunPlan {
     pub settle: Duration,
     /// Progress period (`None`: quiet).
     pub progress_every: Option<Duration>,
+    /// Print the summary at the end (off for the limit search's trials).
+    pub print_summary: bool,
+    /// Search for the limit instead of a single run.
+    pub find_limit: Option<crate::limit::LimitSearch>,
     /// The seed used.
     pub seed: u64,
 }
@@ -537,6 +555,14 @@ impl RunArgs {
         }
         if let Some(r) = self.min_achieved_rate {
             check(r >= 0.0 && r.is_finite(), || format!("--min-achieved-rate must be ≥ 0, not {r}"))?;
+        }
+        if self.find_limit {
+            check(self.stream.is_none(), || {
+                "--find-limit searches the local pipeline model; drop --stream (or search a real stream with several runs)".into()
+            })?;
+            check(self.limit_precision > 0.0 && self.limit_precision < 0.5, || {
+                "--limit-precision is a share between 0 and 0.5, e.g. 0.02".into()
+            })?;
         }
         if self.keys != KeysArg::User {
             check(matches!(self.user_popularity, Popularity::Uniform), || {
@@ -622,6 +648,15 @@ impl RunArgs {
             out: self.out.clone(),
             settle: self.settle,
             progress_every,
+            print_summary: true,
+            find_limit: self.find_limit.then(|| crate::limit::LimitSearch {
+                start_rps: self.rps.unwrap_or(1000.0),
+                max_rps: self.limit_max_rps,
+                trial: self.limit_trial,
+                precision: self.limit_precision,
+                max_throttle_rate: self.max_throttle_rate.unwrap_or(0.001),
+                max_p99: self.max_p99,
+            }),
             seed,
         })
     }

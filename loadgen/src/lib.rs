@@ -11,6 +11,7 @@ pub mod generator;
 pub mod hash_ranges;
 pub mod keys;
 pub mod kinesis;
+pub mod limit;
 pub mod local;
 pub mod plan;
 pub mod prices;

@@ -33,6 +33,34 @@ fn main() -> ExitCode {
         Ok(plan) => plan,
         Err(e) => return usage(e),
     };
+    if let Some(search) = plan.find_limit {
+        return match runtime.block_on(loadgen::limit::find_limit(&plan, search)) {
+            Ok(found) => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stdout(),
+                    "limit: {:.0} events/s hold within the objectives ({} shard(s), {} trials)",
+                    found.limit_rps,
+                    plan.local.shards,
+                    found.trials.len()
+                );
+                if let Some(dir) = &plan.out {
+                    let written = std::fs::create_dir_all(dir).and_then(|()| {
+                        std::fs::write(dir.join("limit.json"), serde_json::to_string_pretty(&found).unwrap_or_default())
+                    });
+                    if let Err(e) = written {
+                        eprintln!("error: could not write {}: {e}", dir.join("limit.json").display());
+                        return ExitCode::from(1);
+                    }
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        };
+    }
     match runtime.block_on(loadgen::run::run(plan)) {
         Ok(outcome) => ExitCode::from(outcome.exit_code as u8),
         Err(e) => {

@@ -204,8 +204,10 @@ async fn load<S: RecordSink>(plan: &RunPlan, sink: Arc<S>, hook: crate::driver::
 /// Prints the summary, writes the results, and picks the exit code.
 fn finish(plan: &RunPlan, driven: &Driven, result: RunResult) -> Result<RunOutcome, RunError> {
     let text = summary::render(&result);
-    // A closed stdout (`| head`) must not turn a finished run into a crash.
-    let _ = writeln!(std::io::stdout(), "{text}");
+    if plan.print_summary {
+        // A closed stdout (`| head`) must not turn a finished run into a crash.
+        let _ = writeln!(std::io::stdout(), "{text}");
+    }
     if let Some(dir) = &plan.out {
         result::write(dir, &result, &text)
             .map_err(|source| RunError::Write { path: dir.display().to_string(), source })?;

@@ -78,3 +78,22 @@ async fn a_key_hotter_than_a_shard_cannot_be_fixed_by_shards() {
     assert!(r.verdict.findings.iter().any(|f| f.contains("no shard count fixes this")));
     assert!(r.ledger.throttled_events > 0, "the hot key's shard throttles");
 }
+
+/// The search finds the model's known capacity: 2 shards × 1,000 records/s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limit_search_finds_the_modelled_capacity() {
+    let mut p = plan(
+        "--rps 600 --keys explicit --shards 2 --batching-window 200ms --find-limit --limit-trial 2s \
+         --limit-precision 0.02 --seed 13 --quiet",
+    );
+    let search = p.find_limit.take().expect("a search");
+    let found = loadgen::limit::find_limit(&p, search).await.expect("search");
+    let capacity = 2000.0;
+    assert!(
+        (found.limit_rps - capacity).abs() <= 0.05 * capacity,
+        "found {:.0}/s, capacity {capacity}: {:?}",
+        found.limit_rps,
+        found.trials
+    );
+    assert!(found.trials.iter().any(|t| !t.held), "the search must have crossed the limit");
+}
