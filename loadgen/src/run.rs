@@ -91,7 +91,15 @@ pub async fn run_local(plan: RunPlan) -> Result<RunOutcome, RunError> {
             humantime::format_duration(settle)
         );
     }
-    let drained = pipeline.drain(settle).await;
+    // Ctrl-C while the pipeline drains stops waiting; the results say it did not drain.
+    let (drained, interrupted) = tokio::select! {
+        drained = pipeline.drain(settle) => (drained, driven.interrupted),
+        _ = tokio::signal::ctrl_c() => {
+            eprintln!("\ninterrupted: writing the results without waiting for the pipeline");
+            (false, true)
+        }
+    };
+    let driven = Driven { interrupted, ..driven };
     // Dropping a runtime may block; inside an async context it must not.
     pipeline_runtime.shutdown_background();
     let target = Target { kind: "local".into(), shards: plan.local.shards, stream: None, mode: None };

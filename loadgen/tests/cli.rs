@@ -146,3 +146,40 @@ fn ctrl_c_settles_writes_results_and_exits_130() {
     assert!(n("generated") > 500 && n("generated") < 30_000, "stopped early: {l}");
     assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
 }
+
+#[test]
+fn ctrl_c_while_the_pipeline_drains_writes_results_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("draining");
+    // A 60 s batching window and batches larger than the load keep the pipeline waiting.
+    let child = loadgen()
+        .args([
+            "--rps",
+            "200",
+            "--duration",
+            "1s",
+            "--batching-window",
+            "60s",
+            "--batch-size",
+            "1000",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(3));
+    let sent = std::time::Instant::now();
+    assert!(Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert!(sent.elapsed() < Duration::from_secs(20), "it stopped waiting for the pipeline");
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    validate(&result);
+    assert_eq!(result["pipeline"]["drained"], false);
+    assert_eq!(result["ledger"]["generated"], 200);
+    assert_eq!(result["ledger"]["accepted"], 200);
+}
