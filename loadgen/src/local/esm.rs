@@ -94,8 +94,6 @@ pub struct EsmStats {
     pub max_iterator_age_ms: f64,
     /// Largest iterator age in the current interval, ms.
     pub interval_iterator_age_ms: f64,
-    /// Records per invocation.
-    pub batch_sizes: Latency,
 }
 
 /// Estimated invocation payload bytes of a record: base64 data plus the JSON envelope.
@@ -256,7 +254,6 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
         s.end_to_end_interval.record_ms(ms);
     }
     s.invocation.record(received.elapsed());
-    s.batch_sizes.0.saturating_record(batch.len() as u64);
     s.max_iterator_age_ms = s.max_iterator_age_ms.max(iterator_age_ms);
     s.interval_iterator_age_ms = s.interval_iterator_age_ms.max(iterator_age_ms);
     lowest_failed.unwrap_or(batch.len())

@@ -26,7 +26,6 @@ pub struct CompactTable {
     write_latency: Duration,
     unprocessed_rate: f64,
     calls: AtomicU64,
-    writes: AtomicU64,
 }
 
 impl CompactTable {
@@ -58,11 +57,6 @@ impl CompactTable {
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
-
-    /// Item writes received (overwrites included).
-    pub fn writes(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
-    }
 }
 
 fn digest(item: &StoredItem<'_>) -> u128 {
@@ -86,14 +80,13 @@ impl EventStore for CompactTable {
         };
         let digests: Vec<u128> =
             items.iter().enumerate().filter(|(i, _)| !unprocessed.contains(i)).map(|(_, item)| digest(item)).collect();
-        self.writes.fetch_add(digests.len() as u64, Ordering::Relaxed);
         let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
         keys.extend(digests);
         Ok(unprocessed)
     }
 }
 
-/// A dead-letter queue that counts messages by error kind and keeps the first few.
+/// A dead-letter queue that counts messages by error kind.
 #[derive(Debug, Default)]
 pub struct CountingDlq {
     inner: Mutex<DlqState>,
@@ -103,11 +96,7 @@ pub struct CountingDlq {
 struct DlqState {
     total: u64,
     by_kind: BTreeMap<String, u64>,
-    samples: Vec<String>,
 }
-
-/// Message bodies kept for inspection.
-const DLQ_SAMPLES: usize = 20;
 
 impl CountingDlq {
     /// Messages received.
@@ -124,11 +113,6 @@ impl CountingDlq {
     pub fn by_kind(&self) -> BTreeMap<String, u64> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).by_kind.clone()
     }
-
-    /// The first messages received.
-    pub fn samples(&self) -> Vec<String> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).samples.clone()
-    }
 }
 
 impl DeadLetterSink for CountingDlq {
@@ -140,9 +124,6 @@ impl DeadLetterSink for CountingDlq {
                 .map(|d| d.error_kind.as_str().to_string())
                 .unwrap_or_else(|_| "unreadable".into());
             *s.by_kind.entry(kind).or_default() += 1;
-            if s.samples.len() < DLQ_SAMPLES {
-                s.samples.push(body.to_string());
-            }
         }
         Ok(Vec::new())
     }
