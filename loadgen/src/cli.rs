@@ -69,6 +69,80 @@ pub enum Command {
     /// Plan shards, Lambda settings, DynamoDB capacity and monthly cost for a load, from
     /// parameters or from measured runs (result.json).
     Plan(PlanArgs),
+    /// Render reports (Markdown, HTML with charts, CSV, HdrHistogram interval logs) from
+    /// one or more result.json files; several runs of one load's workers merge exactly;
+    /// compare with a baseline run and fail (exit 3) on regressions.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  loadgen report results/7-shards                      # writes report.md, report.html, timeline.csv, latency.hlog there
+  loadgen report worker-*/result.json --out merged     # several workers of one load, histograms merged exactly
+  loadgen report results/today --baseline results/main --max-regression p99=10% --max-regression achieved-rps=2%
+  loadgen report results/today --format md --stdout    # Markdown on stdout, e.g. for a CI job summary
+
+Exit codes: 0 ok, 1 a report could not be written, 2 bad input, 3 a metric regressed past its limit.";
+
+/// Options of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Runs: result.json files or the directories holding them (`--out` of a run). Several
+    /// runs are merged into one report, as the workers of one load.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write the report (default: the run's directory, when there is one run).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Formats to write (default: all).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMAT")]
+    pub format: Vec<crate::report::Format>,
+    /// A baseline run to compare with: deltas are shown for every metric.
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<PathBuf>,
+    /// How much worse than the baseline a metric may get before the exit code is 3:
+    /// `p99=10%`, `achieved-rps=2%`, `lost=+0`. Repeatable. Metrics: achieved-rps, p50,
+    /// p90, p99, p999, max, service-p99, e2e-p99, throttle-rate, retries, expired, lost,
+    /// iterator-age.
+    #[arg(long = "max-regression", value_name = "METRIC=ALLOWANCE", value_parser = parse_limit)]
+    pub max_regression: Vec<crate::report::compare::Limit>,
+    /// Also write the merged result (result.json) to --out: it can be merged, compared and
+    /// planned from like a run's.
+    #[arg(long)]
+    pub write_result: bool,
+    /// Print the Markdown report on stdout and write no files.
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+fn parse_limit(s: &str) -> Result<crate::report::compare::Limit, String> {
+    s.parse()
+}
+
+impl ReportArgs {
+    /// The directory to write into.
+    pub fn out_dir(&self) -> Result<PathBuf, UsageError> {
+        if let Some(out) = &self.out {
+            return Ok(out.clone());
+        }
+        match self.runs.as_slice() {
+            [one] if one.is_dir() => Ok(one.clone()),
+            [one] => {
+                Ok(one.parent().map(PathBuf::from).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| ".".into()))
+            }
+            _ => Err(UsageError("several runs are merged into a new report: say where it goes with --out DIR".into())),
+        }
+    }
+
+    /// The formats to write.
+    pub fn formats(&self) -> Vec<crate::report::Format> {
+        if self.format.is_empty() {
+            crate::report::Format::ALL.to_vec()
+        } else {
+            self.format.clone()
+        }
+    }
 }
 
 /// Options of `plan`.
@@ -140,10 +214,7 @@ impl PlanArgs {
         let mut bytes: Option<f64> = None;
         let mut hot: Option<f64> = None;
         for path in &self.from {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
-            let r: crate::result::RunResult = serde_json::from_str(&text)
-                .map_err(|e| UsageError(format!("{} is not a loadgen result.json: {e}", path.display())))?;
+            let r = crate::result::load(path).map_err(|e| UsageError(e.to_string()))?;
             peak = Some(peak.unwrap_or(0.0).max(r.rate.peak_target_rps));
             bytes = Some(bytes.unwrap_or(0.0).max(r.rate.mean_record_bytes - self.key_bytes));
             if let Some(h) = r.hot_keys.first() {
@@ -671,9 +742,35 @@ mod tests {
         let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
-            Some(Command::Consume(_) | Command::Plan(_)) => panic!("not a run"),
+            Some(Command::Consume(_) | Command::Plan(_) | Command::Report(_)) => panic!("not a run"),
             None => cli.run.plan(false),
         }
+    }
+
+    #[test]
+    fn report_options() {
+        let cli = Cli::try_parse_from([
+            "loadgen",
+            "report",
+            "a",
+            "b",
+            "--out",
+            "m",
+            "--format",
+            "md,csv",
+            "--max-regression",
+            "p99=10%",
+        ])
+        .unwrap();
+        let Some(Command::Report(r)) = cli.command else { panic!("a report") };
+        assert_eq!(r.runs.len(), 2);
+        assert_eq!(r.formats(), [crate::report::Format::Md, crate::report::Format::Csv]);
+        assert_eq!(r.out_dir().unwrap(), PathBuf::from("m"));
+        let cli = Cli::try_parse_from(["loadgen", "report", "a", "b"]).unwrap();
+        let Some(Command::Report(r)) = cli.command else { panic!("a report") };
+        assert!(r.out_dir().unwrap_err().0.contains("--out DIR"));
+        let e = Cli::try_parse_from(["loadgen", "report", "a", "--max-regression", "p98=1%"]).unwrap_err();
+        assert!(e.to_string().contains("unknown metric 'p98'"), "{e}");
     }
 
     #[test]

@@ -388,7 +388,7 @@ pub async fn drive<S: RecordSink>(
 
         // Once a second: close the interval.
         if now >= next_tick {
-            close_interval(&shared, &config.profile, t0, now, &mut hook);
+            close_interval(&shared, &config, t0, now, &mut hook);
             next_tick += Duration::from_secs(1);
         }
 
@@ -426,7 +426,7 @@ pub async fn drive<S: RecordSink>(
         st.interval.generated + st.interval.accepted + st.interval.throttled > 0
     };
     if active || end.duration_since(t0).as_secs_f64() - last_t > 0.1 {
-        close_interval(&shared, &config.profile, t0, end, &mut hook);
+        close_interval(&shared, &config, t0, end, &mut hook);
     }
     let fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
     let stats = std::mem::replace(&mut *shared.lock(), RunStats::new(0));
@@ -435,7 +435,7 @@ pub async fn drive<S: RecordSink>(
 
 fn close_interval<S: RecordSink>(
     shared: &Shared<S>,
-    profile: &RateProfile,
+    config: &DriverConfig,
     t0: Instant,
     now: Instant,
     hook: &mut IntervalHook,
@@ -449,7 +449,12 @@ fn close_interval<S: RecordSink>(
     let put = interval.put.percentiles();
     let mut point = TimelinePoint {
         t,
-        target_rps: profile.rate_at((t - secs / 2.0).max(0.0)),
+        // After the schedule ends (while the last requests settle) nothing is asked for.
+        target_rps: if t - secs / 2.0 < config.duration.as_secs_f64() {
+            config.profile.rate_at((t - secs / 2.0).max(0.0))
+        } else {
+            0.0
+        },
         generated_rps: interval.generated as f64 / secs,
         achieved_rps: interval.accepted as f64 / secs,
         late: interval.late,
@@ -459,6 +464,7 @@ fn close_interval<S: RecordSink>(
         put_p99_ms: put.p99,
         put_max_ms: put.max,
         shard_records: interval.shard_records,
+        put_histogram: interval.put.to_base64(),
         ..TimelinePoint::default()
     };
     let ledger = st.ledger.clone();

@@ -16,6 +16,7 @@ pub mod local;
 pub mod plan;
 pub mod prices;
 pub mod quotas;
+pub mod report;
 pub mod result;
 pub mod run;
 pub mod schedule;

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Consume(args)) => return runtime.block_on(consume(args)),
         Some(Command::Plan(args)) => return plan(&args),
+        Some(Command::Report(args)) => return report(&args),
         Some(Command::Run(args)) => *args,
         None => cli.run,
     };
@@ -81,6 +82,69 @@ fn plan(args: &loadgen::cli::PlanArgs) -> ExitCode {
         if args.json { serde_json::to_string_pretty(&plan).unwrap_or_default() } else { loadgen::plan::render(&plan) };
     use std::io::Write;
     let _ = writeln!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
+}
+
+/// `loadgen report`: files (or Markdown on stdout), then the comparison's verdict.
+fn report(args: &loadgen::cli::ReportArgs) -> ExitCode {
+    use std::io::Write;
+    let out = match args.out_dir() {
+        Ok(out) => out,
+        Err(e) => return usage(e),
+    };
+    let failed = |e: loadgen::report::ReportError| {
+        eprintln!("error: {e}");
+        ExitCode::from(e.exit_code())
+    };
+    if args.write_result && args.stdout {
+        return usage(loadgen::cli::UsageError("--write-result writes files; it cannot go with --stdout".into()));
+    }
+    let report = match loadgen::report::load(&args.runs, args.baseline.as_deref(), &args.max_regression) {
+        Ok(r) => r,
+        Err(e) => return failed(e),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if args.stdout {
+        match loadgen::report::Format::Md.exporter().render(&report) {
+            Ok(md) => {
+                let _ = stdout.write_all(&md);
+            }
+            Err(e) => return failed(e),
+        }
+    } else {
+        match loadgen::report::write(&out, &report, &args.formats()) {
+            Ok(files) => {
+                for f in files {
+                    let _ = writeln!(stdout, "wrote {}", f.display());
+                }
+            }
+            Err(e) => return failed(e),
+        }
+        if args.write_result {
+            let text = loadgen::summary::render(&report.result);
+            if let Err(e) = loadgen::result::write(&out, &report.result, &text) {
+                eprintln!("error: cannot write {}: {e}", out.join("result.json").display());
+                return ExitCode::from(1);
+            }
+            let _ = writeln!(stdout, "wrote {}", out.join("result.json").display());
+        }
+    }
+    if let Some(cmp) = &report.comparison {
+        let regressed: Vec<_> = cmp.regressions().collect();
+        for d in &regressed {
+            eprintln!(
+                "regression: {} went from {} to {} ({}), past the allowed {}",
+                d.what,
+                d.baseline,
+                d.current,
+                loadgen::report::compare::change_text(d),
+                d.limit.as_ref().map(loadgen::report::compare::limit_text).unwrap_or_default()
+            );
+        }
+        if !regressed.is_empty() {
+            return ExitCode::from(3);
+        }
+    }
     ExitCode::SUCCESS
 }
 

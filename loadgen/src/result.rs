@@ -10,7 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::{KeyLoad, ShardPlan};
-use crate::stats::{Latency, Ledger, Percentiles, TimelinePoint};
+use crate::stats::{Ledger, Percentiles, TimelinePoint};
 
 /// Version of the result format.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -225,26 +225,6 @@ pub struct ThresholdResult {
     pub passed: bool,
 }
 
-/// Encodes a histogram for `histograms`.
-pub fn encode_histogram(h: &Latency) -> String {
-    use base64::Engine;
-    use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
-    let mut buf = Vec::new();
-    // Serialising to memory only fails on histograms too large for the format.
-    if V2DeflateSerializer::new().serialize(&h.0, &mut buf).is_err() {
-        return String::new();
-    }
-    base64::engine::general_purpose::STANDARD.encode(buf)
-}
-
-/// Decodes a histogram from `histograms`.
-pub fn decode_histogram(s: &str) -> Option<Latency> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
-    let h = hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()?;
-    Some(Latency(h))
-}
-
 /// Writes `result.json` and `summary.txt` into `dir`, each through a temporary file and
 /// a rename, so a reader never sees half a file.
 pub fn write(dir: &Path, result: &RunResult, summary: &str) -> std::io::Result<()> {
@@ -258,18 +238,49 @@ pub fn write(dir: &Path, result: &RunResult, summary: &str) -> std::io::Result<(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::time::Duration;
+/// Why a `result.json` could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file (or `DIR/result.json`) is missing or unreadable.
+    #[error("cannot read {path}: {source}. Give a result.json written by `loadgen --out DIR`, or that directory")]
+    Read {
+        /// The path tried.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a loadgen result (wrong file, or cut short).
+    #[error("{path} is not a loadgen result.json: {detail}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the JSON parser said.
+        detail: String,
+    },
+    /// Written by a loadgen with another result format.
+    #[error("{path} is in result format version {found}; this loadgen reads version {SCHEMA_VERSION}. Render it with the loadgen that wrote it")]
+    Version {
+        /// The file.
+        path: String,
+        /// Its `schema_version`.
+        found: u64,
+    },
+}
 
-    #[test]
-    fn histograms_round_trip() {
-        let mut l = Latency::default();
-        for ms in 1..500 {
-            l.record(Duration::from_millis(ms));
+/// Reads a result: `path` is a `result.json` or a directory holding one.
+pub fn load(path: &Path) -> Result<RunResult, LoadError> {
+    let file = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
+    let shown = file.display().to_string();
+    let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
+    serde_json::from_str(&text).map_err(|e| {
+        // A result of another format version parses as JSON but not as this RunResult:
+        // say which version it is rather than which field is missing.
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("schema_version").and_then(serde_json::Value::as_u64));
+        match version {
+            Some(found) if found != u64::from(SCHEMA_VERSION) => LoadError::Version { path: shown.clone(), found },
+            _ => LoadError::Parse { path: shown.clone(), detail: e.to_string() },
         }
-        let back = decode_histogram(&encode_histogram(&l)).unwrap();
-        assert_eq!(back.0, l.0);
-    }
+    })
 }

@@ -37,6 +37,9 @@ pub enum RunError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The report could not be rendered or written; result.json and summary.txt were.
+    #[error("result.json was written but the report was not: {0}. Run `loadgen report` on the result to try again")]
+    Report(String),
     /// End-to-end verification failed to run.
     #[error("{0}")]
     Verify(crate::verify::VerifyError),
@@ -219,6 +222,12 @@ fn finish(plan: &RunPlan, driven: &Driven, result: RunResult) -> Result<RunOutco
     if let Some(dir) = &plan.out {
         result::write(dir, &result, &text)
             .map_err(|source| RunError::Write { path: dir.display().to_string(), source })?;
+        // The report follows from the result; a result that could not be rendered is
+        // still written above, and `loadgen report DIR` can try again.
+        let label = dir.join("result.json").display().to_string();
+        crate::report::Report::of(result.clone(), &label)
+            .and_then(|report| crate::report::write(dir, &report, &crate::report::Format::ALL))
+            .map_err(|e| RunError::Report(e.to_string()))?;
         let _ = writeln!(std::io::stdout(), "results written to {}", dir.join("result.json").display());
     }
     if let Some(reason) = &driven.fatal {
@@ -242,8 +251,9 @@ fn progress_hook(pipeline: Option<Arc<LocalPipeline>>, every: Option<Duration>) 
             pipeline.with_stats(|s| {
                 point.iterator_age_ms = s.interval_iterator_age_ms;
                 s.interval_iterator_age_ms = 0.0;
-                point.end_to_end_p99_ms = s.end_to_end_interval.percentiles().p99;
-                s.end_to_end_interval = Default::default();
+                let e2e = std::mem::take(&mut s.end_to_end_interval);
+                point.end_to_end_p99_ms = e2e.percentiles().p99;
+                point.end_to_end_histogram = e2e.to_base64();
             });
             point.backlog = pipeline.backlog();
         }
@@ -356,10 +366,10 @@ pub fn build_result(
     });
 
     let accepted_valid = ledger.accepted - ledger.invalid_accepted;
-    let (pipeline_result, e2e) = match pipeline {
+    let (pipeline_observed, e2e) = match pipeline {
         None => (None, None),
         Some((pipeline, drained)) => {
-            let (esm, e2e, invocation_ms, mean_batch) = pipeline.with_stats(|s| {
+            let (esm, e2e, invocation, mean_batch) = pipeline.with_stats(|s| {
                 let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
                 (
                     (
@@ -371,7 +381,7 @@ pub fn build_result(
                         s.max_iterator_age_ms,
                     ),
                     s.end_to_end.clone(),
-                    s.invocation.percentiles(),
+                    s.invocation.clone(),
                     mean_batch,
                 )
             });
@@ -387,14 +397,18 @@ pub fn build_result(
                 function_errors: esm.4,
                 max_iterator_age_ms: esm.5,
                 mean_batch_size: mean_batch,
-                invocation_ms,
+                invocation_ms: invocation.percentiles(),
                 lost: accepted_valid.saturating_sub(table_items),
                 drained,
                 table_write_calls: pipeline.table().calls(),
                 table_bytes_per_item: pipeline.table().memory_bytes() / table_items.max(1),
             };
-            (Some(result), Some(e2e))
+            (Some((result, invocation)), Some(e2e))
         }
+    };
+    let (pipeline_result, invocation) = match pipeline_observed {
+        Some((p, h)) => (Some(p), Some(h)),
+        None => (None, None),
     };
     let corrected = st.put_corrected.percentiles();
     let achieved_rps = ledger.accepted as f64 / elapsed;
@@ -409,11 +423,14 @@ pub fn build_result(
         thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
 
     let mut histograms = std::collections::BTreeMap::new();
-    histograms.insert("put_corrected".to_string(), result::encode_histogram(&st.put_corrected));
-    histograms.insert("put_uncorrected".to_string(), result::encode_histogram(&st.put_uncorrected));
-    histograms.insert("service_time".to_string(), result::encode_histogram(&st.service_time));
+    histograms.insert("put_corrected".to_string(), st.put_corrected.to_base64());
+    histograms.insert("put_uncorrected".to_string(), st.put_uncorrected.to_base64());
+    histograms.insert("service_time".to_string(), st.service_time.to_base64());
     if let Some(e2e) = &e2e {
-        histograms.insert("end_to_end".to_string(), result::encode_histogram(e2e));
+        histograms.insert("end_to_end".to_string(), e2e.to_base64());
+    }
+    if let Some(invocation) = &invocation {
+        histograms.insert("invocation".to_string(), invocation.to_base64());
     }
 
     let esm_cfg = &plan.local.esm;

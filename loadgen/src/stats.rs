@@ -94,6 +94,38 @@ impl Latency {
         let _ = self.0.add(&other.0);
     }
 
+    /// HdrHistogram's V2 + DEFLATE form, base64-encoded: what `result.json` stores, so
+    /// runs and intervals can be merged exactly later. Empty for an empty histogram.
+    pub fn to_base64(&self) -> String {
+        use base64::Engine;
+        use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+        if self.0.is_empty() {
+            return String::new();
+        }
+        let mut buf = Vec::new();
+        // Serialising to memory only fails on histograms too large for the format.
+        if V2DeflateSerializer::new().serialize(&self.0, &mut buf).is_err() {
+            return String::new();
+        }
+        base64::engine::general_purpose::STANDARD.encode(buf)
+    }
+
+    /// Reads what [`Latency::to_base64`] wrote; an empty string is an empty histogram.
+    /// `None` when the text is not a serialised HdrHistogram.
+    pub fn from_base64(s: &str) -> Option<Latency> {
+        use base64::Engine;
+        if s.is_empty() {
+            return Some(Latency::default());
+        }
+        let bytes = base64::engine::general_purpose::STANDARD.decode(s).ok()?;
+        let h: Histogram<u64> =
+            hdrhistogram::serialization::Deserializer::new().deserialize(&mut bytes.as_slice()).ok()?;
+        // Re-home the counts in the standard bounds so histograms from any run merge.
+        let mut l = Latency::default();
+        l.0.add(&h).ok()?;
+        Some(l)
+    }
+
     /// The summary written to reports.
     pub fn percentiles(&self) -> Percentiles {
         let h = &self.0;
@@ -171,6 +203,13 @@ pub struct TimelinePoint {
     pub end_to_end_p99_ms: f64,
     /// Records accepted per shard in the interval.
     pub shard_records: Vec<u64>,
+    /// The interval's corrected put latency histogram ([`Latency::to_base64`]): the source
+    /// of HdrHistogram interval logs and of exact per-second percentiles when runs merge.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub put_histogram: String,
+    /// The interval's end-to-end latency histogram, when the pipeline was observed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub end_to_end_histogram: String,
 }
 
 /// Counters of the current interval, reset every second.
@@ -284,6 +323,18 @@ impl RunStats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histograms_round_trip_through_base64() {
+        let mut l = Latency::default();
+        for ms in 1..500 {
+            l.record(Duration::from_millis(ms));
+        }
+        let back = Latency::from_base64(&l.to_base64()).unwrap();
+        assert_eq!(back.0, l.0);
+        assert!(Latency::from_base64("").unwrap().0.is_empty());
+        assert!(Latency::from_base64("not a histogram").is_none());
+    }
 
     #[test]
     fn percentiles_in_milliseconds() {
