@@ -10,6 +10,11 @@
 //! - `generator/generate_and_encode`: loadgen's event generator, events built and JSON
 //!   encoded per second on one core.
 //!
+//! - `report/<format>/600s`: rendering each report format from a 10-minute run (the
+//!   committed sample stretched to 600 seconds, real per-second histograms); the target is
+//!   well under a second for all of them together (`report/all/600s`).
+//! - `plan/from_parameters`: `loadgen plan` from its parameters to Markdown.
+//!
 //! `baseline_ratio` (the other bench target) measures the Python baselines side by side.
 
 use std::time::Duration;
@@ -85,5 +90,38 @@ fn generator(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, handler, write_path, generator);
+fn report(c: &mut Criterion) {
+    use loadgen::report::{Format, Report};
+    let result = benches::sample_run_stretched(600);
+    let mut group = c.benchmark_group("report");
+    group.sample_size(10);
+    let report = Report::of(result.clone(), "sample").unwrap();
+    for format in Format::ALL {
+        let exporter = format.exporter();
+        group.bench_function(BenchmarkId::new(format!("{format:?}").to_lowercase(), "600s"), |b| {
+            b.iter(|| exporter.render(&report).unwrap().len())
+        });
+    }
+    // What `loadgen report` does end to end, short of the disk: decode, then every format.
+    group.bench_function(BenchmarkId::new("all", "600s"), |b| {
+        b.iter(|| {
+            let report = Report::of(result.clone(), "sample").unwrap();
+            Format::ALL.iter().map(|f| f.exporter().render(&report).unwrap().len()).sum::<usize>()
+        })
+    });
+    group.finish();
+}
+
+fn plan(c: &mut Criterion) {
+    use clap::Parser;
+    let cli =
+        loadgen::cli::Cli::try_parse_from(["loadgen", "plan", "--rps", "5000", "--hot-key-share", "0.01"]).unwrap();
+    let Some(loadgen::cli::Command::Plan(args)) = cli.command else { unreachable!("a plan") };
+    let (input, prices) = args.input().unwrap();
+    c.bench_function("plan/from_parameters", |b| {
+        b.iter(|| loadgen::plan::render(&loadgen::plan::plan(&input, &prices)).len())
+    });
+}
+
+criterion_group!(benches, handler, write_path, generator, report, plan);
 criterion_main!(benches);

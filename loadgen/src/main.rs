@@ -135,8 +135,8 @@ fn report(args: &loadgen::cli::ReportArgs) -> ExitCode {
             eprintln!(
                 "regression: {} went from {} to {} ({}), past the allowed {}",
                 d.what,
-                d.baseline,
-                d.current,
+                loadgen::report::tables::figure(d.baseline),
+                loadgen::report::tables::figure(d.current),
                 loadgen::report::compare::change_text(d),
                 d.limit.as_ref().map(loadgen::report::compare::limit_text).unwrap_or_default()
             );

@@ -275,3 +275,57 @@ print(totals.get("put_corrected", 0), totals.get("end_to_end", 0), int(reader.ge
         "StartTime is the run's start"
     );
 }
+
+#[test]
+fn committed_sample_reports_are_current() {
+    let out = tempfile::tempdir().unwrap();
+    let status = Command::new("bash")
+        .arg(repo().join("reports/render.sh"))
+        .arg(env!("CARGO_BIN_EXE_loadgen"))
+        .env("REPORTS_OUT", out.path())
+        .current_dir(repo())
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "reports/render.sh failed");
+    let sample = repo().join("reports/sample");
+    let mut compared = 0;
+    for dir in std::fs::read_dir(out.path()).unwrap() {
+        let dir = dir.unwrap().path();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            let name = file.strip_prefix(out.path()).unwrap();
+            let committed = std::fs::read(sample.join(name)).unwrap_or_default();
+            let fresh = std::fs::read(&file).unwrap();
+            // A merged result's sums may differ in the last bit between a debug and a
+            // release build; compare JSON by value, to 12 significant digits.
+            let same = if name.extension().is_some_and(|e| e == "json") {
+                let parse = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).ok();
+                matches!((parse(&committed), parse(&fresh)), (Some(a), Some(b)) if json_close(&a, &b))
+            } else {
+                name.file_name().is_some_and(|n| n == "summary.txt") || committed == fresh
+            };
+            assert!(
+                same,
+                "reports/sample/{} is not what the code renders now: run reports/render.sh and commit the result",
+                name.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "the whole sample set was rendered ({compared} files)");
+}
+
+fn json_close(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(f64::NAN), y.as_f64().unwrap_or(f64::NAN));
+            x == y || (x - y).abs() <= 1e-12 * x.abs().max(y.abs())
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| json_close(x, y)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_close(v, w)))
+        }
+        _ => a == b,
+    }
+}

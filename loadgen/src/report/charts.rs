@@ -196,8 +196,10 @@ pub fn nines_for(count: u64) -> f64 {
 /// A percentile spectrum chart of several histograms.
 pub fn spectrum(title: &str, series: &[(&str, &Latency)]) -> Result<String, ReportError> {
     let nines = nines_for(series.iter().map(|(_, h)| h.0.len()).max().unwrap_or(0));
+    // Colours by position from the end, so the last (drawn on top) is always the first colour.
+    let n = series.len();
     let ls: Vec<Line> =
-        series.iter().enumerate().map(|(i, (name, h))| Line::new(i, name, spectrum_points(h, nines))).collect();
+        series.iter().enumerate().map(|(i, (name, h))| Line::new(n - 1 - i, name, spectrum_points(h, nines))).collect();
     lines(title, "percentile", "ms", &ls, &tail_label, Some(nines as usize + 1))
 }
 

@@ -205,10 +205,11 @@ impl Exporter for Html {
         let svg = charts::time_series(
             "Rate: target vs achieved",
             "events/s",
+            // Drawn last is drawn on top: the target over the lines it is read against.
             &[
-                Line::new(0, "target", series(|p| p.target_rps)),
-                Line::new(2, "achieved (accepted)", series(|p| p.achieved_rps)),
                 Line::new(5, "generated", series(|p| p.generated_rps)),
+                Line::new(2, "achieved (accepted)", series(|p| p.achieved_rps)),
+                Line::new(0, "target", series(|p| p.target_rps)),
             ],
         )?;
         figure(
@@ -238,9 +239,9 @@ impl Exporter for Html {
         let svg = charts::spectrum(
             "Latency percentile spectrum",
             &[
-                ("put, corrected (from intended send)", &h.put_corrected),
-                ("put, uncorrected (from actual send)", &h.put_uncorrected),
                 ("PutRecords call", &h.service_time),
+                ("put, uncorrected (from actual send)", &h.put_uncorrected),
+                ("put, corrected (from intended send)", &h.put_corrected),
             ],
         )?;
         figure(

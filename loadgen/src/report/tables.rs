@@ -293,7 +293,7 @@ fn percentile_row(name: &str, p: &Percentiles) -> Vec<String> {
 }
 
 /// A figure of unknown scale: integers as integers, small values with more digits.
-pub(crate) fn figure(v: f64) -> String {
+pub fn figure(v: f64) -> String {
     if v == v.trunc() && v.abs() < 1e15 {
         let digits = count(v.abs() as u64);
         if v < 0.0 {
