@@ -65,8 +65,9 @@ stop_one() {
 
 case "${1:-}" in
   start)
-    [ -d node_modules/kinesalite ] && [ -x .venv/bin/moto_server ] || {
-      echo "error: the emulators are not installed; run scripts/setup.sh first" >&2; exit 1; }
+    if [ ! -d node_modules/kinesalite ] || [ ! -x .venv/bin/moto_server ]; then
+      echo "error: the emulators are not installed; run scripts/setup.sh first" >&2; exit 1
+    fi
     start_one kinesis "$KINESIS_PORT" 403 node scripts/kinesalite.js "$KINESIS_PORT"
     start_one dynamodb "$DYNAMODB_PORT" 200 node node_modules/dynalite/cli.js --host 127.0.0.1 \
       --port "$DYNAMODB_PORT" --createTableMs 0 --deleteTableMs 0 --updateTableMs 0

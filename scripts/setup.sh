@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the tests need, pinned: the Node emulators (kinesalite, dynalite) and
-# playwright-core from package-lock.json, a Python venv with moto_server and
-# HdrHistogram_py from scripts/requirements-test.txt, and Debian's chromium (the HTML
-# report's browser test) when it is missing.
+# playwright-core from package-lock.json; the CDK TypeScript app's packages from
+# infra/cdk-typescript/package-lock.json; a Python venv with moto_server and
+# HdrHistogram_py (scripts/requirements-test.txt) and one with the infra tools
+# (scripts/requirements-infra.txt: cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest,
+# awscli); Debian's chromium and shellcheck when missing. Checks for terraform.
 # Idempotent: a second run only checks. Usage: scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,28 +17,45 @@ need node "install Node.js 20 or newer"
 need npm "install npm (it comes with Node.js)"
 need python3 "install Python 3.11 or newer"
 
-if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-  echo "==> npm ci (kinesalite, dynalite)"
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+# npm ci in directory $1 unless its node_modules were installed from the same lock file.
+npm_ci() {
+  if [ ! -f "$1/node_modules/.setup-lock" ] || ! cmp -s "$1/package-lock.json" "$1/node_modules/.setup-lock"; then
+    echo "==> npm ci in $1 ($2)"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$1/package-lock.json" "$1/node_modules/.setup-lock"
+  fi
+}
+npm_ci . "kinesalite, dynalite, playwright-core"
+npm_ci infra/cdk-typescript "aws-cdk-lib, the cdk CLI, typescript"
 
-req=scripts/requirements-test.txt
-if [ ! -x .venv/bin/moto_server ] || ! cmp -s "$req" .venv/.requirements 2>/dev/null; then
-  echo "==> python venv (.venv) with moto[server]"
-  python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -r "$req"
-  cp "$req" .venv/.requirements
-fi
+# venv DIR REQUIREMENTS WHAT: a Python venv holding exactly the pinned requirements.
+venv() {
+  if [ ! -x "$1/bin/python" ] || ! cmp -s "$2" "$1/.requirements" 2>/dev/null; then
+    echo "==> python venv ($1) with $3"
+    python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check -r "$2"
+    cp "$2" "$1/.requirements"
+  fi
+}
+venv .venv scripts/requirements-test.txt "moto[server], HdrHistogram_py"
+venv .venv-infra scripts/requirements-infra.txt "cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest, awscli"
 
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-  echo "==> chromium (Debian package) for the HTML report's browser test"
+# Debian packages: Chromium for the HTML report's browser test, shellcheck for the scripts.
+pkgs=()
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || pkgs+=(chromium)
+command -v shellcheck >/dev/null 2>&1 || pkgs+=(shellcheck)
+if [ ${#pkgs[@]} -gt 0 ]; then
+  echo "==> Debian packages: ${pkgs[*]}"
   command -v apt-get >/dev/null 2>&1 || {
-    echo "error: no Chromium at ${CHROMIUM:-/usr/bin/chromium} and no apt-get to install it; install Chromium and set CHROMIUM=/path/to/chromium" >&2; exit 1; }
+    echo "error: ${pkgs[*]} missing and no apt-get to install them; install them (for Chromium, or set CHROMIUM=/path/to/chromium)" >&2; exit 1; }
   SUDO=""
-  if [ "$(id -u)" != 0 ]; then need sudo "run scripts/setup.sh as root, or install Debian's chromium package yourself"; SUDO=sudo; fi
+  if [ "$(id -u)" != 0 ]; then need sudo "run scripts/setup.sh as root, or install ${pkgs[*]} yourself"; SUDO=sudo; fi
   $SUDO apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
 fi
+
+# Terraform is not in the registries these machines reach: it must be on the machine.
+need terraform "the infra tests run 'terraform fmt -check'; install Terraform >= 1.5 (https://developer.hashicorp.com/terraform/install)"
 
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
 echo "setup done"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the pinned test tools, starts the
-# emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings and every test,
-# then stops the emulators it started (also when something fails).
+# emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings and every Rust test,
+# then the infra validation (infra/tests/run.sh), and stops the emulators it started
+# (also when something fails).
 # Usage: scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,4 +26,6 @@ echo "==> cargo test"
 cargo test --workspace --all-targets
 echo "==> doc tests"
 cargo test --workspace --doc
+echo "==> infra (shellcheck, terraform fmt, cdk synth, cfn-lint, checkov, equivalence, moto_server deploys)"
+infra/tests/run.sh
 echo "all tests passed"

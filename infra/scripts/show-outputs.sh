@@ -29,7 +29,7 @@ case "$format" in
     awscli cloudformation describe-stacks --stack-name "$stack" \
       --query 'Stacks[0].Outputs[].[OutputKey,OutputValue]' --output text |
       while IFS=$'\t' read -r k v; do
-        name=$(printf '%s' "$k" | sed -E 's/([a-z0-9])([A-Z])/\1_\2/g; s/(DB|SQS)([A-Z])/\1_\2/g' | tr '[:lower:]' '[:upper:]')
+        name=$(printf '%s' "$k" | sed -E 's/DynamoDB/Dynamodb/; s/([a-z0-9])([A-Z])/\1_\2/g' | tr '[:lower:]' '[:upper:]')
         printf "%s=%q\n" "$name" "$v"
       done ;;
   table)

@@ -1,0 +1,380 @@
+"""The retail click-stream pipeline, as infra/cloudformation/pipeline.yaml describes it:
+the same parameters, conditions, logical IDs and outputs (infra/tests compares the
+synthesised template with it). L2 constructs where they map onto one resource;
+CloudFormation conditions (billing mode, notifications) through their L1 children."""
+from pathlib import Path
+
+from aws_cdk import (
+    Annotations,
+    CfnCondition,
+    CfnOutput,
+    CfnParameter,
+    CfnResource,
+    Duration,
+    Fn,
+    Stack,
+)
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboards" / "pipeline.json"
+
+FUNCTION_SKIPS = [
+    {
+        "id": "CKV_AWS_116",
+        "comment": "Failed records go to the SQS queue through the event source mapping's on-failure destination; "
+        "a function DLQ applies to asynchronous invocations only, which a stream consumer never gets.",
+    },
+    {
+        "id": "CKV_AWS_117",
+        "comment": "The function reaches only Kinesis, DynamoDB, SQS and CloudWatch; a VPC would add NAT or endpoint "
+        "cost and cold-start latency and protect nothing.",
+    },
+    {
+        "id": "CKV_AWS_115",
+        "comment": "Concurrency is bounded by the event source mapping (shards x parallelization factor); a reserved "
+        "limit below that would throttle the stream's own consumer.",
+    },
+]
+
+
+def named(construct, logical_id: str):
+    """Gives a construct's CloudFormation resource the template's logical ID."""
+    construct.node.default_child.override_logical_id(logical_id)
+    return construct
+
+
+class PipelineStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+
+        project_name = CfnParameter(
+            self, "ProjectName", type="String", default="retail-analytics", allowed_pattern="^[a-z][a-z0-9-]{1,30}$",
+            description="Prefix of every resource name (lower case letters, digits, hyphens).",
+        )
+        environment = CfnParameter(
+            self, "Environment", type="String", default="dev", allowed_values=["dev", "staging", "prod"],
+            description="Deployment environment, part of every resource name.",
+        )
+        shard_count = CfnParameter(
+            self, "KinesisShardCount", type="Number", default=1, min_value=1, max_value=500,
+            description="Shards of the stream; each takes 1,000 records/s or 1 MiB/s (loadgen plan says how many).",
+        )
+        memory_size = CfnParameter(
+            self, "LambdaMemorySize", type="Number", default=256, min_value=128, max_value=10240,
+            description="Function memory, MB (CPU scales with it).",
+        )
+        timeout = CfnParameter(
+            self, "LambdaTimeout", type="Number", default=120, min_value=1, max_value=900,
+            description="Function timeout, seconds.",
+        )
+        architecture = CfnParameter(
+            self, "LambdaArchitecture", type="String", default="arm64", allowed_values=["arm64", "x86_64"],
+            description="Instruction set of the bootstrap binary (build-function.sh builds either).",
+        )
+        code_bucket = CfnParameter(
+            self, "LambdaCodeS3Bucket", type="String", default="retail-analytics-artifacts",
+            description="S3 bucket holding the function's bootstrap zip (deploy.sh uploads it).",
+        )
+        code_key = CfnParameter(
+            self, "LambdaCodeS3Key", type="String", default="retail-function/bootstrap.zip",
+            description="S3 key of the bootstrap zip.",
+        )
+        billing_mode = CfnParameter(
+            self, "DynamoDBBillingMode", type="String", default="PAY_PER_REQUEST",
+            allowed_values=["PAY_PER_REQUEST", "PROVISIONED"],
+            description="On-demand, or provisioned with the capacities below.",
+        )
+        read_capacity = CfnParameter(
+            self, "DynamoDBReadCapacity", type="Number", default=5, min_value=1,
+            description="Read capacity units (PROVISIONED only).",
+        )
+        write_capacity = CfnParameter(
+            self, "DynamoDBWriteCapacity", type="Number", default=5, min_value=1,
+            description="Write capacity units (PROVISIONED only).",
+        )
+        enable_notifications = CfnParameter(
+            self, "EnableNotifications", type="String", default="false", allowed_values=["true", "false"],
+            description="Send alarms to an SNS topic.",
+        )
+        notification_email = CfnParameter(
+            self, "NotificationEmail", type="String", default="", allowed_pattern="^$|^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$",
+            description="E-mail address subscribed to the alarm topic (with EnableNotifications).",
+        )
+
+        is_provisioned = CfnCondition(
+            self, "IsProvisioned", expression=Fn.condition_equals(billing_mode.value_as_string, "PROVISIONED")
+        )
+        notifications_enabled = CfnCondition(
+            self, "NotificationsEnabled", expression=Fn.condition_equals(enable_notifications.value_as_string, "true")
+        )
+        subscribe_email = CfnCondition(
+            self,
+            "SubscribeEmail",
+            expression=Fn.condition_and(
+                notifications_enabled, Fn.condition_not(Fn.condition_equals(notification_email.value_as_string, ""))
+            ),
+        )
+
+        prefix = f"{project_name.value_as_string}-{environment.value_as_string}"
+        function_name = f"{prefix}-processor"
+
+        key = named(
+            kms.Key(self, "PipelineKey", description=f"{prefix}: stream, table, queue, topic and logs", enable_key_rotation=True),
+            "PipelineKey",
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="LogsEncryptTheFunctionLogGroup",
+                principals=[iam.ServicePrincipal(f"logs.{self.region}.amazonaws.com")],
+                actions=["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                resources=["*"],
+                conditions={
+                    "ArnEquals": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:/aws/lambda/{function_name}"
+                    }
+                },
+            )
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublishToTheEncryptedTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],
+            )
+        )
+        named(kms.Alias(self, "PipelineKeyAlias", alias_name=f"alias/{prefix}-pipeline", target_key=key), "PipelineKeyAlias")
+
+        stream = named(
+            kinesis.Stream(
+                self, "EventStream",
+                stream_name=f"{prefix}-events",
+                shard_count=shard_count.value_as_number,
+                stream_mode=kinesis.StreamMode.PROVISIONED,
+                retention_period=Duration.hours(24),
+                encryption=kinesis.StreamEncryption.KMS,
+                encryption_key=key,
+            ),
+            "EventStream",
+        )
+
+        table = named(
+            dynamodb.Table(
+                self, "EventsTable",
+                table_name=f"{prefix}-events",
+                partition_key=dynamodb.Attribute(name="userId", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="eventKey", type=dynamodb.AttributeType.STRING),
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                time_to_live_attribute="expiresAt",
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+                encryption_key=key,
+            ),
+            "EventsTable",
+        )
+        # The billing mode is a parameter: set it, and the capacities only when provisioned.
+        cfn_table = table.node.default_child
+        cfn_table.billing_mode = billing_mode.value_as_string
+        cfn_table.provisioned_throughput = Fn.condition_if(
+            is_provisioned.logical_id,
+            {"ReadCapacityUnits": read_capacity.value_as_number, "WriteCapacityUnits": write_capacity.value_as_number},
+            Fn.ref("AWS::NoValue"),
+        )
+
+        queue = named(
+            sqs.Queue(
+                self, "DeadLetterQueue",
+                queue_name=f"{prefix}-dlq",
+                retention_period=Duration.days(14),
+                encryption=sqs.QueueEncryption.KMS,
+                encryption_master_key=key,
+                data_key_reuse=Duration.seconds(300),
+            ),
+            "DeadLetterQueue",
+        )
+
+        log_group = named(
+            logs.LogGroup(
+                self, "FunctionLogGroup",
+                log_group_name=f"/aws/lambda/{function_name}",
+                retention=logs.RetentionDays.ONE_MONTH,
+                encryption_key=key,
+            ),
+            "FunctionLogGroup",
+        )
+
+        # Least privilege, written out: the function's grants are exactly these statements.
+        statements = [
+            iam.PolicyStatement(
+                sid="ReadTheStream",
+                actions=[
+                    "kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetRecords",
+                    "kinesis:GetShardIterator", "kinesis:ListShards",
+                ],
+                resources=[stream.stream_arn],
+            ),
+            iam.PolicyStatement(sid="WriteTheTable", actions=["dynamodb:BatchWriteItem"], resources=[table.table_arn]),
+            iam.PolicyStatement(
+                sid="DeadLetter", actions=["sqs:SendMessage", "sqs:GetQueueAttributes"], resources=[queue.queue_arn]
+            ),
+            iam.PolicyStatement(sid="UseThePipelineKey", actions=["kms:Decrypt", "kms:GenerateDataKey"], resources=[key.key_arn]),
+            iam.PolicyStatement(
+                sid="WriteItsLogs", actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            ),
+            iam.PolicyStatement(sid="Tracing", actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+        ]
+        role = named(
+            iam.Role(
+                self, "FunctionRole",
+                role_name=function_name,
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                inline_policies={"pipeline": iam.PolicyDocument(statements=statements)},
+            ),
+            "FunctionRole",
+        )
+
+        code_bucket_ref = s3.Bucket.from_bucket_name(self, "CodeBucket", code_bucket.value_as_string)
+        # deploy.sh uploads every build under a key named by its digest, so new code is a new key.
+        Annotations.of(code_bucket_ref).acknowledge_warning(
+            "@aws-cdk/aws-lambda:codeFromBucketObjectVersionNotSpecified",
+            "Each build has its own S3 key (deploy.sh names it by the zip digest).",
+        )
+        fn = named(
+            lambda_.Function(
+                self, "ProcessorFunction",
+                function_name=function_name,
+                description="Scores and stores retail click-stream events from Kinesis into DynamoDB",
+                runtime=lambda_.Runtime.PROVIDED_AL2023,
+                handler="bootstrap",
+                architecture=lambda_.Architecture.custom(architecture.value_as_string),
+                code=lambda_.Code.from_bucket(code_bucket_ref, code_key.value_as_string),
+                memory_size=memory_size.value_as_number,
+                timeout=Duration.seconds(timeout.value_as_number),
+                # The role's policy is complete: grants made by constructs must not widen it.
+                role=role.without_policy_updates(),
+                environment_encryption=key,
+                tracing=lambda_.Tracing.ACTIVE,
+                log_group=log_group,
+                logging_format=lambda_.LoggingFormat.JSON,
+                environment={
+                    "TABLE_NAME": table.table_name,
+                    "DLQ_URL": queue.queue_url,
+                    "RETRY_BUDGET_MS": "20000",
+                    "WRITE_CONCURRENCY": "8",
+                    "MAX_ATTEMPTS": "10",
+                    "ITEM_TTL_DAYS": "7",
+                },
+            ),
+            "ProcessorFunction",
+        )
+        cfn_fn: CfnResource = fn.node.default_child
+        # The Role attribute already orders the function after its role (cfn-lint W3005).
+        cfn_fn.add_deletion_override("DependsOn")
+        cfn_fn.add_metadata("checkov", {"skip": FUNCTION_SKIPS})
+
+        named(
+            lambda_.EventSourceMapping(
+                self, "StreamEventSourceMapping",
+                target=fn,
+                event_source_arn=stream.stream_arn,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=100,
+                max_batching_window=Duration.seconds(5),
+                parallelization_factor=1,
+                report_batch_item_failures=True,
+                bisect_batch_on_error=True,
+                retry_attempts=10,
+                max_record_age=Duration.seconds(3600),
+                on_failure=event_sources.SqsDlq(queue),
+            ),
+            "StreamEventSourceMapping",
+        )
+
+        topic = sns.CfnTopic(self, "AlarmTopic", topic_name=f"{prefix}-alarms", kms_master_key_id=key.key_id)
+        topic.cfn_options.condition = notifications_enabled
+        subscription = sns.CfnSubscription(
+            self, "AlarmEmailSubscription", topic_arn=topic.ref, protocol="email", endpoint=notification_email.value_as_string
+        )
+        subscription.cfn_options.condition = subscribe_email
+
+        by_function = {"FunctionName": fn.function_name}
+        minute = Duration.seconds(60)
+        alarms = [
+            ("FailedEventsAlarm", "failed-events",
+             "More than 10 events dead-lettered in a minute (bad JSON, failed validation, rejected writes).",
+             cloudwatch.Metric(namespace="RetailEventProcessing", metric_name="FailedEvents", dimensions_map=by_function,
+                               statistic="Sum", period=minute), 10, 1),
+            ("FunctionErrorsAlarm", "function-errors", "Invocations failed as a whole (the batch is retried, then bisected).",
+             cloudwatch.Metric(namespace="AWS/Lambda", metric_name="Errors", dimensions_map=by_function, statistic="Sum",
+                               period=minute), 0, 1),
+            ("FunctionThrottlesAlarm", "function-throttles", "Invocations throttled (account or reserved concurrency reached).",
+             cloudwatch.Metric(namespace="AWS/Lambda", metric_name="Throttles", dimensions_map=by_function, statistic="Sum",
+                               period=minute), 0, 1),
+            ("IteratorAgeAlarm", "iterator-age", "The consumer is more than a minute behind the stream for five minutes.",
+             cloudwatch.Metric(namespace="AWS/Lambda", metric_name="IteratorAge", dimensions_map=by_function,
+                               statistic="Maximum", period=minute), 60000, 5),
+            ("DeadLetterQueueDepthAlarm", "dlq-depth", "Messages are waiting in the dead-letter queue.",
+             cloudwatch.Metric(namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
+                               dimensions_map={"QueueName": queue.queue_name}, statistic="Maximum",
+                               period=Duration.seconds(300)), 0, 1),
+        ]
+        for logical_id, name, description, metric, threshold, periods in alarms:
+            alarm = named(
+                cloudwatch.Alarm(
+                    self, logical_id,
+                    alarm_name=f"{prefix}-{name}",
+                    alarm_description=description,
+                    metric=metric,
+                    threshold=threshold,
+                    evaluation_periods=periods,
+                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                ),
+                logical_id,
+            )
+            alarm.node.default_child.add_property_override(
+                "AlarmActions", Fn.condition_if(notifications_enabled.logical_id, [topic.ref], Fn.ref("AWS::NoValue"))
+            )
+
+        dashboard = cloudwatch.CfnDashboard(
+            self, "PipelineDashboard",
+            dashboard_name=f"{prefix}-pipeline",
+            dashboard_body=Fn.sub(
+                DASHBOARD.read_text(),
+                {
+                    "Region": self.region,
+                    "StreamName": stream.stream_name,
+                    "FunctionName": fn.function_name,
+                    "TableName": table.table_name,
+                    "QueueName": queue.queue_name,
+                },
+            ),
+        )
+
+        CfnOutput(self, "KinesisStreamName", value=stream.stream_name, description="Stream to send events to (loadgen --stream).")
+        CfnOutput(self, "KinesisStreamArn", value=stream.stream_arn)
+        CfnOutput(self, "LambdaFunctionName", value=fn.function_name)
+        CfnOutput(self, "LambdaFunctionArn", value=fn.function_arn)
+        CfnOutput(self, "DynamoDBTableName", value=table.table_name, description="Table the function writes (loadgen --table).")
+        CfnOutput(self, "DeadLetterQueueUrl", value=queue.queue_url, description="Dead-letter queue (loadgen --dlq-url).")
+        CfnOutput(self, "DeadLetterQueueArn", value=queue.queue_arn)
+        CfnOutput(self, "KmsKeyArn", value=key.key_arn)
+        CfnOutput(self, "DashboardName", value=dashboard.ref)
+        CfnOutput(
+            self, "DashboardUrl",
+            value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}#dashboards:name={dashboard.ref}",
+        )
+        CfnOutput(self, "AlarmTopicArn", value=topic.ref, condition=notifications_enabled)

@@ -1,0 +1,230 @@
+"""Each definition reduced to the same description of the pipeline: what a user of it
+gets (resources by the template's logical IDs, and the settings that matter), with
+references written as `ref:LogicalId` whatever the tool's syntax. Equal descriptions
+mean equivalent pipelines."""
+import ast
+import re
+
+from conftest import snake
+
+ALARMS = ["FailedEventsAlarm", "FunctionErrorsAlarm", "FunctionThrottlesAlarm", "IteratorAgeAlarm", "DeadLetterQueueDepthAlarm"]
+
+
+def _cfn_ref(v):
+    if isinstance(v, dict):
+        if "Ref" in v:
+            return f"ref:{v['Ref']}"
+        if "Fn::GetAtt" in v:
+            target = v["Fn::GetAtt"]
+            return f"ref:{target[0] if isinstance(target, list) else target.split('.')[0]}"
+    return v
+
+
+def _actions(a):
+    return sorted([a] if isinstance(a, str) else a)
+
+
+def _resource(r):
+    if isinstance(r, list):
+        assert len(r) == 1, r
+        r = r[0]
+    return _cfn_ref(r)
+
+
+def describe_cfn(t):
+    """The template, or a CDK synth output (the same format)."""
+    r = t["Resources"]
+    props = {k: v.get("Properties", {}) for k, v in r.items()}
+    esm, fn, table, queue = props["StreamEventSourceMapping"], props["ProcessorFunction"], props["EventsTable"], props["DeadLetterQueue"]
+    policy = props["FunctionRole"]["Policies"]
+    assert [p["PolicyName"] for p in policy] == ["pipeline"]
+    return {
+        "resources": sorted(r),
+        "esm": {
+            "source": _cfn_ref(esm["EventSourceArn"]),
+            "function": _cfn_ref(esm["FunctionName"]),
+            "batch_size": esm["BatchSize"],
+            "window": esm["MaximumBatchingWindowInSeconds"],
+            "start": esm["StartingPosition"],
+            "response_types": esm["FunctionResponseTypes"],
+            "bisect": esm["BisectBatchOnFunctionError"],
+            "retries": esm["MaximumRetryAttempts"],
+            "max_age": esm["MaximumRecordAgeInSeconds"],
+            "parallelization": esm["ParallelizationFactor"],
+            "on_failure": _cfn_ref(esm["DestinationConfig"]["OnFailure"]["Destination"]),
+        },
+        "function": {
+            "runtime": fn["Runtime"],
+            "handler": fn["Handler"],
+            "tracing": fn["TracingConfig"]["Mode"],
+            "log_format": fn["LoggingConfig"]["LogFormat"],
+            "log_group": _cfn_ref(fn["LoggingConfig"]["LogGroup"]),
+            "role": _cfn_ref(fn["Role"]),
+            "kms": _cfn_ref(fn["KmsKeyArn"]),
+            "env": {k: _cfn_ref(v) for k, v in fn["Environment"]["Variables"].items()},
+        },
+        "table": {
+            "keys": sorted((k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]),
+            "attributes": sorted((a["AttributeName"], a["AttributeType"]) for a in table["AttributeDefinitions"]),
+            "ttl": (table["TimeToLiveSpecification"]["AttributeName"], table["TimeToLiveSpecification"]["Enabled"]),
+            "pitr": table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            "sse": (table["SSESpecification"]["SSEEnabled"], _cfn_ref(table["SSESpecification"]["KMSMasterKeyId"])),
+        },
+        "queue": {
+            "retention": int(queue["MessageRetentionPeriod"]),
+            "key": _cfn_ref(queue["KmsMasterKeyId"]),
+            "data_key_reuse": int(queue["KmsDataKeyReusePeriodSeconds"]),
+        },
+        "stream": {
+            "retention_hours": int(props["EventStream"]["RetentionPeriodHours"]),
+            "mode": props["EventStream"]["StreamModeDetails"]["StreamMode"],
+            "encryption": (props["EventStream"]["StreamEncryption"]["EncryptionType"], _cfn_ref(props["EventStream"]["StreamEncryption"]["KeyId"])),
+        },
+        "log_group": {"retention": props["FunctionLogGroup"]["RetentionInDays"], "key": _cfn_ref(props["FunctionLogGroup"]["KmsKeyId"])},
+        "key_rotation": props["PipelineKey"]["EnableKeyRotation"],
+        "topic_key": _cfn_ref(props["AlarmTopic"]["KmsMasterKeyId"]),
+        "subscription": (props["AlarmEmailSubscription"]["Protocol"], _cfn_ref(props["AlarmEmailSubscription"]["TopicArn"])),
+        "alarms": {
+            a: (
+                props[a]["Namespace"],
+                props[a]["MetricName"],
+                props[a]["Statistic"],
+                int(props[a]["Period"]),
+                int(props[a]["EvaluationPeriods"]),
+                float(props[a]["Threshold"]),
+                props[a]["ComparisonOperator"],
+                props[a]["TreatMissingData"],
+                tuple((d["Name"], _cfn_ref(d["Value"])) for d in props[a]["Dimensions"]),
+            )
+            for a in ALARMS
+        },
+        "policy": {
+            s["Sid"]: (_actions(s["Action"]), _resource(s["Resource"]))
+            for s in policy[0]["PolicyDocument"]["Statement"]
+        },
+    }
+
+
+# Terraform type of each CloudFormation type.
+TF_TYPES = {
+    "AWS::KMS::Key": "aws_kms_key",
+    "AWS::KMS::Alias": "aws_kms_alias",
+    "AWS::Kinesis::Stream": "aws_kinesis_stream",
+    "AWS::DynamoDB::Table": "aws_dynamodb_table",
+    "AWS::SQS::Queue": "aws_sqs_queue",
+    "AWS::Logs::LogGroup": "aws_cloudwatch_log_group",
+    "AWS::IAM::Role": "aws_iam_role",
+    "AWS::Lambda::Function": "aws_lambda_function",
+    "AWS::Lambda::EventSourceMapping": "aws_lambda_event_source_mapping",
+    "AWS::SNS::Topic": "aws_sns_topic",
+    "AWS::SNS::Subscription": "aws_sns_topic_subscription",
+    "AWS::CloudWatch::Alarm": "aws_cloudwatch_metric_alarm",
+    "AWS::CloudWatch::Dashboard": "aws_cloudwatch_dashboard",
+}
+# Terraform resources with no resource of their own in CloudFormation.
+TF_EXTRA = {("aws_iam_role_policy", "function_role_pipeline")}
+
+
+def one(v):
+    """python-hcl2 wraps every attribute and block in a list."""
+    while isinstance(v, list) and len(v) == 1:
+        v = v[0]
+    return v
+
+
+def describe_terraform(tf, template):
+    """The Terraform configuration, with references mapped back to the template's logical IDs."""
+    ids = {snake(k): k for k in template["Resources"]}
+    res = tf["resource"]
+
+    def ref(v):
+        v = one(v)
+        if isinstance(v, str):
+            m = re.fullmatch(r"\$\{aws_[a-z0-9_]+\.([a-z0-9_]+)(\[0\])?\.[a-z_]+\}", v)
+            if m and m.group(1) in ids:
+                return f"ref:{ids[m.group(1)]}"
+            m = re.fullmatch(r"\$\{(local\.log_group|aws_cloudwatch_log_group\.function_log_group\.arn)\}:\*|\$\{aws_cloudwatch_log_group\.function_log_group\.arn\}:\*", v)
+            if m:
+                return "ref:FunctionLogGroup"
+        return v
+
+    def r(rtype, name):
+        return {k: v for k, v in res[rtype][name].items() if not k.startswith("__")}
+
+    esm = r("aws_lambda_event_source_mapping", "stream_event_source_mapping")
+    fn = r("aws_lambda_function", "processor_function")
+    table = r("aws_dynamodb_table", "events_table")
+    queue = r("aws_sqs_queue", "dead_letter_queue")
+    stream = r("aws_kinesis_stream", "event_stream")
+    logs = r("aws_cloudwatch_log_group", "function_log_group")
+    policy_src = one(r("aws_iam_role_policy", "function_role_pipeline")["policy"])
+    policy = ast.literal_eval(policy_src[len("${jsonencode("):-len(")}")])
+    topic, sub = r("aws_sns_topic", "alarm_topic"), r("aws_sns_topic_subscription", "alarm_email_subscription")
+    fn_log = one(fn["logging_config"])
+    alarms = {}
+    for a in ALARMS:
+        x = r("aws_cloudwatch_metric_alarm", snake(a))
+        alarms[a] = (
+            one(x["namespace"]), one(x["metric_name"]), one(x["statistic"]), int(one(x["period"])),
+            int(one(x["evaluation_periods"])), float(one(x["threshold"])), one(x["comparison_operator"]),
+            one(x["treat_missing_data"]), tuple((k, ref(v)) for k, v in one(x["dimensions"]).items()),
+        )
+    resources = []
+    for rtype, by_name in res.items():
+        for name in by_name:
+            if (rtype, name) in TF_EXTRA:
+                continue
+            resources.append(ids.get(name, f"{rtype}.{name} (no counterpart in the template)"))
+    return {
+        "resources": sorted(resources),
+        "types": {ids.get(name, name): rtype for rtype, by_name in res.items() for name in by_name},
+        "esm": {
+            "source": ref(esm["event_source_arn"]),
+            "function": ref(esm["function_name"]),
+            "batch_size": one(esm["batch_size"]),
+            "window": one(esm["maximum_batching_window_in_seconds"]),
+            "start": one(esm["starting_position"]),
+            "response_types": one(esm["function_response_types"]) if isinstance(one(esm["function_response_types"]), list) else [one(esm["function_response_types"])],
+            "bisect": one(esm["bisect_batch_on_function_error"]),
+            "retries": one(esm["maximum_retry_attempts"]),
+            "max_age": one(esm["maximum_record_age_in_seconds"]),
+            "parallelization": one(esm["parallelization_factor"]),
+            "on_failure": ref(one(one(esm["destination_config"])["on_failure"])["destination_arn"]),
+        },
+        "function": {
+            "runtime": one(fn["runtime"]),
+            "handler": one(fn["handler"]),
+            "tracing": one(one(fn["tracing_config"])["mode"]),
+            "log_format": one(fn_log["log_format"]),
+            "log_group": ref(fn_log["log_group"]),
+            "role": ref(fn["role"]),
+            "kms": ref(fn["kms_key_arn"]),
+            "env": {k: ref(v) for k, v in one(one(fn["environment"])["variables"]).items()},
+        },
+        "table": {
+            "keys": sorted([(one(table["hash_key"]), "HASH"), (one(table["range_key"]), "RANGE")]),
+            "attributes": sorted((one(a["name"]), one(a["type"])) for a in table["attribute"]),
+            "ttl": (one(one(table["ttl"])["attribute_name"]), one(one(table["ttl"])["enabled"])),
+            "pitr": one(one(table["point_in_time_recovery"])["enabled"]),
+            "sse": (one(one(table["server_side_encryption"])["enabled"]), ref(one(table["server_side_encryption"])["kms_key_arn"])),
+        },
+        "queue": {
+            "retention": int(one(queue["message_retention_seconds"])),
+            "key": ref(queue["kms_master_key_id"]),
+            "data_key_reuse": int(one(queue["kms_data_key_reuse_period_seconds"])),
+        },
+        "stream": {
+            "retention_hours": int(one(stream["retention_period"])),
+            "mode": one(one(stream["stream_mode_details"])["stream_mode"]),
+            "encryption": (one(stream["encryption_type"]), ref(stream["kms_key_id"])),
+        },
+        "log_group": {"retention": int(one(logs["retention_in_days"])), "key": ref(logs["kms_key_id"])},
+        "key_rotation": one(r("aws_kms_key", "pipeline_key")["enable_key_rotation"]),
+        "topic_key": ref(topic["kms_master_key_id"]),
+        "subscription": (one(sub["protocol"]), ref(sub["topic_arn"])),
+        "alarms": alarms,
+        "policy": {
+            s["Sid"]: (_actions(s["Action"]), ref(s["Resource"]) if s["Resource"] != "*" else "*")
+            for s in policy["Statement"]
+        },
+    }

@@ -1,0 +1,203 @@
+"""Deploys against moto_server: the template with non-default parameters (checked
+through each service's API), and the scripts' whole life cycle: deploy.sh,
+show-outputs.sh, create-dashboard.sh, destroy.sh, verify-cleanup.sh.
+
+moto creates the stream, table, queue, topic, role, function and event source mapping;
+it skips CloudWatch alarms silently, never runs the function, and ignores encryption,
+tracing and the architecture: test_template.py checks those in the template."""
+import ast
+import json
+import os
+import subprocess
+import urllib.parse
+import uuid
+import zipfile
+from pathlib import Path
+
+import boto3
+import pytest
+
+from conftest import INFRA, TEMPLATE
+
+SCRIPTS = INFRA / "scripts"
+REGION = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def aws(moto_endpoint):
+    session = boto3.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+    return lambda service: session.client(service, endpoint_url=moto_endpoint)
+
+
+@pytest.fixture(scope="module")
+def function_zip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("zip") / "bootstrap.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("bootstrap", "#!/bin/sh\n")
+    return path
+
+
+def test_the_template_deploys_with_its_parameters(aws, function_zip):
+    project = "cfn-" + uuid.uuid4().hex[:8]
+    s3 = aws("s3")
+    s3.create_bucket(Bucket=project + "-code")
+    s3.upload_file(str(function_zip), project + "-code", "bootstrap.zip")
+    params = {
+        "ProjectName": project,
+        "Environment": "staging",
+        "KinesisShardCount": "3",
+        "LambdaMemorySize": "512",
+        "LambdaTimeout": "60",
+        "LambdaArchitecture": "x86_64",
+        "LambdaCodeS3Bucket": project + "-code",
+        "LambdaCodeS3Key": "bootstrap.zip",
+        "DynamoDBBillingMode": "PROVISIONED",
+        "DynamoDBReadCapacity": "7",
+        "DynamoDBWriteCapacity": "9",
+        "EnableNotifications": "true",
+        "NotificationEmail": "ops@example.com",
+    }
+    cfn = aws("cloudformation")
+    stack = project + "-stack"
+    cfn.create_stack(
+        StackName=stack,
+        TemplateBody=TEMPLATE.read_text(),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+    )
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        _check_deployment(aws, cfn, stack, project)
+    finally:
+        cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert f"{project}-staging-events" not in aws("kinesis").list_streams()["StreamNames"]
+
+
+def _check_deployment(aws, cfn, stack, project):
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=stack)["Stacks"][0]["Outputs"]}
+    prefix = f"{project}-staging"
+    assert outputs["KinesisStreamName"] == f"{prefix}-events"
+    assert outputs["DynamoDBTableName"] == f"{prefix}-events"
+    assert outputs["LambdaFunctionName"] == f"{prefix}-processor"
+    assert outputs["DeadLetterQueueUrl"].endswith(f"/{prefix}-dlq")
+    assert outputs["DashboardName"] == f"{prefix}-pipeline"
+    assert "AlarmTopicArn" in outputs
+
+    stream = aws("kinesis").describe_stream_summary(StreamName=f"{prefix}-events")["StreamDescriptionSummary"]
+    assert stream["OpenShardCount"] == 3
+    assert stream["RetentionPeriodHours"] == 24
+
+    table = aws("dynamodb").describe_table(TableName=f"{prefix}-events")["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    assert (table["ProvisionedThroughput"]["ReadCapacityUnits"], table["ProvisionedThroughput"]["WriteCapacityUnits"]) == (7, 9)
+    assert sorted((k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]) == [("eventKey", "RANGE"), ("userId", "HASH")]
+
+    sqs = aws("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=sqs.get_queue_url(QueueName=f"{prefix}-dlq")["QueueUrl"], AttributeNames=["All"])["Attributes"]
+    assert attrs["MessageRetentionPeriod"] == "1209600"
+
+    lam = aws("lambda")
+    fn = lam.get_function_configuration(FunctionName=f"{prefix}-processor")
+    assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 512, 60)
+    env = fn["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == f"{prefix}-events" and env["DLQ_URL"] == outputs["DeadLetterQueueUrl"]
+    mappings = lam.list_event_source_mappings(FunctionName=f"{prefix}-processor")["EventSourceMappings"]
+    assert len(mappings) == 1
+    m = mappings[0]
+    assert m["EventSourceArn"] == outputs["KinesisStreamArn"]
+    assert (m["BatchSize"], m["MaximumBatchingWindowInSeconds"], m["StartingPosition"]) == (100, 5, "LATEST")
+    assert m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and m["BisectBatchOnFunctionError"] is True
+    assert m["DestinationConfig"]["OnFailure"]["Destination"] == outputs["DeadLetterQueueArn"]
+
+    # moto creates the topic but skips AWS::SNS::Subscription, as it skips alarms;
+    # test_template.py checks both in the template.
+    assert aws("sns").get_topic_attributes(TopicArn=outputs["AlarmTopicArn"])["Attributes"]["TopicArn"]
+    role = aws("iam").get_role_policy(RoleName=f"{prefix}-processor", PolicyName="pipeline")
+    doc = role["PolicyDocument"]
+    if isinstance(doc, str):  # moto answers with the document as text (JSON, or a Python repr)
+        text = urllib.parse.unquote(doc)
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            doc = ast.literal_eval(text)
+    assert {s["Sid"] for s in doc["Statement"]} == {"ReadTheStream", "WriteTheTable", "DeadLetter", "UseThePipelineKey", "WriteItsLogs", "Tracing"}
+
+
+def _run(script, *args, env, check=True):
+    p = subprocess.run([str(SCRIPTS / script), *args], env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    if check:
+        assert p.returncode == 0, f"{script} {' '.join(args)} exited {p.returncode}:\n{p.stdout}\n{p.stderr}"
+    return p
+
+
+@pytest.fixture(scope="module")
+def script_env(moto_endpoint):
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="x",
+        AWS_SECRET_ACCESS_KEY="x",
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ENDPOINT_URL=moto_endpoint,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    env["PATH"] = f"{Path(__file__).resolve().parents[2] / '.venv-infra' / 'bin'}:{env['PATH']}"
+    return env
+
+
+def test_the_scripts_deploy_show_and_destroy(script_env, function_zip):
+    project = "sh-" + uuid.uuid4().hex[:8]
+    stack = f"{project}-dev-pipeline"
+    common = ["--project", project, "--environment", "dev"]
+    out = _run("deploy.sh", *common, "--shards", "2", "--zip", str(function_zip), "--notify", "ops@example.com", env=script_env)
+    assert f"{project}-dev-events" in out.stdout and "AlarmTopicArn" in out.stdout, out.stdout
+    assert "loadgen --stream" in out.stdout
+
+    env_out = _run("show-outputs.sh", "--stack-name", stack, "--format", "env", env=script_env).stdout
+    assert f"KINESIS_STREAM_NAME={project}-dev-events" in env_out, env_out
+    assert "DYNAMODB_TABLE_NAME=" in env_out and "DEAD_LETTER_QUEUE_URL=" in env_out, env_out
+
+    # Deploying again with nothing changed is not an error.
+    _run("deploy.sh", *common, "--shards", "2", "--zip", str(function_zip), "--notify", "ops@example.com", env=script_env)
+    dash = _run("create-dashboard.sh", "--stack-name", stack, env=script_env).stdout
+    assert f"dashboards:name={project}-dev-pipeline" in dash
+
+    left = _run("verify-cleanup.sh", *common, env=script_env, check=False)
+    assert left.returncode == 1, "a deployed pipeline is not clean"
+    for thing in ("Kinesis stream", "DynamoDB table", "SQS queue", "Lambda function", "event source mapping", "IAM role", "SNS topic"):
+        assert thing in left.stderr, f"verify-cleanup.sh should list the {thing}:\n{left.stderr}"
+
+    refused = _run("destroy.sh", "--stack-name", stack, env=script_env, check=False)
+    assert refused.returncode == 2 and "--yes" in refused.stderr, "no deletion without confirmation"
+    _run("destroy.sh", "--stack-name", stack, "--yes", "--delete-artifacts", env=script_env)
+    clean = _run("verify-cleanup.sh", *common, env=script_env)
+    assert "clean" in clean.stdout
+
+
+@pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.sh") if p.name != "common.sh"))
+def test_scripts_have_help_and_reject_bad_options(script, script_env):
+    help_ = _run(script, "--help", env=script_env)
+    assert "Usage: infra/scripts/" + script in help_.stdout, help_.stdout
+    bad = _run(script, "--no-such-option", env=script_env, check=False)
+    assert bad.returncode == 2 and "unknown option '--no-such-option'" in bad.stderr, bad.stderr
+
+
+def test_scripts_name_a_missing_stack(script_env):
+    for script in ("show-outputs.sh", "destroy.sh", "create-dashboard.sh", "test-pipeline.sh"):
+        extra = ["--yes"] if script == "destroy.sh" else []
+        p = _run(script, "--stack-name", "no-such-stack", *extra, env=script_env, check=False)
+        assert p.returncode == 1 and "stack 'no-such-stack' not found" in p.stderr, f"{script}: {p.stderr}"
+
+
+def test_deploy_rejects_bad_parameters(script_env):
+    for args, needle in [
+        (["--shards", "0"], "--shards must be a positive whole number"),
+        (["--environment", "qa"], "--environment is dev, staging or prod"),
+        (["--billing-mode", "ON_DEMAND"], "--billing-mode is PAY_PER_REQUEST or PROVISIONED"),
+        (["--notify", "not-an-address"], "--notify needs an e-mail address"),
+        (["--project", "Bad_Name"], "--project must be"),
+        (["--memory", "64"], "--memory must be 128-10240 MB"),
+    ]:
+        p = _run("deploy.sh", *args, env=script_env, check=False)
+        assert p.returncode == 2 and needle in p.stderr, f"{args}: {p.stderr}"

@@ -1,0 +1,61 @@
+"""What moto_server cannot check (it skips alarms, ignores encryption and tracing): the
+template's alarms, IAM and encryption, read from the template."""
+from describe import ALARMS, describe_cfn
+
+
+def test_alarms_watch_the_pipeline_and_notify_when_enabled(template):
+    r = template["Resources"]
+    d = describe_cfn(template)["alarms"]
+    assert d["FailedEventsAlarm"][:8] == ("RetailEventProcessing", "FailedEvents", "Sum", 60, 1, 10.0, "GreaterThanThreshold", "notBreaching")
+    assert d["FunctionErrorsAlarm"][:2] == ("AWS/Lambda", "Errors")
+    assert d["FunctionThrottlesAlarm"][:2] == ("AWS/Lambda", "Throttles")
+    assert d["IteratorAgeAlarm"][:3] == ("AWS/Lambda", "IteratorAge", "Maximum")
+    assert d["DeadLetterQueueDepthAlarm"][:2] == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    for a in ALARMS:
+        assert r[a]["Type"] == "AWS::CloudWatch::Alarm"
+        actions = r[a]["Properties"]["AlarmActions"]
+        assert actions == {"Fn::If": ["NotificationsEnabled", [{"Ref": "AlarmTopic"}], {"Ref": "AWS::NoValue"}]}, a
+    assert r["AlarmTopic"]["Condition"] == "NotificationsEnabled"
+    assert r["AlarmEmailSubscription"]["Condition"] == "SubscribeEmail"
+
+
+def test_iam_is_least_privilege(template):
+    policy = describe_cfn(template)["policy"]
+    for sid, (actions, resource) in policy.items():
+        assert all("*" not in a for a in actions), f"{sid}: every action is named"
+        if resource == "*":
+            assert all(a.startswith("xray:") for a in actions), f"{sid}: only X-Ray (which has no resource ARNs) may use '*'"
+    assert policy["WriteTheTable"] == (["dynamodb:BatchWriteItem"], "ref:EventsTable")
+    assert policy["ReadTheStream"][1] == "ref:EventStream"
+    role = template["Resources"]["FunctionRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role, "no managed policies: they grant more than the function needs"
+
+
+def test_everything_at_rest_is_encrypted_with_the_pipeline_key(template):
+    d = describe_cfn(template)
+    key = "ref:PipelineKey"
+    assert d["stream"]["encryption"] == ("KMS", key)
+    assert d["table"]["sse"] == (True, key)
+    assert d["queue"]["key"] == key
+    assert d["log_group"]["key"] == key
+    assert d["topic_key"] == key
+    assert d["function"]["kms"] == key
+    assert d["key_rotation"] is True
+
+
+def test_the_function_and_mapping_follow_the_contract(template):
+    d = describe_cfn(template)
+    assert d["function"]["runtime"] == "provided.al2023" and d["function"]["handler"] == "bootstrap"
+    assert d["function"]["tracing"] == "Active"
+    assert set(d["function"]["env"]) == {"TABLE_NAME", "DLQ_URL", "RETRY_BUDGET_MS", "WRITE_CONCURRENCY", "MAX_ATTEMPTS", "ITEM_TTL_DAYS"}
+    assert d["esm"]["batch_size"] == 100 and d["esm"]["window"] == 5 and d["esm"]["start"] == "LATEST"
+    assert d["esm"]["response_types"] == ["ReportBatchItemFailures"] and d["esm"]["bisect"] is True
+    assert 0 < d["esm"]["retries"] <= 10_000 and 60 <= d["esm"]["max_age"] <= 604_800, "bounded retries and age"
+    assert d["esm"]["on_failure"] == "ref:DeadLetterQueue"
+    assert d["table"]["keys"] == [("eventKey", "RANGE"), ("userId", "HASH")]
+    assert d["table"]["ttl"] == ("expiresAt", True) and d["table"]["pitr"] is True
+    assert d["queue"]["retention"] == 14 * 24 * 3600
+    params = template["Parameters"]
+    assert params["LambdaArchitecture"]["Default"] == "arm64" and params["LambdaMemorySize"]["Default"] == 256
+    assert params["LambdaTimeout"]["Default"] == 120 and params["KinesisShardCount"]["Default"] == 1
+    assert params["DynamoDBBillingMode"]["Default"] == "PAY_PER_REQUEST" and params["EnableNotifications"]["Default"] == "false"
