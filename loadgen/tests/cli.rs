@@ -4,20 +4,9 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use assert_cmd::cargo::CommandCargoExt;
+mod common;
 
-fn loadgen() -> Command {
-    Command::cargo_bin("loadgen").expect("binary built")
-}
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = loadgen().args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{loadgen, run, validate};
 
 #[test]
 fn usage_errors_exit_2_with_a_clear_message() {
@@ -45,15 +34,6 @@ fn help_shows_examples() {
     assert_eq!(code, 0);
     assert!(out.contains("loadgen --rps 5000 --duration 10m"));
     assert!(out.contains("Exit codes"));
-}
-
-fn validate(result: &serde_json::Value) {
-    let schema_path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json");
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the schema is valid JSON Schema");
-    let errors: Vec<String> =
-        validator.iter_errors(result).map(|e| format!("{} at {}", e, e.instance_path())).collect();
-    assert!(errors.is_empty(), "result.json does not match its schema: {errors:#?}");
 }
 
 #[test]

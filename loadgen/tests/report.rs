@@ -6,22 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use assert_cmd::cargo::CommandCargoExt;
 use loadgen::result::RunResult;
 use loadgen::stats::Latency;
 
-fn loadgen() -> Command {
-    Command::cargo_bin("loadgen").expect("binary built")
-}
+mod common;
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = loadgen().args(args).output().expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{run, validate};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root").to_path_buf()
@@ -120,15 +110,7 @@ fn workers_merge_exactly() {
     assert!(md.contains("× 2 workers"), "{md}");
 
     // The merged result is a result like any other: it matches the schema.
-    let schema: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema/result.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{e} at {}", e.instance_path())).collect();
-    assert!(errors.is_empty(), "{errors:#?}");
+    validate(&serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! SVG charts for the HTML report, drawn with plotters' SVG backend (no fonts needed:
 //! text is left to the browser). Each function returns one `<svg>` element as a string.
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::ReportError;
@@ -59,8 +60,33 @@ pub fn short(v: f64) -> String {
     }
 }
 
-fn failed(chart: &str) -> impl Fn(plotters::drawing::DrawingAreaErrorKind<std::io::Error>) -> ReportError + '_ {
-    move |e| ReportError::Chart { chart: chart.to_string(), detail: e.to_string() }
+type DrawError = plotters::drawing::DrawingAreaErrorKind<std::io::Error>;
+type Chart<'a> = ChartContext<'a, SVGBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// One chart: a white canvas with a caption and axis areas over `x` × `y`, filled in by
+/// `body`, as an `<svg>` string.
+fn draw(
+    title: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    body: impl FnOnce(&mut Chart<'_>) -> Result<(), DrawError>,
+) -> Result<String, ReportError> {
+    let failed = |e: DrawError| ReportError::Chart { chart: title.to_string(), detail: e.to_string() };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        root.fill(&WHITE).map_err(failed)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 17))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(62)
+            .build_cartesian_2d(x, y)
+            .map_err(failed)?;
+        body(&mut chart).map_err(failed)?;
+        root.present().map_err(failed)?;
+    }
+    Ok(svg)
 }
 
 /// The x range covering every point (at least one unit wide).
@@ -95,20 +121,8 @@ pub fn lines(
     x_label: &dyn Fn(&f64) -> String,
     x_ticks: Option<usize>,
 ) -> Result<String, ReportError> {
-    let err = failed(title);
     let (x0, x1) = x_range(lines);
-    let y1 = y_top(lines);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(62)
-            .build_cartesian_2d(x0..x1, 0f64..y1)
-            .map_err(&err)?;
+    draw(title, x0..x1, 0.0..y_top(lines), |chart| {
         let mut mesh = chart.configure_mesh();
         mesh.x_desc(x_desc)
             .y_desc(y_desc)
@@ -119,12 +133,11 @@ pub fn lines(
         if let Some(n) = x_ticks {
             mesh.x_labels(n);
         }
-        mesh.draw().map_err(&err)?;
+        mesh.draw()?;
         for l in lines {
             let color = l.color;
             chart
-                .draw_series(LineSeries::new(l.points.iter().copied(), color.stroke_width(2)))
-                .map_err(&err)?
+                .draw_series(LineSeries::new(l.points.iter().copied(), color.stroke_width(2)))?
                 .label(l.name.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(3)));
         }
@@ -134,10 +147,7 @@ pub fn lines(
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(200, 200, 200))
             .draw()
-            .map_err(&err)?;
-        root.present().map_err(&err)?;
-    }
-    Ok(svg)
+    })
 }
 
 /// A time series: x in seconds since the start.
@@ -228,20 +238,9 @@ pub fn heat_map(
     row_desc: &str,
     row_label: &dyn Fn(usize) -> String,
 ) -> Result<String, ReportError> {
-    let err = failed(title);
     let rows = cells.len().max(1);
     let cols = cells.iter().map(Vec::len).max().unwrap_or(0).max(1);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(&err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 17))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(62)
-            .build_cartesian_2d(0f64..cols as f64, 0f64..rows as f64)
-            .map_err(&err)?;
+    draw(title, 0.0..cols as f64, 0.0..rows as f64, |chart| {
         chart
             .configure_mesh()
             .disable_mesh()
@@ -257,18 +256,14 @@ pub fn heat_map(
                     String::new()
                 }
             })
-            .draw()
-            .map_err(&err)?;
-        chart
-            .draw_series(cells.iter().enumerate().flat_map(|(r, row)| {
-                row.iter().enumerate().map(move |(c, v)| {
-                    Rectangle::new([(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)], heat(*v).filled())
-                })
-            }))
-            .map_err(&err)?;
-        root.present().map_err(&err)?;
-    }
-    Ok(svg)
+            .draw()?;
+        chart.draw_series(cells.iter().enumerate().flat_map(|(r, row)| {
+            row.iter().enumerate().map(move |(c, v)| {
+                Rectangle::new([(c as f64, r as f64), (c as f64 + 1.0, r as f64 + 1.0)], heat(*v).filled())
+            })
+        }))?;
+        Ok(())
+    })
 }
 
 #[cfg(test)]
