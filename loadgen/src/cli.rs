@@ -210,11 +210,34 @@ pub struct PlanArgs {
 impl PlanArgs {
     /// The planner's input and prices, from the options and the measured runs.
     pub fn input(&self) -> Result<(crate::plan::PlanInput, crate::prices::Prices), UsageError> {
+        let runs = self
+            .from
+            .iter()
+            .map(|path| crate::result::load(path).map_err(|e| UsageError(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.input_from(&runs)
+    }
+
+    /// The plan options as `loadgen plan` has them with no options given.
+    pub fn defaults() -> Self {
+        #[derive(Parser)]
+        struct PlanOnly {
+            #[command(flatten)]
+            args: PlanArgs,
+        }
+        PlanOnly::try_parse_from(["plan"]).expect("every plan option has a default").args
+    }
+
+    /// The planner's input from these options and measured runs (their peak rate, record
+    /// size and hottest key, unless an option overrides them).
+    pub fn input_from(
+        &self,
+        runs: &[crate::result::RunResult],
+    ) -> Result<(crate::plan::PlanInput, crate::prices::Prices), UsageError> {
         let mut peak: Option<f64> = None;
         let mut bytes: Option<f64> = None;
         let mut hot: Option<f64> = None;
-        for path in &self.from {
-            let r = crate::result::load(path).map_err(|e| UsageError(e.to_string()))?;
+        for r in runs {
             peak = Some(peak.unwrap_or(0.0).max(r.rate.peak_target_rps));
             bytes = Some(bytes.unwrap_or(0.0).max(r.rate.mean_record_bytes - self.key_bytes));
             if let Some(h) = r.hot_keys.first() {

@@ -118,13 +118,23 @@ pub struct Report {
     pub histograms: Histograms,
     /// The comparison with a baseline run, if one was given.
     pub comparison: Option<compare::Comparison>,
+    /// Shards, Lambda, DynamoDB and monthly cost for the run's load, with `loadgen plan`'s
+    /// defaults (`loadgen plan --from RUN` changes them).
+    pub plan: Option<crate::plan::Plan>,
+}
+
+/// The capacity plan for a run's load, as `loadgen plan --from RUN` makes it.
+fn plan_for(result: &RunResult) -> Option<crate::plan::Plan> {
+    let (input, prices) = crate::cli::PlanArgs::defaults().input_from(std::slice::from_ref(result)).ok()?;
+    Some(crate::plan::plan(&input, &prices))
 }
 
 impl Report {
     /// The report of one run.
     pub fn of(result: RunResult, label: &str) -> Result<Self, ReportError> {
         let histograms = Histograms::decode(&result, label)?;
-        Ok(Self { result, sources: vec![label.to_string()], histograms, comparison: None })
+        let plan = plan_for(&result);
+        Ok(Self { result, sources: vec![label.to_string()], histograms, comparison: None, plan })
     }
 
     /// One report of several runs made at once (workers), merged exactly.
@@ -135,7 +145,8 @@ impl Report {
         }
         let sources = runs.iter().map(|(l, _)| l.clone()).collect();
         let (result, histograms) = merge::merge(runs)?;
-        Ok(Self { result, sources, histograms, comparison: None })
+        let plan = plan_for(&result);
+        Ok(Self { result, sources, histograms, comparison: None, plan })
     }
 }
 

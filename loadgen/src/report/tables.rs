@@ -266,6 +266,10 @@ pub fn tables(report: &Report) -> Vec<Table> {
     t.note = Some(format!("At {} of each shard's write quota at the peak rate.", pct(rec.target_utilization)));
     out.push(t);
 
+    if let Some(p) = &report.plan {
+        out.extend(plan_tables(p));
+    }
+
     if !r.thresholds.is_empty() {
         out.push(Table {
             title: "Thresholds",
@@ -286,6 +290,89 @@ pub fn tables(report: &Report) -> Vec<Table> {
         });
     }
     out
+}
+
+/// The capacity plan for the run's load: what to buy, and what it costs a month.
+fn plan_tables(p: &crate::plan::Plan) -> Vec<Table> {
+    let i = &p.input;
+    let l = &p.lambda;
+    let d = &p.dynamodb;
+    let k = &p.kinesis;
+    let mut plan = kv(
+        "Capacity plan for this load",
+        vec![
+            (
+                "Kinesis",
+                format!(
+                    "{} shard{} (records/s {}, bytes/s {}, read side {}); enhanced fan-out {}",
+                    p.shards.shards,
+                    if p.shards.shards == 1 { "" } else { "s" },
+                    p.shards.by_records,
+                    p.shards.by_bytes,
+                    p.read_shards,
+                    if p.enhanced_fan_out { "recommended" } else { "not needed" }
+                ),
+            ),
+            (
+                "Lambda",
+                format!(
+                    "concurrency {}; batches of {:.0} after {:.0} ms batching on average; invocation ≈ {:.1} ms, lanes {:.0}% busy",
+                    l.concurrency,
+                    l.batch_size,
+                    l.batching_delay_ms,
+                    l.invocation_ms,
+                    l.lane_utilization * 100.0
+                ),
+            ),
+            (
+                "DynamoDB",
+                format!(
+                    "{:.0} WCU/s at peak ({:.0} per event){}; {:.1} GB stored with a {:.0}-day TTL",
+                    d.peak_wcu,
+                    d.wcu_per_event,
+                    d.hottest_key_wcu.map(|h| format!(", hottest user {h:.0} WCU/s")).unwrap_or_default(),
+                    d.storage_gb,
+                    i.ttl_days
+                ),
+            ),
+        ],
+    );
+    for w in &p.warnings {
+        plan.rows.push(vec!["warning".into(), w.clone()]);
+    }
+    plan.note = Some(format!(
+        "For {:.0} events/s at peak and on average, batch size {}, {} MB functions, {} standard consumer{}; `loadgen plan --from result.json` takes other figures.",
+        i.peak_rps,
+        i.batch_size,
+        i.memory_mb,
+        i.consumers,
+        if i.consumers == 1 { "" } else { "s" }
+    ));
+    let money = |v: f64| format!("${v:.2}");
+    let cost = Table {
+        title: "Cost per month",
+        columns: vec!["", "option 1", "option 2"],
+        rows: vec![
+            vec![
+                "Kinesis".into(),
+                format!("provisioned {}", money(k.provisioned_shards + k.provisioned_put_units)),
+                format!("on-demand {}", money(k.on_demand)),
+            ],
+            vec!["Lambda".into(), format!("arm64 {}", money(l.cost_arm64)), format!("x86_64 {}", money(l.cost_x86_64))],
+            vec![
+                "DynamoDB".into(),
+                format!("provisioned {}", money(d.cost_provisioned)),
+                format!("on-demand {}", money(d.cost_on_demand)),
+            ],
+            vec![
+                "cheapest total".into(),
+                money(p.total_per_month),
+                format!("${:.4} per million events", p.per_million_events),
+            ],
+        ],
+        note: Some(format!("Prices: {}; replace them with `loadgen plan --prices FILE`.", p.prices.source)),
+    };
+    vec![plan, cost]
 }
 
 fn percentile_row(name: &str, p: &Percentiles) -> Vec<String> {
