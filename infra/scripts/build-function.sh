@@ -8,21 +8,23 @@
 # when it matches --arch; the binary links against this machine's glibc, so build on a
 # system whose glibc is not newer than AL2023's 2.34 — the script warns otherwise).
 #
-# Usage: infra/scripts/build-function.sh [--arch arm64|x86_64] [--out ZIP]
+# Usage: infra/scripts/build-function.sh [--arch arm64|x86_64] [--out ZIP] [--plain]
 #   --arch   instruction set (default arm64, as the stack's LambdaArchitecture)
 #   --out    where to write the zip (default target/lambda/bootstrap.zip)
+#   --plain  a plain cargo build even when cargo-lambda is installed
 # Prints the zip's path and the binary's size.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "$0")/common.sh"
 
-arch=arm64
+arch=arm64 plain=false
 out="$REPO_DIR/target/lambda/bootstrap.zip"
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) show_help "$0"; exit 0 ;;
     --arch) arch=$(value_of "$@"); shift 2 ;;
     --out) out=$(value_of "$@"); shift 2 ;;
+    --plain) plain=true; shift ;;
     *) usage_error "unknown option '$1'" ;;
   esac
 done
@@ -31,7 +33,7 @@ need cargo "install Rust with rustup (https://rustup.rs)"
 need python3 "install Python 3 (it writes the zip)"
 
 cd "$REPO_DIR"
-if command -v cargo-lambda >/dev/null 2>&1; then
+if [ "$plain" = false ] && command -v cargo-lambda >/dev/null 2>&1; then
   flag=--arm64; [ "$arch" = x86_64 ] && flag=--x86-64
   cargo lambda build --release "$flag" -p retail-function --bin bootstrap >&2
   binary=target/lambda/bootstrap/bootstrap
