@@ -39,6 +39,23 @@ pub fn esc(s: &str) -> String {
     out
 }
 
+/// `text` in backticks (Markdown's code spans, as the shared notes write them) as <code>.
+fn code_spans(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len() + 16);
+    for (i, part) in escaped.split('`').enumerate() {
+        // Odd parts sit between a pair of backticks; an unpaired one is kept as it is.
+        if i % 2 == 1 && escaped.matches('`').count() % 2 == 0 {
+            let _ = write!(out, "<code>{part}</code>");
+        } else {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 const STYLE: &str = "
 :root{--fg:#1d2330;--muted:#5b6475;--line:#dde1e8;--ok:#1a7f37;--bad:#b42318;--bg:#f6f7f9}
 *{box-sizing:border-box}
@@ -67,6 +84,7 @@ tr:last-child td{border-bottom:none}
 td.regressed{color:var(--bad);font-weight:700}
 .note{color:var(--muted);font-size:13px;margin:6px 2px 0}
 footer{color:var(--muted);font-size:13px;margin-top:28px}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:#eef0f3;padding:1px 4px;border-radius:4px}
 ";
 
 fn table(s: &mut String, t: &Table) {
@@ -90,7 +108,7 @@ fn table(s: &mut String, t: &Table) {
     }
     s.push_str("</tbody></table>\n");
     if let Some(note) = &t.note {
-        let _ = writeln!(s, "<p class=\"note\">{}</p>", esc(note));
+        let _ = writeln!(s, "<p class=\"note\">{}</p>", code_spans(&esc(note)));
     }
 }
 
@@ -376,6 +394,12 @@ mod tests {
         ] {
             assert!(out.contains(&format!("<figure id=\"{id}\"><svg")), "{id}");
         }
+    }
+
+    #[test]
+    fn backticks_become_code() {
+        assert_eq!(code_spans("run `loadgen plan` now"), "run <code>loadgen plan</code> now");
+        assert_eq!(code_spans("a ` alone"), "a ` alone");
     }
 
     #[test]
