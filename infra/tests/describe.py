@@ -138,14 +138,13 @@ def describe_terraform(tf, template):
     res = tf["resource"]
 
     def ref(v):
+        """`${aws_TYPE.NAME[0].ATTR}` (an ARN may end in `:*`, as CloudFormation's log
+        group Arn attribute does) -> `ref:LogicalId`."""
         v = one(v)
         if isinstance(v, str):
-            m = re.fullmatch(r"\$\{aws_[a-z0-9_]+\.([a-z0-9_]+)(\[0\])?\.[a-z_]+\}", v)
+            m = re.fullmatch(r"\$\{aws_[a-z0-9_]+\.([a-z0-9_]+)(\[0\])?\.[a-z_]+\}(:\*)?", v)
             if m and m.group(1) in ids:
                 return f"ref:{ids[m.group(1)]}"
-            m = re.fullmatch(r"\$\{(local\.log_group|aws_cloudwatch_log_group\.function_log_group\.arn)\}:\*|\$\{aws_cloudwatch_log_group\.function_log_group\.arn\}:\*", v)
-            if m:
-                return "ref:FunctionLogGroup"
         return v
 
     def r(rtype, name):
@@ -184,7 +183,7 @@ def describe_terraform(tf, template):
             "batch_size": one(esm["batch_size"]),
             "window": one(esm["maximum_batching_window_in_seconds"]),
             "start": one(esm["starting_position"]),
-            "response_types": one(esm["function_response_types"]) if isinstance(one(esm["function_response_types"]), list) else [one(esm["function_response_types"])],
+            "response_types": esm["function_response_types"][0],
             "bisect": one(esm["bisect_batch_on_function_error"]),
             "retries": one(esm["maximum_retry_attempts"]),
             "max_age": one(esm["maximum_record_age_in_seconds"]),

@@ -109,7 +109,7 @@ pub struct ReportArgs {
     pub max_regression: Vec<crate::report::compare::Limit>,
     /// Also write the merged result (result.json) to --out: it can be merged, compared and
     /// planned from like a run's.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "stdout")]
     pub write_result: bool,
     /// Print the Markdown report on stdout and write no files.
     #[arg(long)]

@@ -96,9 +96,6 @@ fn report(args: &loadgen::cli::ReportArgs) -> ExitCode {
         eprintln!("error: {e}");
         ExitCode::from(e.exit_code())
     };
-    if args.write_result && args.stdout {
-        return usage(loadgen::cli::UsageError("--write-result writes files; it cannot go with --stdout".into()));
-    }
     let report = match loadgen::report::load(&args.runs, args.baseline.as_deref(), &args.max_regression) {
         Ok(r) => r,
         Err(e) => return failed(e),

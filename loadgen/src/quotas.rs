@@ -8,6 +8,13 @@
 pub const SHARD_WRITE_RECORDS_PER_SEC: u32 = 1_000;
 /// Bytes per second one shard accepts for writes (data plus partition key).
 pub const SHARD_WRITE_BYTES_PER_SEC: u32 = 1024 * 1024;
+/// The share of one shard's write quota that `records_per_sec` records of `mean_bytes`
+/// each (data plus key) use: the larger of the record share and the byte share.
+pub fn shard_write_utilization(records_per_sec: f64, mean_bytes: f64) -> f64 {
+    (records_per_sec / f64::from(SHARD_WRITE_RECORDS_PER_SEC))
+        .max(records_per_sec * mean_bytes / f64::from(SHARD_WRITE_BYTES_PER_SEC))
+}
+
 /// Bytes per second one shard serves to all standard consumers together.
 pub const SHARD_READ_BYTES_PER_SEC: u32 = 2 * 1024 * 1024;
 /// `GetRecords` calls per second per shard, shared by standard consumers.

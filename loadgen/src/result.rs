@@ -153,6 +153,29 @@ pub struct ShardResult {
     pub peak_utilization: f64,
 }
 
+impl ShardResult {
+    /// A shard's totals over `elapsed_s` seconds, with the records of its busiest second.
+    pub fn measured(
+        shard_id: String,
+        records: u64,
+        bytes: u64,
+        throttled: u64,
+        elapsed_s: f64,
+        peak_second_records: u64,
+    ) -> Self {
+        let mean_bytes = if records > 0 { bytes as f64 / records as f64 } else { 0.0 };
+        let util = |records: f64, secs: f64| crate::quotas::shard_write_utilization(records / secs, mean_bytes);
+        Self {
+            shard_id,
+            records,
+            bytes,
+            throttled,
+            utilization: util(records as f64, elapsed_s),
+            peak_utilization: util(peak_second_records as f64, 1.0),
+        }
+    }
+}
+
 /// What the pipeline behind the stream did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
@@ -223,6 +246,19 @@ pub struct ThresholdResult {
     pub value: f64,
     /// Whether it passed.
     pub passed: bool,
+}
+
+/// Accepted valid events that never reached the table: the local pipeline's count, plus
+/// the tracer events verification could not find.
+pub fn lost(pipeline: Option<&Pipeline>, verify: Option<&crate::verify::VerifyResult>) -> u64 {
+    pipeline.map_or(0, |p| p.lost) + verify.map_or(0, |v| v.missing)
+}
+
+impl RunResult {
+    /// Accepted valid events that never reached the table ([`lost`]).
+    pub fn lost(&self) -> u64 {
+        lost(self.pipeline.as_ref(), self.verify.as_ref())
+    }
 }
 
 /// Writes `result.json` and `summary.txt` into `dir`, each through a temporary file and

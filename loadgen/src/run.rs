@@ -15,7 +15,6 @@ use crate::generator::Generator;
 use crate::keys::KeyModel;
 use crate::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
 use crate::local::LocalPipeline;
-use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::result::{
     self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult, Target, ThresholdResult,
     Verdict,
@@ -248,13 +247,14 @@ fn progress_hook(pipeline: Option<Arc<LocalPipeline>>, every: Option<Duration>) 
     let mut since_print = Duration::ZERO;
     Box::new(move |point, ledger| {
         if let Some(pipeline) = &pipeline {
-            pipeline.with_stats(|s| {
+            // Take the interval's histogram under the pipeline's lock; encode it after.
+            let e2e = pipeline.with_stats(|s| {
                 point.iterator_age_ms = s.interval_iterator_age_ms;
                 s.interval_iterator_age_ms = 0.0;
-                let e2e = std::mem::take(&mut s.end_to_end_interval);
-                point.end_to_end_p99_ms = e2e.percentiles().p99;
-                point.end_to_end_histogram = e2e.to_base64();
+                std::mem::take(&mut s.end_to_end_interval)
             });
+            point.end_to_end_p99_ms = e2e.percentiles().p99;
+            point.end_to_end_histogram = e2e.to_base64();
             point.backlog = pipeline.backlog();
         }
         let Some(every) = every else { return };
@@ -311,25 +311,15 @@ pub fn build_result(
     let peak = profile.peak_rps();
 
     // Per-shard load, and the busiest second of each shard.
-    let q_rec = f64::from(SHARD_WRITE_RECORDS_PER_SEC);
-    let q_bytes = f64::from(SHARD_WRITE_BYTES_PER_SEC);
     let shards: Vec<ShardResult> = st
         .shards
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let mean_bytes = if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 };
-            let util = |records: f64, secs: f64| (records / secs / q_rec).max(records * mean_bytes / secs / q_bytes);
             let peak_records =
                 st.timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
-            ShardResult {
-                shard_id: shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}")),
-                records: s.records,
-                bytes: s.bytes,
-                throttled: s.throttled,
-                utilization: util(s.records as f64, elapsed),
-                peak_utilization: util(peak_records as f64, 1.0),
-            }
+            let id = shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}"));
+            ShardResult::measured(id, s.records, s.bytes, s.throttled, elapsed, peak_records)
         })
         .collect();
 
@@ -366,8 +356,8 @@ pub fn build_result(
     });
 
     let accepted_valid = ledger.accepted - ledger.invalid_accepted;
-    let (pipeline_observed, e2e) = match pipeline {
-        None => (None, None),
+    let (pipeline_result, invocation, e2e) = match pipeline {
+        None => (None, None, None),
         Some((pipeline, drained)) => {
             let (esm, e2e, invocation, mean_batch) = pipeline.with_stats(|s| {
                 let mean_batch = if s.invocations > 0 { s.delivered as f64 / s.invocations as f64 } else { 0.0 };
@@ -403,12 +393,8 @@ pub fn build_result(
                 table_write_calls: pipeline.table().calls(),
                 table_bytes_per_item: pipeline.table().memory_bytes() / table_items.max(1),
             };
-            (Some((result, invocation)), Some(e2e))
+            (Some(result), Some(invocation), Some(e2e))
         }
-    };
-    let (pipeline_result, invocation) = match pipeline_observed {
-        Some((p, h)) => (Some(p), Some(h)),
-        None => (None, None),
     };
     let corrected = st.put_corrected.percentiles();
     let achieved_rps = ledger.accepted as f64 / elapsed;
@@ -418,7 +404,7 @@ pub fn build_result(
     };
     let verdict =
         judge(plan, &ledger, &shards, &recommendation, pipeline_result.as_ref(), verify.as_ref(), driven.interrupted);
-    let lost = pipeline_result.as_ref().map_or(0, |p| p.lost) + verify.as_ref().map_or(0, |v| v.missing);
+    let lost = result::lost(pipeline_result.as_ref(), verify.as_ref());
     let thresholds =
         thresholds(&plan.thresholds, corrected.p99, ledger.throttle_rate(), achieved_rps, ledger.expired + lost);
 
@@ -604,7 +590,30 @@ fn judge(
     Verdict { holds, findings, unfixable_key: rec.unfixable_key.clone() }
 }
 
-fn thresholds(t: &Thresholds, p99_ms: f64, throttle_rate: f64, achieved: f64, lost: u64) -> Vec<ThresholdResult> {
+/// The limits a run was judged against, read back from its results (for judging merged
+/// runs again with [`thresholds`]). The names are the options' and [`thresholds`]'s.
+pub(crate) fn thresholds_of(results: &[ThresholdResult]) -> Thresholds {
+    let mut t = Thresholds::default();
+    for r in results {
+        match r.name.as_str() {
+            "max-p99" => t.max_p99 = Some(Duration::from_secs_f64(r.limit / 1000.0)),
+            "max-throttle-rate" => t.max_throttle_rate = Some(r.limit),
+            "min-achieved-rate" => t.min_achieved_rate = Some(r.limit),
+            "max-lost" => t.max_lost = Some(r.limit as u64),
+            _ => {}
+        }
+    }
+    t
+}
+
+/// Judges the measured figures against the limits.
+pub(crate) fn thresholds(
+    t: &Thresholds,
+    p99_ms: f64,
+    throttle_rate: f64,
+    achieved: f64,
+    lost: u64,
+) -> Vec<ThresholdResult> {
     let mut v = Vec::new();
     if let Some(max) = t.max_p99 {
         let limit = max.as_secs_f64() * 1000.0;

@@ -55,6 +55,25 @@ impl Ledger {
         self.generated == self.accepted + self.expired + self.rejected
     }
 
+    /// Adds another ledger's counts (runs of several workers).
+    pub fn add(&mut self, other: &Ledger) {
+        self.generated += other.generated;
+        self.accepted += other.accepted;
+        self.accepted_after_retry += other.accepted_after_retry;
+        self.throttled += other.throttled;
+        self.throttled_events += other.throttled_events;
+        self.failed_attempts += other.failed_attempts;
+        self.retries += other.retries;
+        self.expired += other.expired;
+        self.rejected += other.rejected;
+        for (k, v) in &other.rejected_by_reason {
+            *self.rejected_by_reason.entry(k.clone()).or_default() += v;
+        }
+        self.invalid_injected += other.invalid_injected;
+        self.invalid_accepted += other.invalid_accepted;
+        self.late_sends += other.late_sends;
+    }
+
     /// Throttling answers per put attempt.
     pub fn throttle_rate(&self) -> f64 {
         let attempts = self.accepted + self.throttled + self.failed_attempts + self.rejected;

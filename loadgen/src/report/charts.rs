@@ -71,7 +71,7 @@ fn draw(
     y: std::ops::Range<f64>,
     body: impl FnOnce(&mut Chart<'_>) -> Result<(), DrawError>,
 ) -> Result<String, ReportError> {
-    let failed = |e: DrawError| ReportError::Chart { chart: title.to_string(), detail: e.to_string() };
+    let failed = |e: DrawError| ReportError::Render { what: format!("the chart '{title}'"), detail: e.to_string() };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();

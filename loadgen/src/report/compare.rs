@@ -106,7 +106,7 @@ pub const METRICS: &[Metric] = &[
         name: "lost",
         what: "accepted events missing from the table",
         worse: Worse::Higher,
-        get: |r| Some((r.pipeline.as_ref().map_or(0, |p| p.lost) + r.verify.as_ref().map_or(0, |v| v.missing)) as f64),
+        get: |r| Some(r.lost() as f64),
     },
     Metric {
         name: "iterator-age",

@@ -27,7 +27,7 @@ impl Exporter for IntervalLog {
 
     fn render(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
         let r = &report.result;
-        let fail = |detail: String| ReportError::Chart { chart: "latency.hlog".into(), detail };
+        let fail = |detail: String| ReportError::Render { what: "latency.hlog".into(), detail };
         let start = humantime::parse_rfc3339_weak(&r.started_at).unwrap_or(std::time::UNIX_EPOCH);
         let mut out = Vec::with_capacity(r.timeline.len() * 2 * 400 + 512);
         let mut serializer = V2DeflateSerializer::new();

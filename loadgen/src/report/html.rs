@@ -11,7 +11,6 @@ use std::fmt::Write;
 use super::charts::{self, Line};
 use super::tables::{headline, tables, Table};
 use super::{count, ms, Exporter, Report, ReportError};
-use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::result::RunResult;
 
 /// The HTML report.
@@ -139,8 +138,7 @@ pub fn shard_heat(r: &RunResult) -> (Vec<Vec<f64>>, f64, usize) {
         previous = p.t;
         for (shard, records) in p.shard_records.iter().enumerate() {
             let rec = *records as f64 / secs;
-            let util = (rec / f64::from(SHARD_WRITE_RECORDS_PER_SEC))
-                .max(rec * mean_bytes[shard] / f64::from(SHARD_WRITE_BYTES_PER_SEC));
+            let util = crate::quotas::shard_write_utilization(rec, mean_bytes[shard]);
             let cell = &mut cells[shard / per_row][i / per_col];
             *cell = f64::max(*cell, util);
         }
@@ -190,13 +188,12 @@ impl Exporter for Html {
             s.push_str("</ul>\n");
         }
 
-        let lost = r.pipeline.as_ref().map_or(0, |p| p.lost) + r.verify.as_ref().map_or(0, |v| v.missing);
         let cards = [
             ("target", format!("{:.0}/s", r.rate.target_rps)),
             ("achieved", format!("{:.0}/s", r.rate.achieved_rps)),
             ("p99 (corrected)", format!("{} ms", ms(r.latency_ms.put_corrected.p99))),
             ("throttled attempts", format!("{:.2}%", r.ledger.throttle_rate() * 100.0)),
-            ("expired + lost", count(r.ledger.expired + lost)),
+            ("expired + lost", count(r.ledger.expired + r.lost())),
             ("shards needed", r.recommendation.shards.to_string()),
         ];
         s.push_str("<section class=\"cards\">");

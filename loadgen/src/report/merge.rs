@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 
 use super::{Histograms, ReportError};
 use crate::capacity::{plan_shards, KeyLoad, Load};
-use crate::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::result::{HotKeyResult, Pipeline, RunResult, ShardResult, ThresholdResult};
 use crate::stats::{Latency, Percentiles, TimelinePoint};
 
@@ -48,22 +47,7 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     // The ledger and the rates.
     let mut ledger = crate::stats::Ledger::default();
     for r in &results {
-        let l = &r.ledger;
-        ledger.generated += l.generated;
-        ledger.accepted += l.accepted;
-        ledger.accepted_after_retry += l.accepted_after_retry;
-        ledger.throttled += l.throttled;
-        ledger.throttled_events += l.throttled_events;
-        ledger.failed_attempts += l.failed_attempts;
-        ledger.retries += l.retries;
-        ledger.expired += l.expired;
-        ledger.rejected += l.rejected;
-        for (k, v) in &l.rejected_by_reason {
-            *ledger.rejected_by_reason.entry(k.clone()).or_default() += v;
-        }
-        ledger.invalid_injected += l.invalid_injected;
-        ledger.invalid_accepted += l.invalid_accepted;
-        ledger.late_sends += l.late_sends;
+        ledger.add(&r.ledger);
     }
     let elapsed = out.duration_s.max(1e-9);
     out.rate.target_rps = results.iter().map(|r| r.rate.target_rps).sum();
@@ -100,8 +84,15 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.verdict.findings =
         runs.iter().flat_map(|(label, r)| r.verdict.findings.iter().map(move |f| format!("{label}: {f}"))).collect();
     out.verdict.unfixable_key = results.iter().find_map(|r| r.verdict.unfixable_key.clone());
-    let lost = out.pipeline.as_ref().map_or(0, |p| p.lost) + out.verify.as_ref().map_or(0, |v| v.missing);
-    out.thresholds = merge_thresholds(&results, &out, ledger.throttle_rate(), ledger.expired + lost);
+    // Judged again on the merged figures, against the first run's limit of each kind.
+    let limits: Vec<ThresholdResult> = results.iter().rev().flat_map(|r| r.thresholds.iter().cloned()).collect();
+    out.thresholds = crate::run::thresholds(
+        &crate::run::thresholds_of(&limits),
+        out.latency_ms.put_corrected.p99,
+        ledger.throttle_rate(),
+        out.rate.achieved_rps,
+        ledger.expired + out.lost(),
+    );
     out.ledger = ledger;
 
     // The merged histograms, so that the merged result can itself be merged or rendered.
@@ -212,23 +203,12 @@ fn merge_shards(results: &[&RunResult], timeline: &[TimelinePoint], elapsed: f64
             e.2 += s.throttled;
         }
     }
-    let q_rec = f64::from(SHARD_WRITE_RECORDS_PER_SEC);
-    let q_bytes = f64::from(SHARD_WRITE_BYTES_PER_SEC);
     by_id
         .into_iter()
         .enumerate()
         .map(|(i, (shard_id, (records, bytes, throttled)))| {
-            let mean_bytes = if records > 0 { bytes as f64 / records as f64 } else { 0.0 };
-            let util = |rec: f64, secs: f64| (rec / secs / q_rec).max(rec * mean_bytes / secs / q_bytes);
             let peak = timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
-            ShardResult {
-                shard_id,
-                records,
-                bytes,
-                throttled,
-                utilization: util(records as f64, elapsed),
-                peak_utilization: util(peak as f64, 1.0),
-            }
+            ShardResult::measured(shard_id, records, bytes, throttled, elapsed, peak)
         })
         .collect()
 }
@@ -301,29 +281,4 @@ fn merge_hot_keys(results: &[&RunResult], generated: u64, peak_rps: f64) -> Vec<
     keys.sort_by(|a, b| b.events.cmp(&a.events).then_with(|| a.key.cmp(&b.key)));
     keys.truncate(5);
     keys
-}
-
-/// The runs' thresholds, judged again on the merged figures.
-fn merge_thresholds(results: &[&RunResult], merged: &RunResult, throttle_rate: f64, lost: u64) -> Vec<ThresholdResult> {
-    let mut seen: BTreeMap<&str, f64> = BTreeMap::new();
-    for r in results {
-        for t in &r.thresholds {
-            seen.entry(t.name.as_str()).or_insert(t.limit);
-        }
-    }
-    seen.into_iter()
-        .filter_map(|(name, limit)| {
-            let (value, passed) = match name {
-                "max-p99" => {
-                    let v = merged.latency_ms.put_corrected.p99;
-                    (v, v <= limit)
-                }
-                "max-throttle-rate" => (throttle_rate, throttle_rate <= limit),
-                "min-achieved-rate" => (merged.rate.achieved_rps, merged.rate.achieved_rps >= limit),
-                "max-lost" => (lost as f64, lost as f64 <= limit),
-                _ => return None,
-            };
-            Some(ThresholdResult { name: name.to_string(), limit, value, passed })
-        })
-        .collect()
 }

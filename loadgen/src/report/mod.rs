@@ -42,12 +42,12 @@ pub enum ReportError {
     /// Runs that cannot be merged into one report.
     #[error("cannot merge these runs: {0}")]
     Incompatible(String),
-    /// A chart could not be drawn.
-    #[error("drawing the chart '{chart}' failed: {detail}")]
-    Chart {
-        /// The chart.
-        chart: String,
-        /// What plotters said.
+    /// A chart or a file could not be rendered (a plotters or HdrHistogram writer error).
+    #[error("rendering {what} failed: {detail}")]
+    Render {
+        /// The chart or file.
+        what: String,
+        /// What the library said.
         detail: String,
     },
     /// A report file could not be written.
@@ -66,7 +66,7 @@ impl ReportError {
     pub fn exit_code(&self) -> u8 {
         match self {
             ReportError::Load(_) | ReportError::Histogram { .. } | ReportError::Incompatible(_) => 2,
-            ReportError::Chart { .. } | ReportError::Write { .. } => 1,
+            ReportError::Render { .. } | ReportError::Write { .. } => 1,
         }
     }
 }
