@@ -52,7 +52,7 @@ fn python_figure(script: &str, key: &str) -> Result<f64, String> {
 
 /// loadgen's generator, events built and encoded per second on one core (best of 7).
 fn rust_events_per_s() -> f64 {
-    use loadgen::generator::{Generator, GeneratorConfig};
+    use loadgen_engine::load::generator::{Generator, GeneratorConfig};
     let mut g = Generator::new(GeneratorConfig::default());
     let mut seq = 0u64;
     let mut run = |n: u64| {

@@ -75,7 +75,7 @@ fn write_path(c: &mut Criterion) {
 }
 
 fn generator(c: &mut Criterion) {
-    use loadgen::generator::{Generator, GeneratorConfig};
+    use loadgen_engine::load::generator::{Generator, GeneratorConfig};
     let mut group = c.benchmark_group("generator");
     const N: u64 = 10_000;
     group.throughput(Throughput::Elements(N));
@@ -96,12 +96,12 @@ fn generator(c: &mut Criterion) {
 }
 
 fn report(c: &mut Criterion) {
-    use loadgen::report::{Format, Report};
+    use loadgen_report::{Format, Report};
     let result = benches::sample_run_stretched(600);
     let mut group = c.benchmark_group("report");
     group.sample_size(10);
     let report = Report::of(result.clone(), "sample").unwrap();
-    for format in Format::ALL {
+    for format in Format::REPORT {
         let exporter = format.exporter();
         group.bench_function(BenchmarkId::new(format!("{format:?}").to_lowercase(), "600s"), |b| {
             b.iter(|| exporter.render(&report).unwrap().len())
@@ -111,22 +111,21 @@ fn report(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("all", "600s"), |b| {
         b.iter(|| {
             let report = Report::of(result.clone(), "sample").unwrap();
-            Format::ALL.iter().map(|f| f.exporter().render(&report).unwrap().len()).sum::<usize>()
+            Format::REPORT.iter().map(|f| f.exporter().render(&report).unwrap().len()).sum::<usize>()
         })
     });
     group.finish();
 }
 
-fn plan(c: &mut Criterion) {
-    use clap::Parser;
-    let cli =
-        loadgen::cli::Cli::try_parse_from(["loadgen", "plan", "--rps", "5000", "--hot-key-share", "0.01"]).unwrap();
-    let Some(loadgen::cli::Command::Plan(args)) = cli.command else { unreachable!("a plan") };
-    let (input, prices) = args.input().unwrap();
-    c.bench_function("plan/from_parameters", |b| {
-        b.iter(|| loadgen::plan::render(&loadgen::plan::plan(&input, &prices)).len())
-    });
+fn planning(c: &mut Criterion) {
+    use loadgen_engine::capacity::plan::{plan, PlanRequest};
+    use loadgen_engine::capacity::prices::Prices;
+    // What `loadgen plan --rps 5000 --hot-key-share 0.01` plans.
+    let request = PlanRequest { rps: Some(5000.0), hot_key_share: Some(0.01), ..PlanRequest::default() };
+    let input = request.input(&[]).unwrap();
+    let prices = Prices::default();
+    c.bench_function("plan/from_parameters", |b| b.iter(|| loadgen_report::plan::render(&plan(&input, &prices)).len()));
 }
 
-criterion_group!(benches, handler, write_path, generator, report, plan);
+criterion_group!(benches, handler, write_path, generator, report, planning);
 criterion_main!(benches);

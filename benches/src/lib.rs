@@ -154,14 +154,15 @@ pub async fn write_one_by_one<S: EventStore>(store: &S, records: &[KinesisEventR
 /// The committed sample run (`reports/sample/7-shards`, a real two-minute local run),
 /// stretched to `seconds` by repeating its seconds: the size of a run that long, with
 /// real per-second histograms.
-pub fn sample_run_stretched(seconds: usize) -> loadgen::result::RunResult {
+pub fn sample_run_stretched(seconds: usize) -> loadgen_engine::RunResult {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/sample/7-shards/result.json");
-    let mut r = loadgen::result::load(std::path::Path::new(path)).expect("the committed sample result loads");
+    let mut r =
+        loadgen_engine::outcome::result::load(std::path::Path::new(path)).expect("the committed sample result loads");
     let source = std::mem::take(&mut r.timeline);
     // Skip the drain seconds at the end: repeat the seconds under load.
     let loaded: Vec<_> = source.iter().filter(|p| p.target_rps > 0.0).cloned().collect();
     r.timeline = (0..seconds)
-        .map(|i| loadgen::stats::TimelinePoint { t: (i + 1) as f64, ..loaded[i % loaded.len()].clone() })
+        .map(|i| loadgen_engine::measure::TimelinePoint { t: (i + 1) as f64, ..loaded[i % loaded.len()].clone() })
         .collect();
     r.duration_s = seconds as f64;
     r

@@ -1,0 +1,794 @@
+//! The command line: `loadgen [run] --rps N --duration D ...`, `plan`, `report`, `consume`.
+//!
+//! This module only defines the options (clap) and turns them into the engine's types:
+//! [`RunArgs::config`] gives a [`RunConfig`], [`PlanArgs::request`] a [`PlanRequest`],
+//! [`ConsumeArgs::config`] a [`ConsumerConfig`]. Defaults come from those types'
+//! `Default`s, ranges from their `validate`; a bad value is a [`UsageError`] (exit code 2)
+//! naming the option and what it accepts.
+
+use std::path::PathBuf;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use loadgen_engine::aws::consume::{ConsumerConfig, StartingPosition};
+use loadgen_engine::capacity::plan::{PlanInput, PlanRequest};
+use loadgen_engine::capacity::prices::Prices;
+use loadgen_engine::capacity::quotas;
+use loadgen_engine::config::{check_range, check_write_concurrency, ConfigError, VerifyConfig};
+use loadgen_engine::limit::LimitSearch;
+use loadgen_engine::load::batcher::BatchLimits;
+use loadgen_engine::load::driver::DriverConfig;
+use loadgen_engine::load::generator::{EventMix, GeneratorConfig};
+use loadgen_engine::load::keys::{KeyModel, Popularity};
+use loadgen_engine::load::schedule::Arrivals;
+use loadgen_engine::outcome::compare::Limit;
+use loadgen_engine::outcome::thresholds::Thresholds;
+use loadgen_engine::sink::kinesis::KinesisTarget;
+use loadgen_engine::sink::local::esm::EsmConfig;
+use loadgen_engine::sink::local::stream::WriteQuota;
+use loadgen_engine::sink::local::LocalConfig;
+use loadgen_engine::RunConfig;
+use loadgen_report::Format;
+
+use crate::spec::{self, duration_text, ProfileSpec};
+
+/// The defaults of a run, where the options read theirs.
+static RUN: LazyLock<RunConfig> = LazyLock::new(RunConfig::default);
+/// The defaults of a plan.
+static PLAN: LazyLock<PlanInput> = LazyLock::new(PlanInput::default);
+
+const EXAMPLES: &str = "\
+Examples:
+  loadgen --rps 5000 --duration 10m
+      5,000 events/s for 10 minutes into the embedded local pipeline (1 shard, as deployed)
+  loadgen --rps 5000 --duration 2m --shards 7 --out results/7-shards
+      the same load into 7 shards; writes results/7-shards/result.json
+  loadgen --rate-profile ramp:0..20000@5m --duration 6m --shards 25 --arrivals poisson
+      a Poisson ramp to 20,000 events/s
+  loadgen --rps 2000 --user-popularity hot:1:0.6 --duration 1m
+      one user sends 60% of the events: see what a hot key does to a shard
+  loadgen --rps 5000 --duration 1m --shards 7 --max-p99 250ms --max-throttle-rate 0.001
+      a CI gate: exit code 3 when a threshold is missed
+
+Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 thresholds not met, 130 interrupted.";
+
+/// loadgen: will your Kinesis → Lambda → DynamoDB pipeline hold this traffic?
+#[derive(Debug, Parser)]
+#[command(
+    name = "loadgen",
+    version,
+    about = "Load generator and capacity planner for a Kinesis → Lambda → DynamoDB pipeline",
+    long_about = "Sends realistic retail events at a controlled rate (open model, latency corrected \
+                  for coordinated omission) into the embedded local model of the pipeline, and says \
+                  whether it holds and how many shards the load needs.",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// What to do (default: run).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default `run` command.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate load and report (the default).
+    #[command(after_help = EXAMPLES)]
+    Run(Box<RunArgs>),
+    /// Play the event source mapping over a Kinesis stream: read it and run the function's
+    /// processor against a real table and queue (local development without Lambda).
+    Consume(ConsumeArgs),
+    /// Plan shards, Lambda settings, DynamoDB capacity and monthly cost for a load, from
+    /// parameters or from measured runs (result.json).
+    Plan(PlanArgs),
+    /// Render reports (Markdown, HTML with charts, CSV, HdrHistogram interval logs) from
+    /// one or more result.json files; several runs of one load's workers merge exactly;
+    /// compare with a baseline run and fail (exit 3) on regressions.
+    #[command(after_help = REPORT_EXAMPLES)]
+    Report(ReportArgs),
+}
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  loadgen report results/7-shards                      # writes report.md, report.html, timeline.csv, latency.hlog there
+  loadgen report worker-*/result.json --out merged     # several workers of one load, histograms merged exactly
+  loadgen report results/today --baseline results/main --max-regression p99=10% --max-regression achieved-rps=2%
+  loadgen report results/today --format md --stdout    # Markdown on stdout, e.g. for a CI job summary
+
+Exit codes: 0 ok, 1 a report could not be written, 2 bad input, 3 a metric regressed past its limit.";
+
+/// Options of `report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Runs: result.json files or the directories holding them (`--out` of a run). Several
+    /// runs are merged into one report, as the workers of one load.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Where to write the report (default: the run's directory, when there is one run).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Formats to write (default: all).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMAT")]
+    pub format: Vec<FormatArg>,
+    /// A baseline run to compare with: deltas are shown for every metric.
+    #[arg(long, value_name = "RUN")]
+    pub baseline: Option<PathBuf>,
+    /// How much worse than the baseline a metric may get before the exit code is 3:
+    /// `p99=10%`, `achieved-rps=2%`, `lost=+0`. Repeatable. Metrics: achieved-rps, p50,
+    /// p90, p99, p999, max, service-p99, e2e-p99, throttle-rate, retries, expired, lost,
+    /// iterator-age.
+    #[arg(long = "max-regression", value_name = "METRIC=ALLOWANCE", value_parser = parse_limit)]
+    pub max_regression: Vec<Limit>,
+    /// Also write the merged result (result.json) to --out: it can be merged, compared and
+    /// planned from like a run's.
+    #[arg(long, conflicts_with = "stdout")]
+    pub write_result: bool,
+    /// Print the Markdown report on stdout and write no files.
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+fn parse_limit(s: &str) -> Result<Limit, String> {
+    s.parse()
+}
+
+impl ReportArgs {
+    /// The directory to write into.
+    pub fn out_dir(&self) -> Result<PathBuf, UsageError> {
+        if let Some(out) = &self.out {
+            return Ok(out.clone());
+        }
+        match self.runs.as_slice() {
+            [one] if one.is_dir() => Ok(one.clone()),
+            [one] => {
+                Ok(one.parent().map(PathBuf::from).filter(|p| !p.as_os_str().is_empty()).unwrap_or_else(|| ".".into()))
+            }
+            _ => Err(UsageError::new("several runs are merged into a new report: say where it goes with --out DIR")),
+        }
+    }
+
+    /// The formats to write.
+    pub fn formats(&self) -> Vec<Format> {
+        if self.format.is_empty() {
+            Format::REPORT.to_vec()
+        } else {
+            self.format.iter().map(|&f| f.into()).collect()
+        }
+    }
+}
+
+/// Options of `plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Measured runs to plan from (their peak rate, record size and hottest key).
+    #[arg(long = "from", value_name = "RESULT_JSON")]
+    pub from: Vec<PathBuf>,
+    /// Peak events per second (overrides measured runs).
+    #[arg(long)]
+    pub rps: Option<f64>,
+    /// Mean events per second over a month (default: the peak).
+    #[arg(long)]
+    pub mean_rps: Option<f64>,
+    /// Mean record size in bytes (overrides measured runs; default 360).
+    #[arg(long)]
+    pub record_bytes: Option<f64>,
+    /// Mean partition key size in bytes.
+    #[arg(long, default_value_t = PLAN.key_bytes)]
+    pub key_bytes: f64,
+    /// Share of events under the hottest key, 0–1 (overrides measured runs).
+    #[arg(long)]
+    pub hot_key_share: Option<f64>,
+    /// Share of a shard's quota to plan for (0–1].
+    #[arg(long, default_value_t = PLAN.target_utilization)]
+    pub target_utilization: f64,
+    /// Standard consumers of the stream.
+    #[arg(long, default_value_t = PLAN.consumers)]
+    pub consumers: u32,
+    /// Event source mapping batch size.
+    #[arg(long, default_value_t = PLAN.batch_size)]
+    pub batch_size: usize,
+    /// Batching window.
+    #[arg(long, default_value = duration_text(PLAN.batching_window), value_parser = spec::duration)]
+    pub batching_window: Duration,
+    /// Parallelization factor (1–10).
+    #[arg(long, default_value_t = PLAN.parallelization)]
+    pub parallelization_factor: usize,
+    /// Function memory, MB.
+    #[arg(long, default_value_t = PLAN.memory_mb)]
+    pub memory_mb: u32,
+    /// Function CPU per record, µs.
+    #[arg(long, default_value_t = PLAN.per_record_us)]
+    pub per_record_us: f64,
+    /// One BatchWriteItem round trip.
+    #[arg(long, default_value = duration_text(PLAN.write_latency), value_parser = spec::duration)]
+    pub write_latency: Duration,
+    /// BatchWriteItem calls in flight per invocation.
+    #[arg(long, default_value_t = PLAN.write_concurrency)]
+    pub write_concurrency: usize,
+    /// Stored item size, bytes (default: record size + 340 bytes of added attributes).
+    #[arg(long)]
+    pub item_bytes: Option<f64>,
+    /// Days items live before TTL removes them.
+    #[arg(long, default_value_t = PLAN.ttl_days)]
+    pub ttl_days: f64,
+    /// A JSON file replacing some of the built-in prices (field names as in `--json` output).
+    #[arg(long)]
+    pub prices: Option<PathBuf>,
+    /// Print the plan as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl PlanArgs {
+    /// The planner's request: these options over the planner's defaults.
+    pub fn request(&self) -> PlanRequest {
+        PlanRequest {
+            rps: self.rps,
+            mean_rps: self.mean_rps,
+            record_bytes: self.record_bytes,
+            hot_key_share: self.hot_key_share,
+            item_bytes: self.item_bytes,
+            base: PlanInput {
+                key_bytes: self.key_bytes,
+                target_utilization: self.target_utilization,
+                consumers: self.consumers,
+                batch_size: self.batch_size,
+                batching_window: self.batching_window,
+                parallelization: self.parallelization_factor,
+                memory_mb: self.memory_mb,
+                per_record_us: self.per_record_us,
+                write_latency: self.write_latency,
+                write_concurrency: self.write_concurrency,
+                ttl_days: self.ttl_days,
+                ..PlanInput::default()
+            },
+        }
+    }
+
+    /// The prices: the built-in table, with `--prices FILE` replacing some of them.
+    pub fn prices(&self) -> Result<Prices, UsageError> {
+        match &self.prices {
+            Some(p) => Prices::from_file(p).map_err(UsageError::new),
+            None => Ok(Prices::default()),
+        }
+    }
+}
+
+/// Options of `consume`.
+#[derive(Debug, Clone, Args)]
+pub struct ConsumeArgs {
+    /// The stream to read.
+    #[arg(long)]
+    pub stream: String,
+    /// The events table to write.
+    #[arg(long)]
+    pub table: String,
+    /// The dead-letter queue URL.
+    #[arg(long)]
+    pub dlq_url: String,
+    /// AWS region (default: the standard chain's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named AWS profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Kinesis endpoint (DynamoDB and SQS: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS).
+    #[arg(long)]
+    pub endpoint_url: Option<String>,
+    /// Records per invocation (1–10,000).
+    #[arg(long, default_value_t = RUN.local.esm.batch_size)]
+    pub batch_size: usize,
+    /// Where to start reading.
+    #[arg(long, value_enum, default_value_t = StartingPositionArg::Latest)]
+    pub starting_position: StartingPositionArg,
+    /// BatchWriteItem calls in flight per batch.
+    #[arg(long, default_value_t = RUN.local.processor.write_concurrency)]
+    pub write_concurrency: usize,
+}
+
+impl ConsumeArgs {
+    /// The consumer's configuration.
+    pub fn config(&self) -> Result<ConsumerConfig, UsageError> {
+        check_range("batch-size", self.batch_size, quotas::ESM_BATCH_SIZE, "Lambda's limit")?;
+        check_write_concurrency(self.write_concurrency)?;
+        Ok(ConsumerConfig {
+            stream: KinesisTarget {
+                stream: self.stream.clone(),
+                region: self.region.clone(),
+                profile: self.profile.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+            },
+            table: self.table.clone(),
+            dlq_url: self.dlq_url.clone(),
+            batch_size: self.batch_size,
+            starting_position: self.starting_position.into(),
+            processor: retail_function::ProcessorConfig {
+                write_concurrency: self.write_concurrency,
+                ..retail_function::ProcessorConfig::default()
+            },
+            retry_budget: Duration::from_secs(20),
+        })
+    }
+}
+
+/// Spacing of events within the rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ArrivalsArg {
+    /// Evenly spaced at the current rate (wrk2's model).
+    Uniform,
+    /// A Poisson process at the current rate: independent arrivals, realistic bursts.
+    Poisson,
+}
+
+impl From<ArrivalsArg> for Arrivals {
+    fn from(a: ArrivalsArg) -> Self {
+        match a {
+            ArrivalsArg::Uniform => Arrivals::Uniform,
+            ArrivalsArg::Poisson => Arrivals::Poisson,
+        }
+    }
+}
+
+/// Where `consume` starts reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StartingPositionArg {
+    /// Only records written after the consumer starts (Lambda's default in the infra).
+    Latest,
+    /// Everything the stream retains.
+    TrimHorizon,
+}
+
+impl From<StartingPositionArg> for StartingPosition {
+    fn from(p: StartingPositionArg) -> Self {
+        match p {
+            StartingPositionArg::Latest => StartingPosition::Latest,
+            StartingPositionArg::TrimHorizon => StartingPosition::TrimHorizon,
+        }
+    }
+}
+
+/// A report format, by its command-line name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `summary.txt`: the summary a run prints.
+    Text,
+    /// `report.md`: Markdown, for a pull request or a wiki.
+    Md,
+    /// `report.html`: one self-contained page with SVG charts.
+    Html,
+    /// `timeline.csv`: the per-second time series.
+    Csv,
+    /// `latency.hlog`: HdrHistogram interval logs (put latency, end-to-end latency).
+    Hlog,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Text => Format::Text,
+            FormatArg::Md => Format::Md,
+            FormatArg::Html => Format::Html,
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Hlog => Format::Hlog,
+        }
+    }
+}
+
+/// Partition key choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeysArg {
+    /// The event's userId (as the pipeline's producers do).
+    User,
+    /// A random key per record.
+    Random,
+    /// Explicit hash keys spread evenly over the shards.
+    Explicit,
+}
+
+/// Options of `run`.
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// Target events per second (constant profile, or the base of a spike).
+    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    pub rps: Option<f64>,
+    /// How long to generate load: 90s, 10m, 1h.
+    #[arg(long, default_value = duration_text(RUN.driver.duration), value_parser = spec::duration, help_heading = "Load")]
+    pub duration: Duration,
+    /// Rate over time: constant, ramp:FROM..TO[@OVER], steps:R@D,R@D,..., spike:PEAK@AT+FOR.
+    #[arg(long, default_value = "constant", value_parser = spec::profile, help_heading = "Load")]
+    pub rate_profile: ProfileSpec,
+    /// Spacing of events within the rate.
+    #[arg(long, value_enum, default_value_t = ArrivalsArg::Uniform, help_heading = "Load")]
+    pub arrivals: ArrivalsArg,
+    /// Seed for every random choice; the same seed repeats the same run (default: random, printed).
+    #[arg(long, help_heading = "Load")]
+    pub seed: Option<u64>,
+
+    /// Distinct users.
+    #[arg(long, default_value_t = RUN.generator.users, help_heading = "Events")]
+    pub users: usize,
+    /// How often users appear: uniform, zipf[:S], hot:KEYS:SHARE.
+    #[arg(long, default_value = "uniform", value_parser = spec::popularity, help_heading = "Events")]
+    pub user_popularity: Popularity,
+    /// Partition keys.
+    #[arg(long, value_enum, default_value_t = KeysArg::User, help_heading = "Events")]
+    pub keys: KeysArg,
+    /// Distinct products (Zipf-popular).
+    #[arg(long, default_value_t = RUN.generator.products, help_heading = "Events")]
+    pub products: usize,
+    /// Event type weights.
+    #[arg(long, default_value = spec::mix_text(&RUN.generator.mix), value_parser = spec::mix, help_heading = "Events")]
+    pub mix: EventMix,
+    /// Average record size in bytes (events are padded up to it).
+    #[arg(long, help_heading = "Events")]
+    pub payload_bytes: Option<usize>,
+    /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
+    #[arg(long, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
+    pub invalid_rate: f64,
+
+    /// Send to this Kinesis stream instead of the embedded local pipeline.
+    #[arg(long, help_heading = "Target")]
+    pub stream: Option<String>,
+    /// AWS region of the stream (default: the standard chain's, e.g. AWS_REGION).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub region: Option<String>,
+    /// Named AWS profile (default: the standard chain's).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub profile: Option<String>,
+    /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for kinesalite (default: AWS_ENDPOINT_URL, else AWS).
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub endpoint_url: Option<String>,
+    /// Verify end to end: look sampled events up in this DynamoDB table after the run.
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub table: Option<String>,
+    /// Verify end to end: count what this SQS dead-letter queue gains during the run.
+    #[arg(long, requires = "stream", help_heading = "Target")]
+    pub dlq_url: Option<String>,
+    /// Accepted events sampled for the table lookup (memory is bounded by this).
+    #[arg(long, default_value_t = RUN.verify.trace_sample, help_heading = "Target")]
+    pub trace_sample: usize,
+
+    /// Records per PutRecords request (1–500).
+    #[arg(long, default_value_t = RUN.driver.batch.max_records, help_heading = "Producer")]
+    pub max_batch_records: usize,
+    /// Bytes per PutRecords request.
+    #[arg(long, default_value_t = RUN.driver.batch.max_bytes, help_heading = "Producer")]
+    pub max_batch_bytes: usize,
+    /// Longest wait for a request to fill.
+    #[arg(long, default_value = duration_text(RUN.driver.batch.linger), value_parser = spec::duration, help_heading = "Producer")]
+    pub linger: Duration,
+    /// PutRecords requests in flight at most.
+    #[arg(long, default_value_t = RUN.driver.max_in_flight, help_heading = "Producer")]
+    pub max_in_flight: usize,
+    /// Give up on an event this long after its intended send time.
+    #[arg(long, default_value = duration_text(RUN.driver.record_ttl), value_parser = spec::duration, help_heading = "Producer")]
+    pub record_ttl: Duration,
+
+    /// Shards of the local stream (default 1, as the infra default).
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub shards: Option<usize>,
+    /// Per-shard write quota, records/s (AWS: 1,000; change it only to model something else).
+    #[arg(long, default_value_t = quotas::SHARD_WRITE_RECORDS_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_records_per_sec: u32,
+    /// Per-shard write quota, bytes/s including partition keys (AWS: 1 MiB).
+    #[arg(long, default_value_t = quotas::SHARD_WRITE_BYTES_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_bytes_per_sec: u32,
+    /// Per-shard read quota, GetRecords calls/s (AWS: 5).
+    #[arg(long, default_value_t = quotas::SHARD_READ_CALLS_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_read_calls_per_sec: u32,
+    /// Per-shard read quota, bytes/s (AWS: 2 MiB).
+    #[arg(long, default_value_t = quotas::SHARD_READ_BYTES_PER_SEC, help_heading = "Local pipeline model")]
+    pub shard_read_bytes_per_sec: u32,
+    /// Event source mapping batch size (1–10,000).
+    #[arg(long, default_value_t = RUN.local.esm.batch_size, help_heading = "Local pipeline model")]
+    pub batch_size: usize,
+    /// Event source mapping batching window (0–300s).
+    #[arg(long, default_value = duration_text(RUN.local.esm.batching_window), value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub batching_window: Duration,
+    /// Concurrent invocations per shard (1–10).
+    #[arg(long, default_value_t = RUN.local.esm.parallelization, help_heading = "Local pipeline model")]
+    pub parallelization_factor: usize,
+    /// Retries of a failing batch (-1 = until the record expires).
+    #[arg(long, default_value_t = RUN.local.esm.max_retry_attempts.map_or(-1, i64::from), allow_negative_numbers = true, help_heading = "Local pipeline model")]
+    pub max_retry_attempts: i64,
+    /// Do not split a batch whose invocation failed.
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub no_bisect: bool,
+    /// The function's timeout.
+    #[arg(long, default_value = duration_text(RUN.local.esm.function_timeout), value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub function_timeout: Duration,
+    /// Modelled duration of one BatchWriteItem call.
+    #[arg(long, default_value = duration_text(RUN.local.table_write_latency), value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub table_write_latency: Duration,
+    /// Share of items each BatchWriteItem leaves unprocessed (models DynamoDB throttling:
+    /// exercises the function's retries and Lambda's redeliveries).
+    #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
+    pub table_unprocessed_rate: f64,
+    /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
+    #[arg(long, default_value_t = RUN.local.processor.write_concurrency, help_heading = "Local pipeline model")]
+    pub write_concurrency: usize,
+    /// Longest wait for the pipeline to finish processing after the load stops.
+    #[arg(long, default_value = duration_text(RUN.settle), value_parser = spec::duration, help_heading = "Local pipeline model")]
+    pub settle: Duration,
+
+    /// Share of a shard's quota the recommendation may use (0–1].
+    #[arg(long, default_value_t = RUN.target_utilization, help_heading = "Report")]
+    pub target_utilization: f64,
+    /// Directory to write result.json and summary.txt into.
+    #[arg(long, help_heading = "Report")]
+    pub out: Option<PathBuf>,
+    /// Progress every this often (default: 1s on a terminal, 10s otherwise).
+    #[arg(long, value_parser = spec::duration, help_heading = "Report")]
+    pub progress_every: Option<Duration>,
+    /// No live progress.
+    #[arg(long, short, help_heading = "Report")]
+    pub quiet: bool,
+
+    /// Search for the highest rate the local pipeline sustains within the objectives
+    /// (--max-throttle-rate, default 0.001; --max-p99), starting at --rps.
+    #[arg(long, help_heading = "Finding the limit")]
+    pub find_limit: bool,
+    /// Length of each trial of the search.
+    #[arg(long, default_value = duration_text(LimitSearch::default().trial), value_parser = spec::duration, help_heading = "Finding the limit")]
+    pub limit_trial: Duration,
+    /// Highest rate the search tries.
+    #[arg(long, default_value_t = LimitSearch::default().max_rps, help_heading = "Finding the limit")]
+    pub limit_max_rps: f64,
+    /// Stop when the bracket is within this share of the rate.
+    #[arg(long, default_value_t = LimitSearch::default().precision, help_heading = "Finding the limit")]
+    pub limit_precision: f64,
+
+    /// Fail (exit 3) if the corrected put latency p99 exceeds this.
+    #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
+    pub max_p99: Option<Duration>,
+    /// Fail if more than this share of put attempts is throttled (0–1).
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub max_throttle_rate: Option<f64>,
+    /// Fail if the achieved rate is below this many events per second.
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub min_achieved_rate: Option<f64>,
+    /// Fail if more than this many events were lost (expired, or accepted but never stored
+    /// nor dead-lettered).
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    pub max_lost: Option<u64>,
+}
+
+/// A command line that cannot run: what is wrong and what to write instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UsageError {
+    /// A value the engine's configuration refuses.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Options that cannot go together, or a spec that does not parse.
+    #[error("{0}")]
+    Options(String),
+}
+
+impl UsageError {
+    /// A problem with the options themselves.
+    pub fn new(message: impl Into<String>) -> Self {
+        UsageError::Options(message.into())
+    }
+}
+
+fn check(ok: bool, message: impl FnOnce() -> String) -> Result<(), UsageError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(UsageError::new(message()))
+    }
+}
+
+/// A validated `run`: the engine's configuration, and what the CLI does around it.
+#[derive(Debug, Clone)]
+pub struct RunPlan {
+    /// What the engine runs.
+    pub config: RunConfig,
+    /// Search for the limit instead of a single run.
+    pub find_limit: Option<LimitSearch>,
+    /// Where to write results.
+    pub out: Option<PathBuf>,
+    /// Progress period (`None`: quiet).
+    pub progress_every: Option<Duration>,
+}
+
+impl RunArgs {
+    /// Validates the options into a plan. `is_terminal` picks the progress default.
+    pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
+        let profile = self.rate_profile.resolve(self.rps, self.duration).map_err(UsageError::new)?;
+        if self.stream.is_some() {
+            check(self.shards.is_none(), || {
+                "--shards sets the local model's shard count; with --stream the stream's own shards are used: drop --shards".into()
+            })?;
+        }
+        check(self.max_retry_attempts >= -1 && self.max_retry_attempts <= 10_000, || {
+            "--max-retry-attempts must be -1 (unbounded) to 10000".into()
+        })?;
+        let shards = self.shards.unwrap_or(RUN.local.shards);
+        let keys = match self.keys {
+            KeysArg::User => KeyModel::User,
+            KeysArg::Random => KeyModel::Random,
+            KeysArg::Explicit => KeyModel::explicit(shards.clamp(1, 100_000)),
+        };
+        let config = RunConfig {
+            driver: DriverConfig {
+                profile,
+                arrivals: self.arrivals.into(),
+                duration: self.duration,
+                batch: BatchLimits {
+                    max_records: self.max_batch_records,
+                    max_bytes: self.max_batch_bytes,
+                    linger: self.linger,
+                },
+                max_in_flight: self.max_in_flight,
+                record_ttl: self.record_ttl,
+                ..RUN.driver.clone()
+            },
+            generator: GeneratorConfig {
+                users: self.users,
+                popularity: self.user_popularity.clone(),
+                products: self.products,
+                mix: self.mix,
+                payload_bytes: self.payload_bytes,
+                invalid_rate: self.invalid_rate,
+                keys,
+                ..RUN.generator.clone()
+            },
+            target: self.stream.as_ref().map(|stream| KinesisTarget {
+                stream: stream.clone(),
+                region: self.region.clone(),
+                profile: self.profile.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+            }),
+            verify: VerifyConfig {
+                table: self.table.clone(),
+                dlq_url: self.dlq_url.clone(),
+                trace_sample: self.trace_sample,
+            },
+            local: LocalConfig {
+                shards,
+                write_quota: WriteQuota {
+                    records_per_sec: f64::from(self.shard_records_per_sec),
+                    bytes_per_sec: f64::from(self.shard_bytes_per_sec),
+                },
+                esm: EsmConfig {
+                    batch_size: self.batch_size,
+                    batching_window: self.batching_window,
+                    parallelization: self.parallelization_factor,
+                    max_retry_attempts: u32::try_from(self.max_retry_attempts).ok(),
+                    bisect_on_error: !self.no_bisect,
+                    function_timeout: self.function_timeout,
+                    read_calls_per_sec: self.shard_read_calls_per_sec,
+                    read_bytes_per_sec: self.shard_read_bytes_per_sec,
+                    ..RUN.local.esm
+                },
+                table_write_latency: self.table_write_latency,
+                table_unprocessed_rate: self.table_unprocessed_rate,
+                processor: retail_function::ProcessorConfig {
+                    write_concurrency: self.write_concurrency,
+                    ..RUN.local.processor
+                },
+            },
+            thresholds: Thresholds {
+                max_p99: self.max_p99,
+                max_throttle_rate: self.max_throttle_rate,
+                min_achieved_rate: self.min_achieved_rate,
+                max_lost: self.max_lost,
+            },
+            target_utilization: self.target_utilization,
+            settle: self.settle,
+            seed: self.seed.unwrap_or_else(rand::random),
+        };
+        config.validate()?;
+        let find_limit = self.find_limit.then(|| LimitSearch {
+            start_rps: self.rps.unwrap_or(LimitSearch::default().start_rps),
+            max_rps: self.limit_max_rps,
+            trial: self.limit_trial,
+            precision: self.limit_precision,
+            max_throttle_rate: self.max_throttle_rate.unwrap_or(LimitSearch::default().max_throttle_rate),
+            max_p99: self.max_p99,
+        });
+        if let Some(search) = &find_limit {
+            search.validate(&config)?;
+        }
+        let progress_every = (!self.quiet).then(|| {
+            self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
+        });
+        Ok(RunPlan { config, find_limit, out: self.out.clone(), progress_every })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    fn plan(args: &[&str]) -> Result<RunPlan, UsageError> {
+        let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
+        match cli.command {
+            Some(Command::Run(a)) => a.plan(false),
+            Some(Command::Consume(_) | Command::Plan(_) | Command::Report(_)) => panic!("not a run"),
+            None => cli.run.plan(false),
+        }
+    }
+
+    #[test]
+    fn report_options() {
+        let cli = Cli::try_parse_from([
+            "loadgen",
+            "report",
+            "a",
+            "b",
+            "--out",
+            "m",
+            "--format",
+            "md,csv",
+            "--max-regression",
+            "p99=10%",
+        ])
+        .unwrap();
+        let Some(Command::Report(r)) = cli.command else { panic!("a report") };
+        assert_eq!(r.runs.len(), 2);
+        assert_eq!(r.formats(), [Format::Md, Format::Csv]);
+        assert_eq!(r.out_dir().unwrap(), PathBuf::from("m"));
+        let cli = Cli::try_parse_from(["loadgen", "report", "a", "b"]).unwrap();
+        let Some(Command::Report(r)) = cli.command else { panic!("a report") };
+        assert!(r.out_dir().unwrap_err().to_string().contains("--out DIR"));
+        let e = Cli::try_parse_from(["loadgen", "report", "a", "--max-regression", "p98=1%"]).unwrap_err();
+        assert!(e.to_string().contains("unknown metric 'p98'"), "{e}");
+    }
+
+    #[test]
+    fn defaults_are_the_engines() {
+        let a = plan(&["--rps", "100"]).unwrap();
+        let d = RunConfig::default();
+        assert_eq!(a.config.driver.duration, d.driver.duration);
+        assert_eq!(a.config.driver.batch, d.driver.batch);
+        assert_eq!(a.config.driver.record_ttl, d.driver.record_ttl);
+        assert_eq!(a.config.local, LocalConfig { shards: 1, ..d.local });
+        assert_eq!(a.config.generator.mix, d.generator.mix);
+        assert_eq!(a.config.settle, d.settle);
+        let cli = Cli::try_parse_from(["loadgen", "plan", "--rps", "1000"]).unwrap();
+        let Some(Command::Plan(p)) = cli.command else { panic!("a plan") };
+        assert_eq!(p.request().input(&[]).unwrap(), PlanInput::default());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_is_the_default_subcommand() {
+        let a = plan(&["--rps", "5000", "--duration", "10m"]).unwrap();
+        let b = plan(&["run", "--rps", "5000", "--duration", "10m"]).unwrap();
+        assert_eq!(a.config.driver.profile, b.config.driver.profile);
+        assert_eq!(a.config.driver.duration, Duration::from_secs(600));
+        assert_eq!(a.config.local.shards, 1);
+        assert_eq!(a.config.local.esm.batch_size, 100);
+        assert_eq!(a.config.local.esm.batching_window, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            vec!["--rps", "0"],
+            vec!["--rps", "-5"],
+            vec![],
+            vec!["--rps", "10", "--rate-profile", "ramp:0..100"],
+            vec!["--rps", "10", "--invalid-rate", "1.5"],
+            vec!["--rps", "10", "--shards", "0"],
+            vec!["--rps", "10", "--parallelization-factor", "11"],
+            vec!["--rps", "10", "--keys", "random", "--user-popularity", "zipf"],
+            vec!["--rps", "10", "--payload-bytes", "2000000"],
+        ] {
+            assert!(plan(&args).is_err(), "{args:?} should be refused");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! `loadgen consume`: the event source mapping played over a stream until Ctrl-C, with a
+//! line of progress every ten seconds.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use loadgen_engine::aws::consume::{consume as run_consumer, ConsumerStats};
+use loadgen_engine::Stop;
+
+use super::usage;
+use crate::args::ConsumeArgs;
+use crate::exit::{print_error, Exit};
+
+/// How often the tally is printed.
+const TALLY_EVERY: Duration = Duration::from_secs(10);
+
+/// Consumes until stopped.
+pub async fn consume(args: &ConsumeArgs, stop: Stop) -> Exit {
+    let config = match args.config() {
+        Ok(c) => c,
+        Err(e) => return usage(&e),
+    };
+    let stats = Arc::new(Mutex::new(ConsumerStats::default()));
+    let report = stats.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(TALLY_EVERY).await;
+            let s = report.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            eprintln!(
+                "consumed {} records in {} batches: {} written, {} dead-lettered, {} retried; max iterator age {:.1} s",
+                s.delivered,
+                s.invocations,
+                s.written,
+                s.dead_lettered,
+                s.retried,
+                s.max_iterator_age_ms / 1000.0
+            );
+        }
+    });
+    let outcome = run_consumer(config, stats, stop).await;
+    ticker.abort();
+    match outcome {
+        Ok(()) => Exit::Ok,
+        Err(e) => {
+            print_error(&e);
+            Exit::Runtime
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `loadgen [run]`: the load, the summary on stdout, the results and the report in
+//! `--out`, the exit code from the thresholds; or, with `--find-limit`, the search.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use loadgen_engine::limit::{find_limit, LimitSearch};
+use loadgen_engine::{RunResult, Stop};
+use loadgen_report::{render_all, Format, Report};
+
+use super::usage;
+use crate::args::{RunArgs, RunPlan};
+use crate::exit::{print_error, Exit};
+use crate::files::{self, write_all};
+use crate::progress::Progress;
+
+/// Runs the load (or the limit search) the options describe.
+pub async fn run(args: &RunArgs, stop: Stop) -> Exit {
+    let terminal = std::io::stderr().is_terminal();
+    let plan = match args.plan(terminal) {
+        Ok(plan) => plan,
+        Err(e) => return usage(&e),
+    };
+    let mut progress = Progress::new(plan.progress_every, terminal);
+    if let Some(search) = plan.find_limit {
+        return limit(&plan, search, &mut progress, stop).await;
+    }
+    let outcome = match loadgen_engine::run(&plan.config, &mut progress, stop).await {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            print_error(&e);
+            return Exit::Runtime;
+        }
+    };
+    let result = &outcome.result;
+    let summary = loadgen_report::text::render(result);
+    // A closed stdout (`| head`) must not turn a finished run into a crash.
+    let _ = writeln!(std::io::stdout(), "{summary}");
+    if let Some(dir) = &plan.out {
+        if let Err(exit) = write_results(dir, result, &summary) {
+            return exit;
+        }
+    }
+    if let Some(reason) = &outcome.target_failure {
+        eprintln!("error: the run stopped early: {reason}");
+        return Exit::Runtime;
+    }
+    if result.interrupted {
+        Exit::Interrupted
+    } else if !result.thresholds_passed() {
+        Exit::Thresholds
+    } else {
+        Exit::Ok
+    }
+}
+
+/// `result.json` and `summary.txt`, then the report that follows from them (a report
+/// that cannot be made leaves the result, and `loadgen report DIR` can try again).
+fn write_results(dir: &Path, result: &RunResult, summary: &str) -> Result<(), Exit> {
+    let written = files::json(result)
+        .map_err(std::io::Error::other)
+        .map_err(|source| files::WriteError { path: dir.join("result.json"), source })
+        .and_then(|json| write_all(dir, &[("result.json", json.as_str()), ("summary.txt", summary)]));
+    if let Err(e) = written {
+        eprintln!(
+            "error: could not write results to {}: {e}. The run's summary was printed above; fix the directory and run again",
+            dir.display()
+        );
+        return Err(Exit::Runtime);
+    }
+    let label = dir.join("result.json").display().to_string();
+    let report = Report::of(result.clone(), &label)
+        .and_then(|report| render_all(&report, &Format::REPORT))
+        .map_err(|e| e.to_string())
+        .and_then(|files| write_all(dir, &files).map_err(|e| e.to_string()));
+    if let Err(e) = report {
+        eprintln!(
+            "error: result.json was written but the report was not: {e}. Run `loadgen report {}` to try again",
+            dir.display()
+        );
+        return Err(Exit::Runtime);
+    }
+    let _ = writeln!(std::io::stdout(), "results written to {}", dir.join("result.json").display());
+    Ok(())
+}
+
+/// `--find-limit`: the search, its answer on stdout, every trial in `--out`/limit.json.
+async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, stop: Stop) -> Exit {
+    let found = match find_limit(&plan.config, search, progress, stop).await {
+        Ok(found) => found,
+        Err(e) => {
+            print_error(&e);
+            return Exit::Runtime;
+        }
+    };
+    let _ = writeln!(
+        std::io::stdout(),
+        "limit: {:.0} events/s hold within the objectives ({} shard(s), {} trials){}",
+        found.limit_rps,
+        plan.config.local.shards,
+        found.trials.len(),
+        if found.interrupted { "; interrupted, so the limit is at least this" } else { "" }
+    );
+    if let Some(dir) = &plan.out {
+        let written = files::json(&found)
+            .map_err(std::io::Error::other)
+            .map_err(|source| files::WriteError { path: dir.join("limit.json"), source })
+            .and_then(|json| write_all(dir, &[("limit.json", json)]));
+        if let Err(e) = written {
+            print_error(&e);
+            return Exit::Runtime;
+        }
+    }
+    if found.interrupted {
+        Exit::Interrupted
+    } else {
+        Exit::Ok
+    }
+}

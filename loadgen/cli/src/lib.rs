@@ -1,0 +1,45 @@
+//! `loadgen`, the command line over the engine (`loadgen-engine`) and the reports
+//! (`loadgen-report`): options ([`args`]) and their compact specs ([`spec`]), progress on
+//! the terminal ([`progress`]), the one shutdown handler ([`shutdown`]), writing files
+//! ([`files`]) and exit codes ([`exit`]). Each subcommand is in [`commands`].
+#![forbid(unsafe_code)]
+
+pub mod args;
+pub mod commands;
+pub mod exit;
+pub mod files;
+pub mod progress;
+pub mod shutdown;
+pub mod spec;
+
+use args::{Cli, Command};
+use exit::Exit;
+
+/// Runs a parsed command line to its exit.
+///
+/// The schedule runs on this thread's runtime (requests to a real stream go out from it
+/// too); the local pipeline starts a worker thread of its own.
+pub fn main_with(cli: Cli) -> Exit {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return Exit::Runtime;
+        }
+    };
+    match cli.command {
+        Some(Command::Plan(args)) => commands::plan::plan(&args),
+        Some(Command::Report(args)) => commands::report::report(&args),
+        Some(Command::Consume(args)) => runtime.block_on(async {
+            let stop = shutdown::install("stopping once every shard is caught up");
+            commands::consume::consume(&args, stop).await
+        }),
+        Some(Command::Run(args)) => runtime.block_on(run(&args)),
+        None => runtime.block_on(run(&cli.run)),
+    }
+}
+
+async fn run(args: &args::RunArgs) -> Exit {
+    let stop = shutdown::install("stopping the schedule, settling requests in flight, writing the results");
+    commands::run::run(args, stop).await
+}

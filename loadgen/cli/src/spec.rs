@@ -1,0 +1,242 @@
+//! Parsers for the compact command-line specs: durations, rate profiles, user
+//! popularity and the event mix. Each error says what was expected, with an example.
+
+use std::time::Duration;
+
+use loadgen_engine::load::generator::EventMix;
+use loadgen_engine::load::keys::Popularity;
+use loadgen_engine::load::schedule::RateProfile;
+
+/// A duration as the parsers read it and `--help` shows defaults: `5s`, `1m`, `250ms`.
+pub fn duration_text(d: Duration) -> String {
+    humantime::format_duration(d).to_string()
+}
+
+/// The event mix as `--mix` takes it.
+pub fn mix_text(m: &EventMix) -> String {
+    format!("view={},add_to_cart={},purchase={}", m.view, m.add_to_cart, m.purchase)
+}
+
+/// A human duration: `90s`, `10m`, `1h30m`, `250ms`.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 90s, 10m, 1h30m or 250ms"))
+}
+
+fn rate(s: &str) -> Result<f64, String> {
+    match s.trim().replace('_', "").parse::<f64>() {
+        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000")),
+    }
+}
+
+/// The shape of the rate profile before `--rps` is applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProfileSpec {
+    /// `constant`: `--rps` throughout.
+    Constant,
+    /// `ramp:FROM..TO[@OVER]`: over the whole run unless `@OVER` is given.
+    Ramp {
+        /// Start rate.
+        from: f64,
+        /// End rate.
+        to: f64,
+        /// Ramp length, if not the whole run.
+        over: Option<Duration>,
+    },
+    /// `steps:R@D,R@D,...`.
+    Steps(Vec<(f64, Duration)>),
+    /// `spike:PEAK@AT+FOR`, on top of `--rps`.
+    Spike {
+        /// Rate during the spike.
+        peak: f64,
+        /// Start of the spike.
+        at: Duration,
+        /// Length of the spike.
+        lasting: Duration,
+    },
+}
+
+const PROFILE_HELP: &str =
+    "expected constant, ramp:FROM..TO[@OVER], steps:RATE@DUR,RATE@DUR,... or spike:PEAK@AT+FOR (e.g. ramp:0..5000@2m, steps:1000@30s,3000@30s, spike:20000@1m+10s)";
+
+/// Parses `--rate-profile`.
+pub fn profile(s: &str) -> Result<ProfileSpec, String> {
+    let s = s.trim();
+    let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
+    let bad = |why: String| Err(format!("bad --rate-profile '{s}': {why}; {PROFILE_HELP}"));
+    match kind {
+        "constant" if rest.is_empty() => Ok(ProfileSpec::Constant),
+        "ramp" => {
+            let (range, over) = match rest.split_once('@') {
+                Some((r, o)) => (r, Some(duration(o)?)),
+                None => (rest, None),
+            };
+            let Some((from, to)) = range.split_once("..") else {
+                return bad("a ramp needs FROM..TO".into());
+            };
+            Ok(ProfileSpec::Ramp { from: rate(from)?, to: rate(to)?, over })
+        }
+        "steps" => {
+            let steps = rest
+                .split(',')
+                .map(|step| {
+                    let (r, d) = step.split_once('@').ok_or_else(|| format!("step '{step}' needs RATE@DURATION"))?;
+                    Ok((rate(r)?, duration(d)?))
+                })
+                .collect::<Result<Vec<_>, String>>();
+            match steps {
+                Ok(v) if !v.is_empty() => Ok(ProfileSpec::Steps(v)),
+                Ok(_) => bad("no steps".into()),
+                Err(e) => bad(e),
+            }
+        }
+        "spike" => {
+            let parsed = rest.split_once('@').and_then(|(peak, when)| {
+                let (at, lasting) = when.split_once('+')?;
+                Some((peak, at, lasting))
+            });
+            let Some((peak, at, lasting)) = parsed else {
+                return bad("a spike is PEAK@AT+FOR".into());
+            };
+            Ok(ProfileSpec::Spike { peak: rate(peak)?, at: duration(at)?, lasting: duration(lasting)? })
+        }
+        _ => bad(format!("unknown profile '{kind}'")),
+    }
+}
+
+impl ProfileSpec {
+    /// The rate profile, given `--rps` and the run's duration. Contradictions (a rate
+    /// given twice, none given) are errors.
+    pub fn resolve(&self, rps: Option<f64>, run: Duration) -> Result<RateProfile, String> {
+        let rps = rps.map(|r| {
+            if r > 0.0 && r.is_finite() {
+                Ok(r)
+            } else {
+                Err(format!("--rps must be a positive number of events per second, not {r}"))
+            }
+        });
+        match self {
+            ProfileSpec::Constant => match rps {
+                Some(r) => Ok(RateProfile::Constant { rps: r? }),
+                None => Err("--rps is required (events per second), e.g. --rps 5000".into()),
+            },
+            ProfileSpec::Spike { peak, at, lasting } => match rps {
+                Some(r) => Ok(RateProfile::Spike { base: r?, peak: *peak, at: *at, lasting: *lasting }),
+                None => Err("a spike profile needs --rps for the rate outside the spike".into()),
+            },
+            ProfileSpec::Ramp { .. } | ProfileSpec::Steps(_) if rps.is_some() => {
+                Err("--rps contradicts a ramp or steps profile, which sets its own rates; drop --rps".into())
+            }
+            ProfileSpec::Ramp { from, to, over } => {
+                if *from == 0.0 && *to == 0.0 {
+                    return Err("a ramp from 0 to 0 sends nothing".into());
+                }
+                Ok(RateProfile::Ramp { from: *from, to: *to, over: over.unwrap_or(run) })
+            }
+            ProfileSpec::Steps(steps) => {
+                if steps.iter().all(|(r, _)| *r == 0.0) {
+                    return Err("every step has rate 0: nothing would be sent".into());
+                }
+                Ok(RateProfile::Steps(steps.clone()))
+            }
+        }
+    }
+}
+
+/// Parses `--user-popularity`: `uniform`, `zipf`, `zipf:S` or `hot:KEYS:SHARE`.
+pub fn popularity(s: &str) -> Result<Popularity, String> {
+    let help = "expected uniform, zipf, zipf:EXPONENT or hot:KEYS:SHARE (e.g. zipf:1.2, hot:3:0.4 = 3 users send 40%)";
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    match parts.as_slice() {
+        ["uniform"] => Ok(Popularity::Uniform),
+        ["zipf"] => Ok(Popularity::Zipf(1.1)),
+        ["zipf", e] => match e.parse::<f64>() {
+            Ok(v) if v > 0.0 && v.is_finite() => Ok(Popularity::Zipf(v)),
+            _ => Err(format!("bad zipf exponent '{e}'; {help}")),
+        },
+        ["hot", k, share] => {
+            let keys = k.parse::<usize>().ok().filter(|&k| k > 0);
+            let share = share.trim_end_matches('%').parse::<f64>().ok().map(|v| if v > 1.0 { v / 100.0 } else { v });
+            match (keys, share) {
+                (Some(keys), Some(share)) if (0.0..=1.0).contains(&share) => Ok(Popularity::Hot { keys, share }),
+                _ => Err(format!("bad hot-key spec '{s}'; {help}")),
+            }
+        }
+        _ => Err(format!("unknown user popularity '{s}'; {help}")),
+    }
+}
+
+/// Parses `--mix view=70,add_to_cart=20,purchase=10` (weights, any scale).
+pub fn mix(s: &str) -> Result<EventMix, String> {
+    let mut m = EventMix { view: 0.0, add_to_cart: 0.0, purchase: 0.0 };
+    for part in s.split(',') {
+        let (name, weight) = part.split_once('=').ok_or_else(|| {
+            format!("bad --mix part '{part}': write name=weight, e.g. view=70,add_to_cart=20,purchase=10")
+        })?;
+        let w = weight
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|w| *w >= 0.0 && w.is_finite())
+            .ok_or_else(|| format!("bad --mix weight '{weight}' for {name}"))?;
+        match name.trim() {
+            "view" => m.view = w,
+            "add_to_cart" => m.add_to_cart = w,
+            "purchase" => m.purchase = w,
+            other => return Err(format!("unknown event type '{other}' in --mix; use view, add_to_cart, purchase")),
+        }
+    }
+    if m.view + m.add_to_cart + m.purchase <= 0.0 {
+        return Err("--mix weights are all zero".into());
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles() {
+        assert_eq!(profile("constant"), Ok(ProfileSpec::Constant));
+        assert_eq!(
+            profile("ramp:0..5000@2m"),
+            Ok(ProfileSpec::Ramp { from: 0.0, to: 5000.0, over: Some(Duration::from_secs(120)) })
+        );
+        assert_eq!(
+            profile("steps:1000@30s,3000@1m"),
+            Ok(ProfileSpec::Steps(vec![(1000.0, Duration::from_secs(30)), (3000.0, Duration::from_secs(60))]))
+        );
+        assert_eq!(
+            profile("spike:20000@1m+10s"),
+            Ok(ProfileSpec::Spike { peak: 20000.0, at: Duration::from_secs(60), lasting: Duration::from_secs(10) })
+        );
+        for bad in ["sawtooth", "ramp:5000", "steps:", "spike:100@1m", "steps:10@forever", "ramp:-1..5"] {
+            assert!(profile(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolving_rates() {
+        let d = Duration::from_secs(60);
+        assert!(ProfileSpec::Constant.resolve(None, d).unwrap_err().contains("--rps is required"));
+        assert!(ProfileSpec::Constant.resolve(Some(0.0), d).is_err());
+        assert!(ProfileSpec::Constant.resolve(Some(-5.0), d).is_err());
+        let ramp = profile("ramp:0..100").unwrap();
+        assert!(ramp.resolve(Some(5.0), d).unwrap_err().contains("contradicts"));
+        assert_eq!(ramp.resolve(None, d), Ok(RateProfile::Ramp { from: 0.0, to: 100.0, over: d }));
+    }
+
+    #[test]
+    fn popularity_and_mix() {
+        assert_eq!(popularity("hot:3:40%"), Ok(Popularity::Hot { keys: 3, share: 0.4 }));
+        assert_eq!(popularity("zipf:1.3"), Ok(Popularity::Zipf(1.3)));
+        assert!(popularity("pareto").is_err());
+        let m = mix("view=1,purchase=1").unwrap();
+        assert_eq!((m.view, m.add_to_cart, m.purchase), (1.0, 0.0, 1.0));
+        assert!(mix("click=5").is_err());
+        assert!(duration("10 parsecs").is_err());
+        assert_eq!(duration("1h30m"), Ok(Duration::from_secs(5400)));
+    }
+}

@@ -1,0 +1,383 @@
+//! loadgen against a real Kinesis API: kinesalite on 127.0.0.1 (started by
+//! `scripts/test.sh`; `RETAIL_TEST_KINESIS_ENDPOINT` overrides the address). A test whose
+//! emulator is not running fails and says how to start it.
+
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use assert_cmd::cargo::CommandCargoExt;
+use aws_sdk_kinesis::types::ShardIteratorType;
+use bytes::Bytes;
+use loadgen_engine::aws::consume::{consume, ConsumerConfig, ConsumerStats, StartingPosition};
+use loadgen_engine::config::VerifyConfig;
+use loadgen_engine::outcome::result::TargetKind;
+use loadgen_engine::sink::hash_ranges::{hash_key, shard_for};
+use loadgen_engine::sink::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
+use loadgen_engine::sink::{PutEntry, PutResult, RecordSink, SinkError};
+use loadgen_engine::{RunConfig, Silent, Stop};
+
+/// `rps` for `secs` seconds into `stream` at `endpoint`, quiet, with `seed`.
+fn config(stream: &str, endpoint: &str, rps: f64, secs: u64, seed: u64) -> RunConfig {
+    RunConfig {
+        target: Some(KinesisTarget {
+            stream: stream.into(),
+            endpoint_url: Some(endpoint.into()),
+            ..KinesisTarget::default()
+        }),
+        seed,
+        ..RunConfig::constant(rps, Duration::from_secs(secs))
+    }
+}
+
+fn endpoint() -> String {
+    std::env::var("RETAIL_TEST_KINESIS_ENDPOINT").unwrap_or_else(|_| "http://127.0.0.1:4567".into())
+}
+
+/// Dummy credentials and a region, as the emulators accept.
+fn aws_env() -> [(&'static str, &'static str); 4] {
+    [
+        ("AWS_ACCESS_KEY_ID", "x"),
+        ("AWS_SECRET_ACCESS_KEY", "x"),
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ]
+}
+
+fn require_kinesalite() -> String {
+    let e = endpoint();
+    let addr = e.trim_start_matches("http://").parse().expect("endpoint host:port");
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!("kinesalite is not answering at {e}. Start the emulators with `scripts/emulators.sh start` (or run `scripts/test.sh`).");
+    }
+    for (k, v) in aws_env() {
+        // Tests in this file all want the same values, so concurrent writes agree.
+        std::env::set_var(k, v);
+    }
+    e
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}-{}", std::process::id(), retail_function::now_ms() % 100_000_000)
+}
+
+async fn create_stream(endpoint: &str, name: &str, shards: i32) -> aws_sdk_kinesis::Client {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(endpoint).load().await;
+    let client = aws_sdk_kinesis::Client::new(&sdk);
+    client.create_stream().stream_name(name).shard_count(shards).send().await.expect("create stream in kinesalite");
+    for _ in 0..100 {
+        let d = client.describe_stream_summary().stream_name(name).send().await.unwrap();
+        if d.stream_description_summary().map(|s| s.stream_status().as_str()) == Some("ACTIVE") {
+            return client;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stream {name} never became ACTIVE");
+}
+
+/// Records stored per shard, read back with GetRecords from the start.
+async fn count_records(client: &aws_sdk_kinesis::Client, stream: &str) -> Vec<(String, usize)> {
+    let shards = client.list_shards().stream_name(stream).send().await.unwrap();
+    let mut out = Vec::new();
+    for s in shards.shards() {
+        let mut it = client
+            .get_shard_iterator()
+            .stream_name(stream)
+            .shard_id(s.shard_id())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap()
+            .shard_iterator
+            .unwrap();
+        let mut n = 0;
+        loop {
+            let page = client.get_records().shard_iterator(&it).limit(10_000).send().await.unwrap();
+            n += page.records().len();
+            if page.records().is_empty() {
+                break;
+            }
+            match page.next_shard_iterator() {
+                Some(next) => it = next.to_string(),
+                None => break,
+            }
+        }
+        out.push((s.shard_id().to_string(), n));
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_sink_routes_like_kinesis() {
+    let endpoint = require_kinesalite();
+    let stream = unique("route");
+    let kinesis_client = create_stream(&endpoint, &stream, 4).await;
+    let target = KinesisTarget { stream: stream.clone(), endpoint_url: Some(endpoint.clone()), ..Default::default() };
+    let (client, info) = preflight(&target).await.expect("preflight");
+    assert_eq!(info.shards.len(), 4);
+    assert_eq!(
+        info.shards,
+        {
+            let even = loadgen_engine::sink::hash_ranges::even_ranges(4);
+            info.shards.iter().zip(even).map(|(s, r)| (s.0.clone(), r.0, r.1)).collect::<Vec<_>>()
+        },
+        "kinesalite splits the key space evenly, as AWS does"
+    );
+    let sink = KinesisSink::new(client, &info);
+    let ranges: Vec<(u128, u128)> = info.shards.iter().map(|s| (s.1, s.2)).collect();
+    let mut entries: Vec<PutEntry> = (0..400)
+        .map(|i| PutEntry {
+            data: Bytes::from(format!("{{\"n\":{i}}}")),
+            partition_key: Arc::from(format!("user-{i}")),
+            explicit_hash_key: None,
+        })
+        .collect();
+    entries.extend((0..100).map(|i| PutEntry {
+        data: Bytes::from_static(b"{}"),
+        partition_key: Arc::from("same-key"),
+        explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
+    }));
+    let mut too_many = entries.clone();
+    too_many.push(entries[0].clone());
+    assert!(matches!(sink.put_records(&too_many).await, Err(SinkError::Rejected(_))), "501 records");
+    let huge =
+        PutEntry { data: Bytes::from(vec![b'x'; 1024 * 1024]), partition_key: Arc::from("k"), explicit_hash_key: None };
+    assert!(matches!(sink.put_records(&[huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");
+    let results = sink.put_records(&entries).await.expect("500 records in one request");
+    assert_eq!(results.len(), 500);
+    for (e, r) in entries.iter().zip(&results) {
+        let expected = shard_for(e.explicit_hash_key.unwrap_or_else(|| hash_key(&e.partition_key)), &ranges);
+        assert_eq!(*r, PutResult::Accepted { shard: expected }, "{}", e.partition_key);
+    }
+    let stored: usize = count_records(&kinesis_client, &stream).await.iter().map(|(_, n)| n).sum();
+    assert_eq!(stored, 500, "the refused requests never reached the stream");
+}
+
+#[tokio::test]
+async fn preflight_errors_name_the_fix() {
+    let endpoint = require_kinesalite();
+    let missing = KinesisTarget { stream: unique("absent"), endpoint_url: Some(endpoint), ..Default::default() };
+    assert!(matches!(preflight(&missing).await, Err(PreflightError::NotFound { .. })));
+    let nowhere =
+        KinesisTarget { stream: "s".into(), endpoint_url: Some("http://127.0.0.1:9".into()), ..Default::default() };
+    match preflight(&nowhere).await {
+        Err(e @ PreflightError::Unreachable { .. }) => assert!(e.to_string().contains("--endpoint-url"), "{e}"),
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_against_kinesalite_stores_every_accepted_record() {
+    let endpoint = require_kinesalite();
+    let stream = unique("run");
+    let client = create_stream(&endpoint, &stream, 4).await;
+    let c = config(&stream, &endpoint, 2000.0, 4, 21);
+    let r = loadgen_engine::run(&c, &mut Silent, Stop::never()).await.expect("run").result;
+    assert_eq!(r.target.kind, TargetKind::Kinesis);
+    assert_eq!(r.target.shards, 4);
+    assert!(r.ledger.balanced());
+    assert_eq!(r.ledger.accepted, 8000, "{:?}", r.ledger);
+    assert!(r.pipeline.is_none());
+    assert!(r.verdict.findings.iter().any(|f| f.contains("not measured")));
+    let stored = count_records(&client, &stream).await;
+    let per_shard: Vec<u64> = r.shards.iter().map(|s| s.records).collect();
+    assert_eq!(per_shard.iter().sum::<u64>(), 8000);
+    for ((id, n), s) in stored.iter().zip(&r.shards) {
+        assert_eq!(id, &s.shard_id);
+        assert_eq!(*n as u64, s.records, "shard {id}: loadgen's count and the stream's disagree");
+    }
+}
+
+#[test]
+fn cli_preflight_failures_exit_1_with_the_fix() {
+    require_kinesalite();
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .args(["--stream", "nope", "--endpoint-url", "http://127.0.0.1:9", "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach Kinesis at http://127.0.0.1:9"), "{err}");
+
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .args(["--stream", &unique("missing"), "--endpoint-url", &endpoint(), "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("does not exist"), "{err}");
+
+    let empty_home = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .env_clear()
+        .env("HOME", empty_home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .args(["--stream", "s", "--endpoint-url", &endpoint(), "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS credentials") && err.contains("aws configure"), "{err}");
+
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .env_clear()
+        .env("HOME", empty_home.path())
+        .env("AWS_ACCESS_KEY_ID", "x")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .args(["--stream", "s", "--endpoint-url", &endpoint(), "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no AWS region"), "{err}");
+
+    let out =
+        Command::cargo_bin("loadgen").unwrap().args(["--stream", "s", "--shards", "3", "--rps", "5"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "--shards contradicts --stream");
+}
+
+#[tokio::test]
+async fn losing_the_stream_mid_run_exits_1_with_a_consistent_ledger() {
+    require_kinesalite();
+    // A private kinesalite this test may kill.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/kinesalite.js");
+    let mut emulator = Command::new("node")
+        .arg(script)
+        .arg(port.to_string())
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("node runs kinesalite (scripts/setup.sh installs it)");
+    let own = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    create_stream(&own, "doomed", 2).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("lost");
+    let child = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .args(["--stream", "doomed", "--endpoint-url", &own, "--rps", "500", "--duration", "30s", "--quiet", "--out"])
+        .arg(&out_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    emulator.kill().unwrap();
+    let _ = emulator.wait();
+    let output = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("connection to Kinesis lost"), "{err}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).expect("partial results written"))
+            .unwrap();
+    let l = &result["ledger"];
+    let n = |k: &str| l[k].as_u64().unwrap();
+    assert!(n("accepted") > 0 && n("generated") < 15_000, "{l}");
+    assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
+}
+
+fn require(endpoint_var: &str, default: &str, what: &str) -> String {
+    let e = std::env::var(endpoint_var).unwrap_or_else(|_| default.into());
+    let addr = e.trim_start_matches("http://").parse().expect("endpoint host:port");
+    if TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_err() {
+        panic!("{what} is not answering at {e}. Start the emulators with `scripts/emulators.sh start` (or run `scripts/test.sh`).");
+    }
+    e
+}
+
+/// loadgen → kinesalite → the consumer playing the event source mapping → the function's
+/// processor → dynalite and moto_server → verification of tracers and dead letters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_to_end_through_the_emulators() {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let kinesis = require_kinesalite();
+    let dynamodb = require("RETAIL_TEST_DYNAMODB_ENDPOINT", "http://127.0.0.1:4569", "dynalite (DynamoDB)");
+    let sqs = require("RETAIL_TEST_SQS_ENDPOINT", "http://127.0.0.1:5000", "moto_server (SQS)");
+    std::env::set_var("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb);
+    std::env::set_var("AWS_ENDPOINT_URL_SQS", &sqs);
+
+    let stream = unique("e2e");
+    let kinesis_client = create_stream(&kinesis, &stream, 4).await;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
+    let table = unique("events");
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    aws_sdk_dynamodb::Client::new(&sdk)
+        .create_table()
+        .table_name(&table)
+        .attribute_definitions(attr("userId"))
+        .attribute_definitions(attr("eventKey"))
+        .key_schema(key("userId", KeyType::Hash))
+        .key_schema(key("eventKey", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table in dynalite");
+    let queue = aws_sdk_sqs::Client::new(&sdk)
+        .create_queue()
+        .queue_name(unique("dlq"))
+        .send()
+        .await
+        .expect("create queue in moto")
+        .queue_url
+        .unwrap();
+
+    let consumer = ConsumerConfig {
+        stream: KinesisTarget { stream: stream.clone(), endpoint_url: Some(kinesis.clone()), ..Default::default() },
+        table: table.clone(),
+        dlq_url: queue.clone(),
+        batch_size: 100,
+        starting_position: StartingPosition::TrimHorizon,
+        processor: retail_function::ProcessorConfig::default(),
+        retry_budget: Duration::from_secs(20),
+    };
+    let consumed = Arc::new(std::sync::Mutex::new(ConsumerStats::default()));
+    let (stop, stop_rx) = loadgen_engine::stop_channel();
+    let poller = tokio::spawn(consume(consumer, consumed.clone(), stop_rx));
+
+    let mut c = config(&stream, &kinesis, 2000.0, 10, 8);
+    c.verify = VerifyConfig { table: Some(table.clone()), dlq_url: Some(queue.clone()), ..VerifyConfig::default() };
+    c.generator.invalid_rate = 0.01;
+    c.settle = Duration::from_secs(90);
+    let r = loadgen_engine::run(&c, &mut Silent, Stop::never()).await.expect("run").result;
+    stop.stop();
+
+    assert!(r.ledger.balanced(), "{:?}", r.ledger);
+    assert_eq!(r.ledger.generated, 20_000);
+    let v = r.verify.as_ref().expect("verification ran");
+    assert_eq!(v.sampled, 1000);
+    assert_eq!(v.missing, 0, "no tracer event lost: {v:?}");
+    assert_eq!(v.found, 1000);
+    assert!(r.ledger.invalid_accepted > 100);
+    assert_eq!(r.ledger.invalid_accepted, r.ledger.invalid_injected);
+    assert_eq!(v.dlq_messages, Some(r.ledger.invalid_accepted), "one dead letter per invalid event");
+    assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), r.ledger.accepted);
+    let e2e = r.latency_ms.end_to_end.expect("end-to-end histogram");
+    assert_eq!(e2e.count, 1000);
+    assert!(e2e.p50 > 0.0);
+    let stored = count_records(&kinesis_client, &stream).await;
+    assert_eq!(stored.iter().map(|(_, n)| *n as u64).sum::<u64>(), r.ledger.accepted);
+    tokio::time::timeout(Duration::from_secs(30), poller).await.expect("consumer stops").unwrap().expect("consumer ok");
+    assert!(consumed.lock().unwrap().written >= r.ledger.accepted - r.ledger.invalid_accepted);
+}

@@ -1,0 +1,455 @@
+//! `loadgen plan`: shards, Lambda settings, DynamoDB capacity and monthly cost for a
+//! load, from parameters or from measured runs (`result.json`).
+//!
+//! Every figure is a formula over the documented quotas and prices, written out in the
+//! report so a reader can check it:
+//!
+//! - **Shards**: [`crate::capacity::shards::plan_shards`] (records/s, bytes/s, hottest key), plus
+//!   the read side: standard consumers share 2 MiB/s and 5 calls/s per shard.
+//! - **Lambda**: concurrency = shards × parallelization factor; each lane of
+//!   `r` records/s fills a batch of `b = min(B, r·W)` (W the batching window, or the ~1 s
+//!   poll interval without one), waits `b/r` on average half of that, and takes
+//!   `d = b·t_rec + ⌈b/25/c⌉·t_write` to process (`c` writes in flight). The lane keeps
+//!   up while `ρ = r·d/b < 1`; at `ρ ≥ 1` the iterator age grows without bound.
+//! - **DynamoDB**: `⌈item/1 KB⌉` WCU per event; a hash key (one user) is served by one
+//!   partition, 1,000 WCU/s at most.
+//! - **Cost**: provisioned shard-hours + PUT units (25 KB) vs on-demand stream-hours + GB
+//!   written (1 KB rounding) and read; Lambda requests + GB-s per architecture; DynamoDB
+//!   on-demand write units vs provisioned WCU-hours (at 70% target), plus storage.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{check, check_range, ConfigError};
+use crate::outcome::result::RunResult;
+
+use crate::capacity::prices::{Prices, HOURS_PER_MONTH, SECONDS_PER_MONTH};
+use crate::capacity::quotas::{
+    self, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU, ESM_IDLE_POLL_MS, SHARD_READ_BYTES_PER_SEC,
+    SHARD_READ_CALLS_PER_SEC,
+};
+use crate::capacity::shards::{plan_shards, KeyLoad, Load, ShardPlan};
+
+/// Target utilisation of provisioned DynamoDB capacity (AWS's auto-scaling default).
+const DYNAMODB_TARGET_UTILIZATION: f64 = 0.7;
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// What to plan for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanInput {
+    /// Peak events per second (sizes shards and capacity).
+    pub peak_rps: f64,
+    /// Mean events per second over a month (sizes the bill).
+    pub mean_rps: f64,
+    /// Mean record data size, bytes.
+    pub record_bytes: f64,
+    /// Mean partition key size, bytes.
+    pub key_bytes: f64,
+    /// Share of events under the hottest partition key (and hash key), 0–1.
+    pub hottest_key_share: Option<f64>,
+    /// Share of a shard's quota to plan for.
+    pub target_utilization: f64,
+    /// Standard (shared-throughput) consumers of the stream.
+    pub consumers: u32,
+    /// Event source mapping batch size.
+    pub batch_size: usize,
+    /// Batching window.
+    pub batching_window: Duration,
+    /// Parallelization factor.
+    pub parallelization: usize,
+    /// Function memory, MB.
+    pub memory_mb: u32,
+    /// Processor CPU per record (µs; the benchmark's figure scaled to the Lambda's share of
+    /// a vCPU).
+    pub per_record_us: f64,
+    /// One `BatchWriteItem` round trip.
+    pub write_latency: Duration,
+    /// `BatchWriteItem` calls in flight.
+    pub write_concurrency: usize,
+    /// Stored item size, bytes.
+    pub item_bytes: f64,
+    /// Days an item lives (TTL).
+    pub ttl_days: f64,
+}
+
+impl Default for PlanInput {
+    fn default() -> Self {
+        Self {
+            peak_rps: 1000.0,
+            mean_rps: 1000.0,
+            record_bytes: 360.0,
+            key_bytes: 12.0,
+            hottest_key_share: None,
+            target_utilization: 0.8,
+            consumers: 1,
+            batch_size: 100,
+            batching_window: Duration::from_secs(5),
+            parallelization: 1,
+            memory_mb: 256,
+            per_record_us: 2.0,
+            write_latency: Duration::from_millis(8),
+            write_concurrency: 8,
+            item_bytes: 360.0 + ITEM_OVERHEAD_BYTES,
+            ttl_days: 7.0,
+        }
+    }
+}
+
+/// The Lambda side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LambdaPlan {
+    /// Concurrent executions.
+    pub concurrency: u64,
+    /// Records per lane per second at peak.
+    pub lane_rps: f64,
+    /// Expected records per invocation.
+    pub batch_size: f64,
+    /// Mean wait of a record for its batch, ms.
+    pub batching_delay_ms: f64,
+    /// Expected invocation duration, ms.
+    pub invocation_ms: f64,
+    /// Busy share of each lane (≥ 1: the iterator age grows).
+    pub lane_utilization: f64,
+    /// Invocations per month at the mean rate.
+    pub invocations_per_month: f64,
+    /// GB-seconds per month.
+    pub gb_seconds_per_month: f64,
+    /// Monthly cost on arm64.
+    pub cost_arm64: f64,
+    /// Monthly cost on x86_64.
+    pub cost_x86_64: f64,
+}
+
+/// The DynamoDB side.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DynamoPlan {
+    /// Write units per event.
+    pub wcu_per_event: f64,
+    /// Write units per second at peak.
+    pub peak_wcu: f64,
+    /// Write units per second of the hottest hash key at peak.
+    pub hottest_key_wcu: Option<f64>,
+    /// Monthly on-demand cost (writes + storage).
+    pub cost_on_demand: f64,
+    /// Monthly provisioned cost (WCU-hours at 70% target + storage).
+    pub cost_provisioned: f64,
+    /// Stored data, GB (TTL-bounded).
+    pub storage_gb: f64,
+}
+
+/// Costs of the stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KinesisCost {
+    /// Provisioned: shard-hours.
+    pub provisioned_shards: f64,
+    /// Provisioned: PUT payload units.
+    pub provisioned_put_units: f64,
+    /// On-demand: stream-hours, GB written and read.
+    pub on_demand: f64,
+}
+
+/// The whole plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The inputs.
+    pub input: PlanInput,
+    /// Shards by the write side.
+    pub shards: ShardPlan,
+    /// Shards the read side needs with standard consumers.
+    pub read_shards: u64,
+    /// Whether enhanced fan-out pays off (many consumers or read bytes over the quota).
+    pub enhanced_fan_out: bool,
+    /// Lambda.
+    pub lambda: LambdaPlan,
+    /// DynamoDB.
+    pub dynamodb: DynamoPlan,
+    /// Kinesis costs per month.
+    pub kinesis: KinesisCost,
+    /// Cheapest monthly total (provisioned or on-demand stream, arm64, cheaper table mode).
+    pub total_per_month: f64,
+    /// That total per million events.
+    pub per_million_events: f64,
+    /// Warnings in words.
+    pub warnings: Vec<String>,
+    /// Prices used.
+    pub prices: Prices,
+}
+
+fn ceil_div(a: f64, b: f64) -> f64 {
+    (a / b - 1e-9).ceil().max(0.0)
+}
+
+/// Plans `input` with `prices`.
+pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
+    let mut warnings = Vec::new();
+    let quota_bytes = input.record_bytes + input.key_bytes;
+    let hottest_key = input.hottest_key_share.map(|share| KeyLoad {
+        key: "hottest key".into(),
+        records_per_sec: share * input.peak_rps,
+        bytes_per_sec: share * input.peak_rps * quota_bytes,
+    });
+    let shards = plan_shards(&Load {
+        records_per_sec: input.peak_rps,
+        mean_record_bytes: quota_bytes,
+        hottest_key: hottest_key.clone(),
+        target_utilization: input.target_utilization,
+    });
+    if let Some(k) = &shards.unfixable_key {
+        warnings.push(format!(
+            "The hottest key sends {:.0} records/s, over one shard's quota: no shard count fixes it; spread the key.",
+            k.records_per_sec
+        ));
+    }
+    // Read side: all standard consumers share a shard's 2 MiB/s and 5 calls/s.
+    let read_bytes = input.peak_rps * quota_bytes * f64::from(input.consumers.max(1));
+    let read_shards =
+        ceil_div(read_bytes, f64::from(SHARD_READ_BYTES_PER_SEC) * input.target_utilization).max(1.0) as u64;
+    let enhanced_fan_out = input.consumers >= 3 || read_shards > shards.shards;
+    if enhanced_fan_out {
+        warnings.push(format!(
+            "{} standard consumers share {} GetRecords calls/s per shard: enhanced fan-out (2 MiB/s per consumer) pays off.",
+            input.consumers, SHARD_READ_CALLS_PER_SEC
+        ));
+    }
+    let n = shards.shards.max(read_shards);
+
+    // Lambda.
+    let lanes = n as f64 * input.parallelization.max(1) as f64;
+    let lane_rps = input.peak_rps / lanes;
+    let fill = if input.batching_window.is_zero() {
+        Duration::from_millis(ESM_IDLE_POLL_MS).as_secs_f64()
+    } else {
+        input.batching_window.as_secs_f64()
+    };
+    let b = (lane_rps * fill).clamp(1.0, input.batch_size as f64);
+    let write_rounds = ceil_div(b / DYNAMODB_BATCH_WRITE_MAX as f64, input.write_concurrency.max(1) as f64).max(1.0);
+    let invocation_ms = b * input.per_record_us / 1000.0 + write_rounds * input.write_latency.as_secs_f64() * 1000.0;
+    let lane_utilization = lane_rps * invocation_ms / 1000.0 / b;
+    if lane_utilization >= 1.0 {
+        warnings.push(format!(
+            "Each Lambda lane would be busy {:.0}% of the time: the iterator age grows without bound. Raise the batch size or the parallelization factor.",
+            lane_utilization * 100.0
+        ));
+    } else if lane_utilization > 0.7 {
+        warnings
+            .push(format!("Lambda lanes run {:.0}% busy: bursts will build iterator age.", lane_utilization * 100.0));
+    }
+    let events_per_month = input.mean_rps * SECONDS_PER_MONTH;
+    let invocations = events_per_month / b;
+    let gb_s = invocations * invocation_ms.ceil() / 1000.0 * f64::from(input.memory_mb) / 1024.0;
+    let requests = invocations / 1e6 * prices.lambda_requests_per_million;
+    let lambda = LambdaPlan {
+        concurrency: lanes as u64,
+        lane_rps,
+        batch_size: b,
+        batching_delay_ms: (b / lane_rps).min(fill) * 1000.0 / 2.0,
+        invocation_ms,
+        lane_utilization,
+        invocations_per_month: invocations,
+        gb_seconds_per_month: gb_s,
+        cost_arm64: requests + gb_s * prices.lambda_gb_second_arm64,
+        cost_x86_64: requests + gb_s * prices.lambda_gb_second_x86_64,
+    };
+
+    // DynamoDB.
+    let wcu = ceil_div(input.item_bytes, 1024.0).max(1.0);
+    let peak_wcu = input.peak_rps * wcu;
+    let hottest_key_wcu = input.hottest_key_share.map(|s| s * peak_wcu);
+    if let Some(h) = hottest_key_wcu.filter(|h| *h > f64::from(DYNAMODB_PARTITION_WCU)) {
+        warnings.push(format!(
+            "The hottest user writes {h:.0} WCU/s to one partition, over DynamoDB's 1,000 WCU/s per partition: it will throttle in either capacity mode."
+        ));
+    }
+    let storage_gb = input.mean_rps * input.ttl_days * 86_400.0 * input.item_bytes / GB;
+    let storage = storage_gb * prices.dynamodb_storage_gb_month;
+    let dynamodb = DynamoPlan {
+        wcu_per_event: wcu,
+        peak_wcu,
+        hottest_key_wcu,
+        cost_on_demand: events_per_month * wcu / 1e6 * prices.dynamodb_write_units_per_million + storage,
+        cost_provisioned: (peak_wcu / DYNAMODB_TARGET_UTILIZATION).ceil() * prices.dynamodb_wcu_hour * HOURS_PER_MONTH
+            + storage,
+        storage_gb,
+    };
+
+    // Kinesis.
+    let put_units = (quota_bytes / (25.0 * 1024.0)).ceil().max(1.0);
+    let kb_rounded = (input.record_bytes / 1024.0).ceil().max(1.0) * 1024.0;
+    let written_gb = events_per_month * kb_rounded / GB;
+    let kinesis = KinesisCost {
+        provisioned_shards: n as f64 * prices.kinesis_shard_hour * HOURS_PER_MONTH,
+        provisioned_put_units: events_per_month * put_units / 1e6 * prices.kinesis_put_units_per_million,
+        on_demand: prices.kinesis_on_demand_stream_hour * HOURS_PER_MONTH
+            + written_gb * prices.kinesis_on_demand_gb_written
+            + written_gb * f64::from(input.consumers.max(1)) * prices.kinesis_on_demand_gb_read,
+    };
+    let stream = (kinesis.provisioned_shards + kinesis.provisioned_put_units).min(kinesis.on_demand);
+    let total = stream + lambda.cost_arm64 + dynamodb.cost_on_demand.min(dynamodb.cost_provisioned);
+    Plan {
+        input: input.clone(),
+        shards: ShardPlan { shards: n, ..shards },
+        read_shards,
+        enhanced_fan_out,
+        lambda,
+        dynamodb,
+        kinesis,
+        total_per_month: total,
+        per_million_events: if events_per_month > 0.0 { total / (events_per_month / 1e6) } else { 0.0 },
+        warnings,
+        prices: prices.clone(),
+    }
+}
+
+/// What `loadgen plan` is asked: the load's figures, each overriding what measured runs
+/// say, over the planner's defaults ([`PlanInput::default`]) for everything else.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PlanRequest {
+    /// Peak events per second (else the runs' peak).
+    pub rps: Option<f64>,
+    /// Mean events per second over a month (else the peak).
+    pub mean_rps: Option<f64>,
+    /// Mean record data size, bytes (else the runs', else 360).
+    pub record_bytes: Option<f64>,
+    /// Share of events under the hottest key, 0–1 (else the runs').
+    pub hot_key_share: Option<f64>,
+    /// Stored item size, bytes (else the record size plus [`ITEM_OVERHEAD_BYTES`]).
+    pub item_bytes: Option<f64>,
+    /// Everything else; its load fields are replaced by the ones above.
+    pub base: PlanInput,
+}
+
+/// Bytes the function adds to a record's data in the stored item (`processedAt`, the
+/// arrival time, shard id, sequence number, key, insight and score).
+pub const ITEM_OVERHEAD_BYTES: f64 = 340.0;
+
+impl PlanRequest {
+    /// The planner's input for this request and the measured `runs` (their peak rate,
+    /// record size and hottest key, unless the request overrides them).
+    pub fn input(&self, runs: &[RunResult]) -> Result<PlanInput, ConfigError> {
+        let b = &self.base;
+        let mut peak: Option<f64> = None;
+        let mut bytes: Option<f64> = None;
+        let mut hot: Option<f64> = None;
+        for r in runs {
+            peak = Some(peak.unwrap_or(0.0).max(r.rate.peak_target_rps));
+            bytes = Some(bytes.unwrap_or(0.0).max(r.rate.mean_record_bytes - b.key_bytes));
+            if let Some(h) = r.hot_keys.first() {
+                hot = Some(hot.unwrap_or(0.0).max(h.share));
+            }
+        }
+        let peak_rps = self.rps.or(peak).ok_or_else(|| {
+            ConfigError::new("rps", "give a rate (--rps 5000) or measured runs (--from results/run/result.json)")
+        })?;
+        check(peak_rps > 0.0 && peak_rps.is_finite(), "rps", || format!("--rps must be positive, not {peak_rps}"))?;
+        let record_bytes = self.record_bytes.or(bytes).unwrap_or(PlanInput::default().record_bytes);
+        check(record_bytes > 0.0, "record-bytes", || "--record-bytes must be positive".into())?;
+        let hottest_key_share = self.hot_key_share.or(hot);
+        if let Some(h) = hottest_key_share {
+            check((0.0..=1.0).contains(&h), "hot-key-share", || {
+                format!("--hot-key-share is a share from 0 to 1, not {h}")
+            })?;
+        }
+        check(b.target_utilization > 0.0 && b.target_utilization <= 1.0, "target-utilization", || {
+            "--target-utilization is a share in (0, 1]".into()
+        })?;
+        check_range("parallelization-factor", b.parallelization, quotas::ESM_PARALLELIZATION, "Lambda's limit")?;
+        check_range("batch-size", b.batch_size, quotas::ESM_BATCH_SIZE, "Lambda's limit")?;
+        Ok(PlanInput {
+            peak_rps,
+            mean_rps: self.mean_rps.unwrap_or(peak_rps),
+            record_bytes,
+            hottest_key_share,
+            consumers: b.consumers.max(1),
+            write_concurrency: b.write_concurrency.max(1),
+            item_bytes: self.item_bytes.unwrap_or(record_bytes + ITEM_OVERHEAD_BYTES),
+            ..b.clone()
+        })
+    }
+}
+
+/// The capacity plan for a run's load with the planner's defaults, as `loadgen plan
+/// --from RUN` makes it (`None` when the run has no rate to plan for).
+pub fn for_run(result: &RunResult, prices: &Prices) -> Option<Plan> {
+    let input = PlanRequest::default().input(std::slice::from_ref(result)).ok()?;
+    Some(plan(&input, prices))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(peak: f64, bytes: f64) -> PlanInput {
+        PlanInput {
+            peak_rps: peak,
+            mean_rps: peak,
+            record_bytes: bytes,
+            key_bytes: 0.0,
+            target_utilization: 1.0,
+            ..PlanInput::default()
+        }
+    }
+
+    /// Hand-computed: 5,000 records/s of 1 KiB = 5,000 KiB/s = 4.88 MiB/s → 5 shards by
+    /// bytes, 5 by records.
+    #[test]
+    fn five_thousand_one_kib_records() {
+        let p = plan(&input(5000.0, 1024.0), &Prices::default());
+        assert_eq!((p.shards.by_records, p.shards.by_bytes, p.shards.shards), (5, 5, 5));
+    }
+
+    /// Hand-computed from the price table: 1 shard for a month = 0.015 × 730 = $10.95; 1,000
+    /// records/s of ≤25 KB = 2.628e9 PUT units = $36.79.
+    #[test]
+    fn kinesis_provisioned_cost() {
+        let p = plan(&input(1000.0, 1000.0), &Prices::default());
+        assert_eq!(p.shards.shards, 1);
+        assert!((p.kinesis.provisioned_shards - 10.95).abs() < 1e-9);
+        assert!((p.kinesis.provisioned_put_units - 36.792).abs() < 1e-3, "{}", p.kinesis.provisioned_put_units);
+    }
+
+    /// Hand-computed: on-demand for 1,000 records/s of 1 KB: 0.04 × 730 = $29.20 a month
+    /// for the stream; 2.628e9 KB written = 2,506.3 GB × ($0.08 + $0.04 read) = $300.76.
+    #[test]
+    fn kinesis_on_demand_cost() {
+        let p = plan(&input(1000.0, 1000.0), &Prices::default());
+        let gb = 1000.0 * SECONDS_PER_MONTH * 1024.0 / GB;
+        assert!((p.kinesis.on_demand - (29.2 + gb * 0.12)).abs() < 1e-6);
+        assert!((gb - 2506.26).abs() < 0.01);
+    }
+
+    /// Hand-computed: DynamoDB on-demand, 1,000 writes/s of ≤1 KB = 2.628e9 WRU = $1,642.50
+    /// a month; provisioned at 70%: ⌈1000/0.7⌉ = 1,429 WCU × $0.00065 × 730 = $678.0605.
+    #[test]
+    fn dynamodb_costs() {
+        let p = plan(&PlanInput { item_bytes: 900.0, ttl_days: 0.0, ..input(1000.0, 300.0) }, &Prices::default());
+        assert!((p.dynamodb.cost_on_demand - 1642.5).abs() < 1e-6, "{}", p.dynamodb.cost_on_demand);
+        assert!((p.dynamodb.cost_provisioned - 678.0605).abs() < 1e-6, "{}", p.dynamodb.cost_provisioned);
+    }
+
+    #[test]
+    fn lambda_batches_and_falling_behind() {
+        // 1 shard at 500 records/s with a 5 s window: batches of 100 (the batch size caps).
+        let p = plan(&input(500.0, 300.0), &Prices::default());
+        assert_eq!(p.lambda.concurrency, 1);
+        assert!((p.lambda.batch_size - 100.0).abs() < 1e-9);
+        assert!(p.lambda.lane_utilization < 1.0);
+        // Slow writes: 100 records need 1 round of 4 calls at 8 in flight; at 2 s a round the
+        // lane cannot keep up.
+        let slow =
+            plan(&PlanInput { write_latency: Duration::from_secs(2), ..input(500.0, 300.0) }, &Prices::default());
+        assert!(slow.lambda.lane_utilization >= 1.0);
+        assert!(slow.warnings.iter().any(|w| w.contains("grows without bound")));
+    }
+
+    #[test]
+    fn hot_users_and_many_consumers_warn() {
+        let p = plan(
+            &PlanInput { hottest_key_share: Some(0.3), consumers: 4, ..input(5000.0, 2000.0) },
+            &Prices::default(),
+        );
+        assert!(p.shards.unfixable_key.is_some(), "1,500 records/s on one key");
+        assert!(p.enhanced_fan_out);
+        assert!(p.warnings.iter().any(|w| w.contains("WCU/s to one partition")));
+    }
+}

@@ -1,0 +1,55 @@
+//! AWS quotas the model and the planner rely on, in one place, with their source.
+//!
+//! Sources, with the page and the date each figure was read: `docs/aws-quotas.md`. The
+//! local pipeline enforces these numbers; no emulator does.
+
+use std::ops::RangeInclusive;
+
+/// Records per second one shard accepts for writes.
+pub const SHARD_WRITE_RECORDS_PER_SEC: u32 = 1_000;
+/// Bytes per second one shard accepts for writes (data plus partition key).
+pub const SHARD_WRITE_BYTES_PER_SEC: u32 = 1024 * 1024;
+/// The share of one shard's write quota that `records_per_sec` records of `mean_bytes`
+/// each (data plus key) use: the larger of the record share and the byte share.
+pub fn shard_write_utilization(records_per_sec: f64, mean_bytes: f64) -> f64 {
+    (records_per_sec / f64::from(SHARD_WRITE_RECORDS_PER_SEC))
+        .max(records_per_sec * mean_bytes / f64::from(SHARD_WRITE_BYTES_PER_SEC))
+}
+
+/// Bytes per second one shard serves to all standard consumers together.
+pub const SHARD_READ_BYTES_PER_SEC: u32 = 2 * 1024 * 1024;
+/// `GetRecords` calls per second per shard, shared by standard consumers.
+pub const SHARD_READ_CALLS_PER_SEC: u32 = 5;
+/// Records one `GetRecords` call returns at most.
+pub const GET_RECORDS_MAX_RECORDS: usize = 10_000;
+/// Bytes one `GetRecords` call returns at most.
+pub const GET_RECORDS_MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Records in one `PutRecords` request at most.
+pub const PUT_RECORDS_MAX_RECORDS: usize = 500;
+/// Bytes in one `PutRecords` request at most (the SDK documentation's figure; newer API
+/// docs allow 10 MiB, the smaller one is safe everywhere).
+pub const PUT_RECORDS_MAX_BYTES: usize = 5 * 1024 * 1024;
+/// Largest record (data plus partition key).
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Longest partition key, in characters.
+pub const MAX_PARTITION_KEY_CHARS: usize = 256;
+
+/// Lambda's invocation payload limit for an event source mapping batch.
+pub const LAMBDA_MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+/// Event source mapping batch size range.
+pub const ESM_BATCH_SIZE_MAX: usize = 10_000;
+/// Event source mapping batch sizes Lambda accepts.
+pub const ESM_BATCH_SIZE: RangeInclusive<usize> = 1..=ESM_BATCH_SIZE_MAX;
+/// Largest batching window, seconds.
+pub const ESM_MAX_BATCHING_WINDOW_SECS: u64 = 300;
+/// Largest parallelization factor.
+pub const ESM_MAX_PARALLELIZATION: usize = 10;
+/// Parallelization factors Lambda accepts.
+pub const ESM_PARALLELIZATION: RangeInclusive<usize> = 1..=ESM_MAX_PARALLELIZATION;
+/// How often Lambda polls a caught-up shard.
+pub const ESM_IDLE_POLL_MS: u64 = 1_000;
+
+/// DynamoDB write units one partition serves per second.
+pub const DYNAMODB_PARTITION_WCU: u32 = 1_000;
+/// Items in one `BatchWriteItem`.
+pub const DYNAMODB_BATCH_WRITE_MAX: usize = 25;

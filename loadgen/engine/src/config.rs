@@ -1,0 +1,296 @@
+//! A run's configuration, its defaults and its validation, in one place.
+//!
+//! A [`RunConfig`] is what a test, a bench, the CLI or another program builds to run a
+//! load: `RunConfig { local: LocalConfig { shards: 7, ..LocalConfig::default() },
+//! ..RunConfig::default() }`. Its `Default` is the deployed default pipeline (one shard,
+//! batch size 100, batching window 5 s) under 100 events/s for a minute; the CLI reads its
+//! option defaults from here. [`RunConfig::validate`] checks every range once; its
+//! messages name the option the way the command line spells it, so a scenario file or a
+//! flag gets the same sentence.
+
+use std::fmt::Display;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+
+use crate::capacity::quotas;
+use crate::limit::LimitSearch;
+use crate::load::driver::DriverConfig;
+use crate::load::generator::GeneratorConfig;
+use crate::load::keys::{KeyModel, Popularity};
+use crate::load::schedule::RateProfile;
+use crate::outcome::thresholds::Thresholds;
+use crate::sink::kinesis::KinesisTarget;
+use crate::sink::local::esm::EsmConfig;
+use crate::sink::local::LocalConfig;
+
+/// The function's `WRITE_CONCURRENCY` range (BatchWriteItem calls in flight per batch).
+pub const WRITE_CONCURRENCY: RangeInclusive<usize> = 1..=64;
+/// The highest peak one loadgen process offers; beyond it, split the load over workers.
+pub const MAX_PEAK_RPS: f64 = 5_000_000.0;
+/// Shards the local model accepts.
+pub const LOCAL_SHARDS: RangeInclusive<usize> = 1..=100_000;
+
+/// A configuration that cannot run: which option is wrong, and what it accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ConfigError {
+    /// The option, as the command line spells it without dashes (`batch-size`).
+    pub option: &'static str,
+    /// The whole sentence: what is wrong and what to write instead.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// An error about `option`.
+    pub fn new(option: &'static str, message: impl Into<String>) -> Self {
+        Self { option, message: message.into() }
+    }
+}
+
+/// `Ok` when `ok`, else a [`ConfigError`] about `option` with `message`.
+pub fn check(ok: bool, option: &'static str, message: impl FnOnce() -> String) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::new(option, message()))
+    }
+}
+
+/// `Ok` when `value` is in `range`; else "--OPTION must be LO–HI (WHY), not VALUE".
+pub fn check_range<T: PartialOrd + Display>(
+    option: &'static str,
+    value: T,
+    range: RangeInclusive<T>,
+    why: &str,
+) -> Result<(), ConfigError> {
+    let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
+    check(range.contains(&value), option, || {
+        format!("--{option} must be {}–{}{why}, not {value}", range.start(), range.end())
+    })
+}
+
+/// A share: `0 ≤ value ≤ 1`.
+fn check_share(option: &'static str, value: f64, example: &str) -> Result<(), ConfigError> {
+    check((0.0..=1.0).contains(&value), option, || format!("--{option} is a share from 0 to 1{example}, not {value}"))
+}
+
+impl EsmConfig {
+    /// The event source mapping's ranges, as Lambda enforces them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_range("batch-size", self.batch_size, quotas::ESM_BATCH_SIZE, "Lambda's limit")?;
+        check(self.batching_window.as_secs() <= quotas::ESM_MAX_BATCHING_WINDOW_SECS, "batching-window", || {
+            "--batching-window must be at most 300s (Lambda's limit)".into()
+        })?;
+        check_range("parallelization-factor", self.parallelization, quotas::ESM_PARALLELIZATION, "Lambda's limit")
+    }
+}
+
+/// The function's write concurrency.
+pub fn check_write_concurrency(value: usize) -> Result<(), ConfigError> {
+    check_range("write-concurrency", value, WRITE_CONCURRENCY, "")
+}
+
+/// Where end-to-end verification looks after a run against a real stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyConfig {
+    /// The table whose items the sampled events must become.
+    pub table: Option<String>,
+    /// The dead-letter queue whose growth is compared with the invalid events accepted.
+    pub dlq_url: Option<String>,
+    /// Accepted events sampled for the table lookup (memory is bounded by this).
+    pub trace_sample: usize,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self { table: None, dlq_url: None, trace_sample: 1000 }
+    }
+}
+
+impl VerifyConfig {
+    /// Whether anything is to be verified.
+    pub fn any(&self) -> bool {
+        self.table.is_some() || self.dlq_url.is_some()
+    }
+}
+
+/// Everything a run needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunConfig {
+    /// The schedule and the producer. Its seed is derived from [`RunConfig::seed`].
+    pub driver: DriverConfig,
+    /// The events. Its seed is [`RunConfig::seed`].
+    pub generator: GeneratorConfig,
+    /// A Kinesis stream to target instead of the embedded local pipeline.
+    pub target: Option<KinesisTarget>,
+    /// End-to-end verification against the deployed table and queue (with `target`).
+    pub verify: VerifyConfig,
+    /// The local pipeline model (without `target`).
+    pub local: LocalConfig,
+    /// Thresholds that decide whether the run passes.
+    pub thresholds: Thresholds,
+    /// Share of a shard's quota the shard recommendation may use, (0, 1].
+    pub target_utilization: f64,
+    /// Longest wait for the pipeline to finish processing after the load stops.
+    pub settle: Duration,
+    /// The seed of every random choice: the same seed repeats the same run.
+    pub seed: u64,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            driver: DriverConfig::default(),
+            generator: GeneratorConfig::default(),
+            target: None,
+            verify: VerifyConfig::default(),
+            local: LocalConfig::default(),
+            thresholds: Thresholds::default(),
+            target_utilization: 0.8,
+            settle: Duration::from_secs(60),
+            seed: 1,
+        }
+    }
+}
+
+/// The schedule's seed is the run's, mixed so the arrivals and the events draw
+/// independent streams.
+const SCHEDULE_SEED_MIX: u64 = 0x5c4e_d01e;
+
+impl RunConfig {
+    /// A constant `rps` for `duration`, everything else as deployed by default.
+    pub fn constant(rps: f64, duration: Duration) -> Self {
+        let mut c = Self::default();
+        c.driver.profile = RateProfile::Constant { rps };
+        c.driver.duration = duration;
+        c
+    }
+
+    /// The driver's configuration with the seed and the tracer sample this run derives.
+    pub fn driver(&self) -> DriverConfig {
+        DriverConfig {
+            seed: self.seed ^ SCHEDULE_SEED_MIX,
+            trace_sample: if self.target.is_some() && self.verify.table.is_some() {
+                self.verify.trace_sample
+            } else {
+                0
+            },
+            ..self.driver.clone()
+        }
+    }
+
+    /// The generator's configuration with the run's seed.
+    pub fn generator(&self) -> GeneratorConfig {
+        GeneratorConfig { seed: self.seed, ..self.generator.clone() }
+    }
+
+    /// Checks every range and every combination; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let d = &self.driver;
+        let g = &self.generator;
+        let l = &self.local;
+        check(!d.duration.is_zero(), "duration", || "--duration must be longer than zero, e.g. --duration 90s".into())?;
+        let peak = d.profile.peak_rps();
+        check(peak <= MAX_PEAK_RPS, "rps", || {
+            format!(
+                "a peak of {peak} events/s is beyond what one loadgen process can offer; split the load over workers"
+            )
+        })?;
+        if self.target.is_none() {
+            check_range("shards", l.shards, LOCAL_SHARDS, "")?;
+        }
+        l.esm.validate()?;
+        check_share("invalid-rate", g.invalid_rate, " (0.01 = 1%)")?;
+        check(g.users >= 1 && g.products >= 1, "users", || "--users and --products must be at least 1".into())?;
+        if let Some(b) = g.payload_bytes {
+            check(b <= quotas::MAX_RECORD_BYTES - 1024, "payload-bytes", || {
+                format!("--payload-bytes {b} exceeds Kinesis's 1 MiB record limit (with room for the key)")
+            })?;
+        }
+        check_range(
+            "max-batch-records",
+            d.batch.max_records,
+            1..=quotas::PUT_RECORDS_MAX_RECORDS,
+            "PutRecords' limit",
+        )?;
+        check(
+            (quotas::MAX_RECORD_BYTES..=quotas::PUT_RECORDS_MAX_BYTES).contains(&d.batch.max_bytes),
+            "max-batch-bytes",
+            || "--max-batch-bytes must be between 1 MiB (one record) and 5 MiB (PutRecords' limit)".into(),
+        )?;
+        check((0.0..1.0).contains(&l.table_unprocessed_rate), "table-unprocessed-rate", || {
+            format!("--table-unprocessed-rate is a share from 0 to below 1, not {}", l.table_unprocessed_rate)
+        })?;
+        check(
+            l.write_quota.records_per_sec > 0.0
+                && l.write_quota.bytes_per_sec > 0.0
+                && l.esm.read_calls_per_sec > 0
+                && l.esm.read_bytes_per_sec > 0,
+            "shard-records-per-sec",
+            || "the shard quotas must be above zero".into(),
+        )?;
+        check(d.max_in_flight >= 1, "max-in-flight", || "--max-in-flight must be at least 1".into())?;
+        check_write_concurrency(l.processor.write_concurrency)?;
+        check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, "target-utilization", || {
+            format!("--target-utilization is a share in (0, 1], not {}", self.target_utilization)
+        })?;
+        self.thresholds.validate()?;
+        if g.keys != KeyModel::User {
+            check(matches!(g.popularity, Popularity::Uniform), "user-popularity", || {
+                "--user-popularity shapes partition keys only with --keys user; drop one of them".into()
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl LimitSearch {
+    /// The search's own ranges, and that it runs against the local model.
+    pub fn validate(&self, config: &RunConfig) -> Result<(), ConfigError> {
+        check(config.target.is_none(), "find-limit", || {
+            "--find-limit searches the local pipeline model; drop --stream (or search a real stream with several runs)"
+                .into()
+        })?;
+        check(self.precision > 0.0 && self.precision < 0.5, "limit-precision", || {
+            "--limit-precision is a share between 0 and 0.5, e.g. 0.02".into()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_the_deployed_pipeline_and_valid() {
+        let c = RunConfig::default();
+        c.validate().unwrap();
+        assert_eq!(c.local.shards, 1);
+        assert_eq!(c.local.esm.batch_size, 100);
+        assert_eq!(c.local.esm.batching_window, Duration::from_secs(5));
+        assert_eq!(c.driver.duration, Duration::from_secs(60));
+    }
+
+    #[test]
+    fn ranges_are_checked_once_with_the_option_named() {
+        let mut c = RunConfig::default();
+        c.local.esm.parallelization = 11;
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.option, "parallelization-factor");
+        assert!(e.message.contains("1–10"), "{e}");
+        let mut c = RunConfig::default();
+        c.local.processor.write_concurrency = 0;
+        assert_eq!(c.validate().unwrap_err().option, "write-concurrency");
+        let mut c = RunConfig::default();
+        c.generator.invalid_rate = 1.5;
+        assert_eq!(c.validate().unwrap_err().option, "invalid-rate");
+    }
+
+    #[test]
+    fn seeds_derive_from_the_run() {
+        let c = RunConfig { seed: 42, ..RunConfig::default() };
+        assert_eq!(c.generator().seed, 42);
+        assert_eq!(c.driver().seed, 42 ^ SCHEDULE_SEED_MIX);
+        assert_eq!(c.driver().trace_sample, 0, "no tracers without a table to look them up in");
+    }
+}

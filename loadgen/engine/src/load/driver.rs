@@ -1,0 +1,472 @@
+//! The driver: runs the schedule against a sink, on an absolute timeline.
+//!
+//! The *i*-th event is due at `t0 + offset(i)`. The driver sleeps until the next due time,
+//! generates every event due by now (at most [`MAX_BURST`] per turn, so a driver that fell
+//! behind catches up in bounded steps and still serves its timers), and hands them to the
+//! batcher. Requests go out through a semaphore of `max_in_flight` permits: when all are
+//! taken the driver waits, its events fall behind their due times, and the corrected
+//! latency shows it. Records the stream throttles or fails are retried with exponential
+//! backoff and full jitter until their time-to-live, counted from the intended send time,
+//! runs out. Every generated event ends in exactly one ledger bucket: accepted, expired or
+//! rejected.
+
+use std::cmp::Ordering as CmpOrdering;
+use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rand::Rng;
+use tokio::sync::{mpsc, Notify, Semaphore};
+
+use crate::load::batcher::{BatchLimits, Batcher};
+use crate::load::generator::Generator;
+use crate::load::schedule::{Arrivals, RateProfile, Schedule};
+use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
+use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
+use crate::stop::Stop;
+
+/// Events generated per driver turn at most.
+pub const MAX_BURST: usize = 2_048;
+
+/// How the load is offered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DriverConfig {
+    /// The rate over time.
+    pub profile: RateProfile,
+    /// Uniform or Poisson arrivals.
+    pub arrivals: Arrivals,
+    /// Length of the schedule.
+    pub duration: Duration,
+    /// Seed of the schedule (Poisson arrivals) and the retry jitter's independence.
+    pub seed: u64,
+    /// Request limits and linger.
+    pub batch: BatchLimits,
+    /// Requests in flight at most.
+    pub max_in_flight: usize,
+    /// Longest time an event may take to be accepted, from its intended send time.
+    pub record_ttl: Duration,
+    /// First retry backoff ceiling.
+    pub retry_base: Duration,
+    /// Largest retry backoff ceiling.
+    pub retry_cap: Duration,
+    /// An event handed to the batcher later than this after its due time is late.
+    pub late_threshold: Duration,
+    /// Accepted valid events to sample for end-to-end verification (0: none).
+    pub trace_sample: usize,
+}
+
+impl Default for DriverConfig {
+    fn default() -> Self {
+        Self {
+            profile: RateProfile::Constant { rps: 100.0 },
+            arrivals: Arrivals::Uniform,
+            duration: Duration::from_secs(60),
+            seed: 1,
+            batch: BatchLimits::default(),
+            max_in_flight: 64,
+            record_ttl: Duration::from_secs(30),
+            retry_base: Duration::from_millis(50),
+            retry_cap: Duration::from_secs(2),
+            late_threshold: Duration::from_millis(10),
+            trace_sample: 0,
+        }
+    }
+}
+
+/// Load sent under one partition key of the user pool.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UserLoad {
+    /// Events.
+    pub events: u64,
+}
+
+/// What a drive produced.
+#[derive(Debug)]
+pub struct Driven {
+    /// Everything measured.
+    pub stats: RunStats,
+    /// Offered load per user index.
+    pub per_user: Vec<UserLoad>,
+    /// From the first due time to the last acknowledgment.
+    pub elapsed: Duration,
+    /// Stopped early by the caller (Ctrl-C).
+    pub interrupted: bool,
+    /// Stopped early because the target failed for good.
+    pub fatal: Option<String>,
+}
+
+/// Called once a second with the finished interval; fills in what the sink knows
+/// (backlog, iterator age, end-to-end latency) and reports progress.
+pub type IntervalHook<'a> = &'a mut dyn FnMut(&mut TimelinePoint, &Ledger);
+
+struct Pending {
+    entry: PutEntry,
+    intended: Instant,
+    first_sent: Option<Instant>,
+    attempts: u32,
+    invalid: bool,
+    throttled: bool,
+    not_before: Instant,
+    trace: Option<Tracer>,
+}
+
+impl PartialEq for Pending {
+    fn eq(&self, other: &Self) -> bool {
+        self.not_before == other.not_before
+    }
+}
+impl Eq for Pending {}
+impl PartialOrd for Pending {
+    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Pending {
+    /// Earliest `not_before` first out of a max-heap.
+    fn cmp(&self, other: &Self) -> CmpOrdering {
+        other.not_before.cmp(&self.not_before)
+    }
+}
+
+/// State shared by the driver and its sender tasks.
+struct Shared<S> {
+    sink: Arc<S>,
+    stats: Mutex<RunStats>,
+    retry_tx: mpsc::UnboundedSender<Pending>,
+    stopping: AtomicBool,
+    fatal: Mutex<Option<String>>,
+    wake: Notify,
+    config: DriverConfig,
+}
+
+impl<S: RecordSink> Shared<S> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, RunStats> {
+        self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Queues `p` for another attempt, or expires it when its time is up or the run stops.
+    fn retry_or_expire(&self, mut p: Pending, now: Instant, ledger: &mut Ledger) {
+        let ceiling = self.config.retry_base.saturating_mul(1 << p.attempts.min(16)).min(self.config.retry_cap);
+        let backoff = Duration::from_nanos(rand::rng().random_range(0..=ceiling.as_nanos() as u64));
+        let age = now.saturating_duration_since(p.intended) + backoff;
+        if self.stopping.load(Ordering::Relaxed) || age > self.config.record_ttl {
+            ledger.expired += 1;
+            return;
+        }
+        p.attempts += 1;
+        p.not_before = now + backoff;
+        ledger.retries += 1;
+        if let Err(mpsc::error::SendError(_)) = self.retry_tx.send(p) {
+            ledger.expired += 1;
+        }
+    }
+
+    async fn send(self: Arc<Self>, mut batch: Vec<Pending>) {
+        let start = Instant::now();
+        for p in &mut batch {
+            p.first_sent.get_or_insert(start);
+        }
+        let entries: Vec<PutEntry> = batch.iter().map(|p| p.entry.clone()).collect();
+        let result = self.sink.put_records(&entries).await;
+        let done = Instant::now();
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        st.service_time.record(done - start);
+        match result {
+            Ok(results) => {
+                for (p, r) in batch.into_iter().zip(results) {
+                    match r {
+                        PutResult::Accepted { shard } => {
+                            st.ledger.accepted += 1;
+                            st.interval.accepted += 1;
+                            if p.attempts > 0 {
+                                st.ledger.accepted_after_retry += 1;
+                            }
+                            if p.invalid {
+                                st.ledger.invalid_accepted += 1;
+                            }
+                            if let Some(t) = p.trace.clone() {
+                                st.tracers.offer(t);
+                            }
+                            let corrected = done.saturating_duration_since(p.intended);
+                            st.put_corrected.record(corrected);
+                            st.interval.put.record(corrected);
+                            st.put_uncorrected.record(done - p.first_sent.unwrap_or(start));
+                            if let Some(s) = st.shards.get_mut(shard) {
+                                s.records += 1;
+                                s.bytes += p.entry.quota_bytes() as u64;
+                            }
+                            if let Some(n) = st.interval.shard_records.get_mut(shard) {
+                                *n += 1;
+                            }
+                        }
+                        PutResult::Throttled { shard } => {
+                            st.ledger.throttled += 1;
+                            st.interval.throttled += 1;
+                            if let Some(s) = shard.and_then(|i| st.shards.get_mut(i)) {
+                                s.throttled += 1;
+                            }
+                            let mut p = p;
+                            if !p.throttled {
+                                p.throttled = true;
+                                st.ledger.throttled_events += 1;
+                            }
+                            self.retry_or_expire(p, done, &mut st.ledger);
+                        }
+                        PutResult::Failed { .. } => {
+                            st.ledger.failed_attempts += 1;
+                            self.retry_or_expire(p, done, &mut st.ledger);
+                        }
+                    }
+                }
+            }
+            Err(SinkError::Transient(_)) => {
+                for p in batch {
+                    st.ledger.failed_attempts += 1;
+                    self.retry_or_expire(p, done, &mut st.ledger);
+                }
+            }
+            Err(SinkError::Rejected(reason)) => {
+                st.ledger.rejected += batch.len() as u64;
+                *st.ledger.rejected_by_reason.entry(reason).or_default() += batch.len() as u64;
+            }
+            Err(SinkError::Fatal(reason)) => {
+                st.ledger.expired += batch.len() as u64;
+                self.fatal.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(reason);
+                self.stopping.store(true, Ordering::Relaxed);
+            }
+        }
+        drop(guard);
+        self.wake.notify_one();
+    }
+}
+
+/// Runs `config`'s schedule of events from `generator` into `sink` until done, or until
+/// `stop` is requested (then the schedule stops, requests in flight settle, and events
+/// still waiting for a retry expire). `hook` sees every finished second.
+pub async fn drive<S: RecordSink>(
+    sink: Arc<S>,
+    mut generator: Generator,
+    config: DriverConfig,
+    hook: IntervalHook<'_>,
+    mut stop: Stop,
+) -> Driven {
+    let (retry_tx, mut retry_rx) = mpsc::unbounded_channel();
+    let shared = Arc::new(Shared {
+        stats: Mutex::new(RunStats {
+            tracers: Reservoir::new(config.trace_sample, config.seed ^ 0x7ace),
+            ..RunStats::new(sink.shard_count())
+        }),
+        sink,
+        retry_tx,
+        stopping: AtomicBool::new(false),
+        fatal: Mutex::new(None),
+        wake: Notify::new(),
+        config: config.clone(),
+    });
+    let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+    let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
+    let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
+    let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
+    let mut per_user = vec![UserLoad::default(); generator.config().users.max(1)];
+    let t0 = Instant::now();
+    let t0_ms = retail_function::now_ms();
+    let mut sequence = 0u64;
+    let mut next_tick = t0 + Duration::from_secs(1);
+    let mut interrupted = false;
+
+    let send = |batch: Vec<Pending>, shared: &Arc<Shared<S>>, permits: &Arc<Semaphore>| {
+        let shared = shared.clone();
+        let permits = permits.clone();
+        async move {
+            if shared.sink.answers_inline() {
+                // An in-process sink answers at once: a task per request would only add
+                // thread wake-ups.
+                shared.send(batch).await;
+                return;
+            }
+            // Closed only if the semaphore is dropped, which it is not while we run.
+            let Ok(permit) = permits.acquire_owned().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                shared.send(batch).await;
+                drop(permit);
+            });
+        }
+    };
+
+    loop {
+        if !interrupted && stop.is_stopped() {
+            interrupted = true;
+            shared.stopping.store(true, Ordering::Relaxed);
+        }
+        let stopping = shared.stopping.load(Ordering::Relaxed);
+        let now = Instant::now();
+
+        // Events due by now.
+        let (mut generated, mut late, mut invalid, mut offered) = (0u64, 0u64, 0u64, 0u64);
+        while !stopping && (generated as usize) < MAX_BURST {
+            let Some(&offset) = schedule.peek() else {
+                break;
+            };
+            let due = t0 + offset;
+            if due > now {
+                break;
+            }
+            schedule.next();
+            let rec = generator.next_record(t0_ms + offset.as_millis() as i64, sequence);
+            sequence += 1;
+            generated += 1;
+            if now.saturating_duration_since(due) > config.late_threshold {
+                late += 1;
+            }
+            let entry = PutEntry {
+                data: Bytes::from(rec.data),
+                partition_key: rec.partition_key,
+                explicit_hash_key: rec.explicit_hash_key,
+            };
+            let size = entry.quota_bytes();
+            offered += size as u64;
+            if let Some(u) = per_user.get_mut(rec.user) {
+                u.events += 1;
+            }
+            invalid += u64::from(rec.invalid.is_some());
+            let p = Pending {
+                entry,
+                intended: due,
+                first_sent: None,
+                attempts: 0,
+                invalid: rec.invalid.is_some(),
+                throttled: false,
+                not_before: due,
+                trace: (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
+                    user_id: generator.user_id(rec.user).clone(),
+                    event_id: rec.event_id,
+                    timestamp_ms: t0_ms + offset.as_millis() as i64,
+                }),
+            };
+            if let Some(batch) = batcher.push(p, size, now) {
+                send(batch, &shared, &permits).await;
+            }
+        }
+        if generated > 0 {
+            let mut st = shared.lock();
+            st.ledger.generated += generated;
+            st.ledger.late_sends += late;
+            st.ledger.invalid_injected += invalid;
+            st.interval.generated += generated;
+            st.interval.late += late;
+            st.offered_bytes += offered;
+        }
+
+        // Retries whose backoff has passed.
+        while let Ok(p) = retry_rx.try_recv() {
+            retries.push(p);
+        }
+        if stopping && !retries.is_empty() {
+            shared.lock().ledger.expired += retries.len() as u64;
+            retries.clear();
+        }
+        while retries.peek().is_some_and(|p| p.not_before <= now) {
+            let Some(p) = retries.pop() else { break };
+            shared.lock().interval.retries += 1;
+            let size = p.entry.quota_bytes();
+            if let Some(batch) = batcher.push(p, size, now) {
+                send(batch, &shared, &permits).await;
+            }
+        }
+        let schedule_done = stopping || schedule.peek().is_none();
+        let flush = if schedule_done { batcher.take() } else { batcher.poll(now) };
+        if let Some(batch) = flush {
+            send(batch, &shared, &permits).await;
+        }
+
+        // Once a second: close the interval.
+        if now >= next_tick {
+            close_interval(&shared, &config, t0, now, hook);
+            next_tick += Duration::from_secs(1);
+        }
+
+        let idle = permits.available_permits() == config.max_in_flight.max(1);
+        if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty() {
+            break;
+        }
+
+        let mut wake = next_tick.min(now + Duration::from_millis(100));
+        if !schedule_done {
+            if let Some(&offset) = schedule.peek() {
+                wake = wake.min(t0 + offset);
+            }
+        }
+        if let Some(d) = batcher.deadline() {
+            wake = wake.min(d);
+        }
+        if let Some(p) = retries.peek() {
+            wake = wake.min(p.not_before);
+        }
+        if wake > Instant::now() {
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake.into()) => {}
+                Some(p) = retry_rx.recv() => retries.push(p),
+                _ = shared.wake.notified() => {}
+                () = stop.stopped(), if !interrupted => {}
+            }
+        }
+    }
+    let end = Instant::now();
+    // Close the last, partial second unless it is an empty sliver.
+    let last_t = shared.lock().timeline.last().map_or(0.0, |p| p.t);
+    let active = {
+        let st = shared.lock();
+        st.interval.generated + st.interval.accepted + st.interval.throttled > 0
+    };
+    if active || end.duration_since(t0).as_secs_f64() - last_t > 0.1 {
+        close_interval(&shared, &config, t0, end, hook);
+    }
+    let fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let stats = std::mem::replace(&mut *shared.lock(), RunStats::new(0));
+    Driven { stats, per_user, elapsed: end - t0, interrupted, fatal }
+}
+
+fn close_interval<S: RecordSink>(
+    shared: &Shared<S>,
+    config: &DriverConfig,
+    t0: Instant,
+    now: Instant,
+    hook: IntervalHook<'_>,
+) {
+    let mut st = shared.lock();
+    let t = now.duration_since(t0).as_secs_f64();
+    let secs = (t - st.timeline.last().map_or(0.0, |p| p.t)).max(1e-3);
+    let shards = st.shards.len();
+    let interval = std::mem::take(&mut st.interval);
+    st.interval.shard_records = vec![0; shards];
+    let put = interval.put.percentiles();
+    let mut point = TimelinePoint {
+        t,
+        // After the schedule ends (while the last requests settle) nothing is asked for.
+        target_rps: if t - secs / 2.0 < config.duration.as_secs_f64() {
+            config.profile.rate_at((t - secs / 2.0).max(0.0))
+        } else {
+            0.0
+        },
+        generated_rps: interval.generated as f64 / secs,
+        achieved_rps: interval.accepted as f64 / secs,
+        late: interval.late,
+        throttled: interval.throttled,
+        retries: interval.retries,
+        put_p50_ms: put.p50,
+        put_p99_ms: put.p99,
+        put_max_ms: put.max,
+        shard_records: interval.shard_records,
+        put_histogram: interval.put.to_base64(),
+        ..TimelinePoint::default()
+    };
+    let ledger = st.ledger.clone();
+    drop(st);
+    hook(&mut point, &ledger);
+    shared.lock().timeline.push(point);
+}

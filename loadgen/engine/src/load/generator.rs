@@ -1,0 +1,419 @@
+//! Realistic retail events, fast: a pure, seeded generator of encoded Kinesis records.
+//!
+//! Users walk sessions through the view → add_to_cart → purchase funnel: a cart event
+//! adds the product the user last viewed, a purchase buys what is in the cart, a purchase
+//! or a long session starts a new session. Event types follow the configured mix exactly
+//! in expectation; products follow a Zipf popularity; users follow the configured
+//! popularity (uniform, Zipf, or a few hot keys). User agents and IP addresses come from
+//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written into
+//! a reused buffer, so one core makes millions of events per second.
+//!
+//! `--invalid-rate` replaces a share of events with records the function must
+//! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
+//! bytes that are not UTF-8).
+
+use std::sync::Arc;
+
+use fake::faker::internet::en::{IPv4, UserAgent};
+use fake::Fake;
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use rand_distr::weighted::WeightedAliasIndex;
+use rand_distr::Distribution;
+
+use crate::load::event_id::push_uuid;
+use crate::load::keys::{KeyModel, Popularity, UserPicker};
+
+/// Relative weights of the three event types.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventMix {
+    /// Weight of `view`.
+    pub view: f64,
+    /// Weight of `add_to_cart`.
+    pub add_to_cart: f64,
+    /// Weight of `purchase`.
+    pub purchase: f64,
+}
+
+impl Default for EventMix {
+    /// A typical e-commerce funnel: most events are views.
+    fn default() -> Self {
+        Self { view: 70.0, add_to_cart: 20.0, purchase: 10.0 }
+    }
+}
+
+/// Everything that shapes the generated events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratorConfig {
+    /// Seed of every random choice: the same seed gives the same events.
+    pub seed: u64,
+    /// Distinct users.
+    pub users: usize,
+    /// How often each user appears.
+    pub popularity: Popularity,
+    /// Distinct products.
+    pub products: usize,
+    /// Zipf exponent of product popularity.
+    pub product_zipf: f64,
+    /// Event type weights.
+    pub mix: EventMix,
+    /// Average record size to pad events to, if any.
+    pub payload_bytes: Option<usize>,
+    /// Share of records made invalid on purpose (0–1).
+    pub invalid_rate: f64,
+    /// How partition keys are chosen.
+    pub keys: KeyModel,
+}
+
+impl Default for GeneratorConfig {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            users: 100_000,
+            popularity: Popularity::Uniform,
+            products: 10_000,
+            product_zipf: 1.1,
+            mix: EventMix::default(),
+            payload_bytes: None,
+            invalid_rate: 0.0,
+            keys: KeyModel::User,
+        }
+    }
+}
+
+/// The kinds of deliberately invalid record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvalidKind {
+    /// JSON cut in half.
+    BrokenJson,
+    /// No `userId`.
+    MissingUser,
+    /// `eventType` is blank.
+    BlankType,
+    /// `timestamp` in epoch seconds.
+    SecondsTimestamp,
+    /// Bytes that are not UTF-8.
+    NotUtf8,
+}
+
+/// One generated record, ready for a `PutRecords` entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GeneratedRecord {
+    /// The record data (JSON, or deliberately broken bytes).
+    pub data: Vec<u8>,
+    /// The partition key.
+    pub partition_key: Arc<str>,
+    /// An explicit hash key, when the key model spreads records over shards itself.
+    pub explicit_hash_key: Option<u128>,
+    /// The event's `eventId` as 128 bits (tracer sampling uses it).
+    pub event_id: u128,
+    /// `Some` when the record was made invalid on purpose.
+    pub invalid: Option<InvalidKind>,
+    /// Index of the event's user (per-key load is counted by it, exactly).
+    pub user: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct UserState {
+    session: u64,
+    events_in_session: u16,
+    last_viewed: Option<u32>,
+    carted: Option<u32>,
+}
+
+/// The generator. Construct once per run (pools are built here), then call
+/// [`Generator::next_record`] per event.
+pub struct Generator {
+    rng: SmallRng,
+    config: GeneratorConfig,
+    users: UserPicker,
+    user_ids: Vec<Arc<str>>,
+    state: Vec<UserState>,
+    /// JSON-escaped once, at construction, so events copy them without scanning.
+    user_agents: Vec<String>,
+    /// JSON-escaped once (addresses never need it, but the pool is treated alike).
+    ips: Vec<String>,
+    prices_cents: Vec<u32>,
+    /// Zipf popularity of products as an alias table: O(1) draws, no `powf` per event.
+    products: WeightedAliasIndex<f64>,
+    mix_cut: [f64; 2],
+    size_hint: usize,
+    sessions_started: u64,
+}
+
+/// Distinct user agents in the pool.
+const USER_AGENT_POOL: usize = 500;
+/// Distinct IP addresses in the pool.
+const IP_POOL: usize = 20_000;
+/// Events after which a session ends even without a purchase (on average).
+const MEAN_SESSION_EVENTS: u16 = 12;
+
+impl Generator {
+    /// Builds the pools for `config`.
+    pub fn new(config: GeneratorConfig) -> Self {
+        let mut rng = SmallRng::seed_from_u64(config.seed);
+        let users = config.users.max(1);
+        let user_ids: Vec<Arc<str>> = (0..users).map(|i| Arc::from(user_key(i))).collect();
+        let user_agents =
+            (0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))).collect();
+        let ips = (0..IP_POOL).map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng))).collect();
+        let products = config.products.max(1);
+        // Log-uniform prices from $1 to $500, fixed per product.
+        let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
+        let s = config.product_zipf.max(0.0);
+        let weights: Vec<f64> = (1..=products).map(|k| (k as f64).powf(-s)).collect();
+        // Weights are finite and positive, so the table always builds.
+        let zipf = WeightedAliasIndex::new(weights).expect("positive finite Zipf weights");
+        let m = config.mix;
+        let total = (m.view + m.add_to_cart + m.purchase).max(f64::MIN_POSITIVE);
+        Generator {
+            users: UserPicker::new(users, &config.popularity),
+            state: vec![UserState::default(); users],
+            user_ids,
+            user_agents,
+            ips,
+            prices_cents,
+            products: zipf,
+            mix_cut: [m.view / total, (m.view + m.add_to_cart) / total],
+            size_hint: 512,
+            rng,
+            config,
+            sessions_started: 0,
+        }
+    }
+
+    /// The `userId` of user `index` (shared, no copy).
+    pub fn user_id(&self, index: usize) -> &Arc<str> {
+        &self.user_ids[index % self.user_ids.len()]
+    }
+
+    /// The configuration this generator was built with.
+    pub fn config(&self) -> &GeneratorConfig {
+        &self.config
+    }
+
+    /// The next record, whose event is due at `timestamp_ms` (epoch ms); `sequence` is the
+    /// event's position in the run (explicit hash keys use it to spread evenly).
+    pub fn next_record(&mut self, timestamp_ms: i64, sequence: u64) -> GeneratedRecord {
+        let user = self.users.pick(&mut self.rng);
+        let event_id: u128 = self.rng.random();
+        let invalid =
+            (self.config.invalid_rate > 0.0 && self.rng.random::<f64>() < self.config.invalid_rate).then(|| match self
+                .rng
+                .random_range(0..5)
+            {
+                0 => InvalidKind::BrokenJson,
+                1 => InvalidKind::MissingUser,
+                2 => InvalidKind::BlankType,
+                3 => InvalidKind::SecondsTimestamp,
+                _ => InvalidKind::NotUtf8,
+            });
+        // Encoded straight into the record's own buffer: no copy.
+        let mut data = Vec::with_capacity(self.size_hint);
+        self.encode_event(user, event_id, timestamp_ms, invalid, &mut data);
+        self.size_hint = self.size_hint.max(data.len());
+        let (partition_key, explicit_hash_key) = self.config.keys.key_for(&self.user_ids[user], event_id, sequence);
+        GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
+    }
+
+    fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>, b: &mut Vec<u8>) {
+        let roll: f64 = self.rng.random();
+        let zipf_product = self.products.sample(&mut self.rng) as u32;
+        let st = &mut self.state[user];
+        if st.events_in_session == 0 {
+            self.sessions_started += 1;
+            st.session = self.sessions_started ^ (self.config.seed.rotate_left(17));
+            st.last_viewed = None;
+            st.carted = None;
+        }
+        st.events_in_session += 1;
+        let (kind, product) = if roll < self.mix_cut[0] {
+            st.last_viewed = Some(zipf_product);
+            ("view", zipf_product)
+        } else if roll < self.mix_cut[1] {
+            let p = st.last_viewed.unwrap_or(zipf_product);
+            st.carted = Some(p);
+            ("add_to_cart", p)
+        } else {
+            let p = st.carted.or(st.last_viewed).unwrap_or(zipf_product);
+            st.events_in_session = 0; // a purchase ends the session
+            ("purchase", p)
+        };
+        if st.events_in_session >= MEAN_SESSION_EVENTS * 2 {
+            st.events_in_session = 0;
+        }
+        let session = st.session;
+        let quantity = 1 + (self.rng.random::<u32>().trailing_zeros().min(4));
+        let ua = &self.user_agents[user % self.user_agents.len()];
+        let ip = &self.ips[(user * 7919) % self.ips.len()];
+
+        if invalid == Some(InvalidKind::NotUtf8) {
+            b.extend_from_slice(b"\xff\xfe{\"userId\":\"");
+            b.extend_from_slice(self.user_ids[user].as_bytes());
+            b.extend_from_slice(b"\"}");
+            return;
+        }
+        b.extend_from_slice(b"{\"eventId\":\"");
+        push_uuid(b, event_id);
+        if invalid != Some(InvalidKind::MissingUser) {
+            b.extend_from_slice(b"\",\"userId\":\"");
+            // `user-NNNNNNN`: nothing to escape.
+            b.extend_from_slice(self.user_ids[user].as_bytes());
+        }
+        b.extend_from_slice(b"\",\"sessionId\":\"");
+        push_uuid(b, u128::from(session) << 64 | user as u128);
+        b.extend_from_slice(b"\",\"eventType\":\"");
+        if invalid != Some(InvalidKind::BlankType) {
+            b.extend_from_slice(kind.as_bytes());
+        }
+        b.extend_from_slice(b"\",\"productId\":\"P");
+        push_padded(b, u64::from(product) + 1, 5);
+        b.extend_from_slice(b"\",\"timestamp\":");
+        let ts = if invalid == Some(InvalidKind::SecondsTimestamp) { ts / 1000 } else { ts };
+        b.extend_from_slice(itoa::Buffer::new().format(ts).as_bytes());
+        b.extend_from_slice(b",\"userAgent\":\"");
+        b.extend_from_slice(ua.as_bytes());
+        b.extend_from_slice(b"\",\"ipAddress\":\"");
+        b.extend_from_slice(ip.as_bytes());
+        b.push(b'"');
+        if kind != "view" {
+            let cents = self.prices_cents[product as usize];
+            b.extend_from_slice(b",\"price\":");
+            b.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
+            b.push(b'.');
+            push_padded(b, u64::from(cents % 100), 2);
+            b.extend_from_slice(b",\"quantity\":");
+            b.extend_from_slice(itoa::Buffer::new().format(quantity).as_bytes());
+            b.extend_from_slice(b",\"currency\":\"USD\"");
+        }
+        if let Some(avg) = self.config.payload_bytes {
+            // Sizes spread ±20% around the average; padding only ever adds.
+            let target = (avg as f64 * (0.8 + 0.4 * self.rng.random::<f64>())) as usize;
+            let room = target.saturating_sub(b.len() + 10);
+            if room > 0 {
+                b.extend_from_slice(b",\"pad\":\"");
+                b.resize(b.len() + room, b'x');
+                b.push(b'"');
+            }
+        }
+        b.push(b'}');
+        if invalid == Some(InvalidKind::BrokenJson) {
+            b.truncate(b.len() / 2);
+        }
+    }
+}
+
+/// The `userId` (and default partition key) of user `index`.
+pub fn user_key(index: usize) -> String {
+    format!("user-{index:07}")
+}
+
+fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+    let mut buf = itoa::Buffer::new();
+    let s = buf.format(v);
+    for _ in s.len()..width {
+        out.push(b'0');
+    }
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// `s` JSON-escaped, without the quotes.
+fn json_escaped(s: &str) -> String {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    quoted[1..quoted.len().saturating_sub(1).max(1)].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use retail_events::Event;
+
+    const TS: i64 = 1_764_000_000_000;
+
+    fn generate(config: GeneratorConfig, n: usize) -> Vec<GeneratedRecord> {
+        let mut g = Generator::new(config);
+        (0..n).map(|i| g.next_record(TS + i as i64, i as u64)).collect()
+    }
+
+    #[test]
+    fn events_are_valid_and_follow_the_contract() {
+        for r in generate(GeneratorConfig::default(), 2_000) {
+            let text = std::str::from_utf8(&r.data).unwrap();
+            let ev = Event::from_json(text).unwrap();
+            ev.validate(TS).unwrap();
+            assert_eq!(Some(&*r.partition_key), ev.user_id.as_deref());
+            let id = ev.event_id.as_deref().unwrap();
+            assert_eq!(id.len(), 36);
+            assert_eq!(&id[14..15], "4", "version-4 UUID");
+            let kind = ev.event_type.as_deref().unwrap();
+            assert_eq!(ev.price.is_some(), kind != "view", "{text}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_events() {
+        let a = generate(GeneratorConfig::default(), 100);
+        let b = generate(GeneratorConfig::default(), 100);
+        assert_eq!(a, b);
+        let c = generate(GeneratorConfig { seed: 2, ..GeneratorConfig::default() }, 100);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn mix_is_respected_and_funnel_is_coherent() {
+        let config = GeneratorConfig { users: 50, ..GeneratorConfig::default() };
+        let records = generate(config, 30_000);
+        let mut counts = [0usize; 3];
+        let mut last_view = std::collections::HashMap::new();
+        let mut coherent_carts = 0;
+        for r in &records {
+            let ev = Event::from_json(std::str::from_utf8(&r.data).unwrap()).unwrap();
+            let user = ev.user_id.clone().unwrap().into_owned();
+            let product = ev.product_id.clone().unwrap().into_owned();
+            match ev.event_type.as_deref().unwrap() {
+                "view" => {
+                    counts[0] += 1;
+                    last_view.insert(user, product);
+                }
+                "add_to_cart" => {
+                    counts[1] += 1;
+                    if last_view.get(&user) == Some(&product) {
+                        coherent_carts += 1;
+                    }
+                }
+                _ => counts[2] += 1,
+            }
+        }
+        let share = |c: usize| c as f64 / records.len() as f64;
+        assert!((share(counts[0]) - 0.7).abs() < 0.02, "{counts:?}");
+        assert!((share(counts[1]) - 0.2).abs() < 0.02, "{counts:?}");
+        assert!((share(counts[2]) - 0.1).abs() < 0.02, "{counts:?}");
+        assert!(coherent_carts as f64 > 0.8 * counts[1] as f64, "carts add the product last viewed");
+    }
+
+    #[test]
+    fn payload_size_average_is_met() {
+        let config = GeneratorConfig { payload_bytes: Some(1_000), ..GeneratorConfig::default() };
+        let records = generate(config, 5_000);
+        let avg = records.iter().map(|r| r.data.len()).sum::<usize>() as f64 / 5_000.0;
+        assert!((avg - 1_000.0).abs() < 20.0, "{avg}");
+        for r in records.iter().take(50) {
+            assert!(Event::from_json(std::str::from_utf8(&r.data).unwrap()).is_ok());
+        }
+    }
+
+    #[test]
+    fn invalid_records_are_invalid() {
+        let config = GeneratorConfig { invalid_rate: 0.2, ..GeneratorConfig::default() };
+        let records = generate(config, 5_000);
+        let invalid: Vec<_> = records.iter().filter(|r| r.invalid.is_some()).collect();
+        assert!((invalid.len() as f64 / 5_000.0 - 0.2).abs() < 0.03);
+        for r in invalid {
+            let bad = match std::str::from_utf8(&r.data) {
+                Err(_) => true,
+                Ok(text) => Event::from_json(text).map_or(true, |e| e.validate(TS).is_err()),
+            };
+            assert!(bad, "{:?} produced a valid event", r.invalid);
+        }
+    }
+}

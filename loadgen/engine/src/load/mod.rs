@@ -1,0 +1,13 @@
+//! The load: what is sent and when.
+//!
+//! [`schedule`] turns a rate profile into due times on an absolute timeline (pure, seeded);
+//! [`generator`] builds each event, its id ([`event_id`]) and its partition key ([`keys`]); [`batcher`] packs
+//! records into PutRecords requests; [`driver`] runs all of it against a sink, waits for
+//! due times, retries and keeps the ledger.
+
+pub mod batcher;
+pub mod driver;
+pub mod event_id;
+pub mod generator;
+pub mod keys;
+pub mod schedule;

@@ -1,0 +1,52 @@
+//! What a run tells whoever watches it while it runs: the engine never prints; the CLI's
+//! progress view (or a test, or nothing) implements [`Observer`]. Every hook defaults to
+//! doing nothing.
+
+use std::time::Duration;
+
+use crate::config::RunConfig;
+use crate::limit::Trial;
+use crate::measure::{Ledger, TimelinePoint};
+use crate::sink::kinesis::StreamInfo;
+
+/// A stage of a run after the load.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// The schedule is over; the local pipeline has up to this long to finish processing.
+    Draining {
+        /// The longest wait (`--settle`, or at most 10 s after an interruption).
+        up_to: Duration,
+    },
+    /// A stop request arrived while the pipeline drained: results are taken as they are.
+    DrainCut,
+    /// Sampled events are being looked up in the deployed table.
+    Verifying {
+        /// Events sampled.
+        sampled: usize,
+        /// The longest wait (`--settle`).
+        up_to: Duration,
+    },
+}
+
+/// Live hooks of a run.
+pub trait Observer: Send {
+    /// The preflight found the stream (runs against Kinesis only).
+    fn stream_ready(&mut self, _stream: &StreamInfo) {}
+    /// The load is about to start.
+    fn load_started(&mut self, _config: &RunConfig) {}
+    /// A second finished: its point (with what the sink knows filled in) and the ledger
+    /// so far.
+    fn second(&mut self, _point: &TimelinePoint, _ledger: &Ledger) {}
+    /// The schedule ended (or was stopped) and every request settled.
+    fn load_finished(&mut self) {}
+    /// A later stage began.
+    fn phase(&mut self, _phase: &Phase) {}
+    /// A trial of the limit search finished.
+    fn trial(&mut self, _trial: &Trial) {}
+}
+
+/// An observer that ignores everything (quiet runs, tests, the limit search's trials).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silent;
+
+impl Observer for Silent {}

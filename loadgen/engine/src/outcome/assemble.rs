@@ -1,0 +1,217 @@
+//! A finished run's figures turned into its [`RunResult`], once: per-shard load, hot
+//! keys, the shard recommendation, the pipeline's counts, the verdict and thresholds all
+//! come from here, and every output renders what this computed.
+
+use crate::aws::verify::VerifyResult;
+use crate::capacity::shards::{plan_shards, KeyLoad, Load};
+use crate::config::RunConfig;
+use crate::load::driver::Driven;
+use crate::load::generator::user_key;
+use crate::load::keys::KeyModel;
+use crate::load::schedule::RateProfile;
+use crate::measure::Latency;
+use crate::outcome::result::{
+    self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult, Target,
+};
+use crate::outcome::thresholds::Measured;
+use crate::outcome::verdict::{judge, Evidence};
+use crate::sink::local::PipelineSnapshot;
+
+/// Everything a run observed, for [`assemble`].
+pub struct Observed<'a> {
+    /// What was run.
+    pub config: &'a RunConfig,
+    /// What the driver measured.
+    pub driven: &'a Driven,
+    /// What was targeted.
+    pub target: Target,
+    /// The shards' ids, in hash-key order.
+    pub shard_ids: &'a [String],
+    /// The local pipeline's figures, when the target was the local model.
+    pub pipeline: Option<PipelineSnapshot>,
+    /// What verification found, with the sampled events' end-to-end latencies.
+    pub verified: Option<(VerifyResult, Latency)>,
+    /// When the load started, RFC 3339.
+    pub started_at: String,
+}
+
+/// How many hot keys a result lists.
+const HOT_KEYS_LISTED: usize = 5;
+
+/// The result of a finished run.
+pub fn assemble(o: Observed<'_>) -> RunResult {
+    let Observed { config, driven, target, shard_ids, pipeline, verified, started_at } = o;
+    let st = &driven.stats;
+    let ledger = st.ledger.clone();
+    let elapsed = driven.elapsed.as_secs_f64().max(1e-9);
+    let scheduled = config.driver.duration.as_secs_f64();
+    let profile = &config.driver.profile;
+    let mean_record_bytes = if ledger.generated > 0 { st.offered_bytes as f64 / ledger.generated as f64 } else { 0.0 };
+    let peak = profile.peak_rps();
+
+    // Per-shard load, and the busiest second of each shard.
+    let shards: Vec<ShardResult> = st
+        .shards
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let peak_records =
+                st.timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
+            let id = shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}"));
+            ShardResult::measured(id, s.records, s.bytes, s.throttled, elapsed, peak_records)
+        })
+        .collect();
+
+    // Hot keys: exact per-user counts (only user keys can be hot).
+    let mut hot_keys = Vec::new();
+    if config.generator.keys == KeyModel::User && ledger.generated > 0 {
+        let mut users: Vec<(usize, u64)> =
+            driven.per_user.iter().enumerate().filter(|(_, u)| u.events > 0).map(|(i, u)| (i, u.events)).collect();
+        users.sort_by_key(|&(_, events)| std::cmp::Reverse(events));
+        for &(i, events) in users.iter().take(HOT_KEYS_LISTED) {
+            let share = events as f64 / ledger.generated as f64;
+            hot_keys.push(HotKeyResult { key: user_key(i), events, share, peak_rps: share * peak });
+        }
+    }
+    let recommendation = recommend(peak, mean_record_bytes, &hot_keys, config.target_utilization);
+
+    let accepted_valid = ledger.accepted - ledger.invalid_accepted;
+    let (pipeline_result, invocation, e2e) = match pipeline {
+        None => (None, None, None),
+        Some(p) => {
+            let result = Pipeline {
+                table_items: p.table_items,
+                dlq_messages: p.dlq_messages,
+                dlq_by_kind: p.dlq_by_kind,
+                invocations: p.invocations,
+                delivered: p.delivered,
+                reported_for_retry: p.reported_for_retry,
+                discarded: p.discarded,
+                function_errors: p.function_errors,
+                max_iterator_age_ms: p.max_iterator_age_ms,
+                mean_batch_size: if p.invocations > 0 { p.delivered as f64 / p.invocations as f64 } else { 0.0 },
+                invocation_ms: p.invocation.percentiles(),
+                lost: accepted_valid.saturating_sub(p.table_items),
+                drained: p.drained,
+                table_write_calls: p.table_write_calls,
+                table_bytes_per_item: p.table_bytes_per_item,
+            };
+            (Some(result), Some(p.invocation), Some(p.end_to_end))
+        }
+    };
+    let corrected = st.put_corrected.percentiles();
+    let achieved_rps = ledger.accepted as f64 / elapsed;
+    let (verify, e2e) = match verified {
+        Some((v, latency)) => (Some(v), Some(latency)),
+        None => (None, e2e),
+    };
+    let verdict = judge(&Evidence {
+        config,
+        ledger: &ledger,
+        shards: &shards,
+        recommendation: &recommendation,
+        pipeline: pipeline_result.as_ref(),
+        verify: verify.as_ref(),
+        interrupted: driven.interrupted,
+    });
+    let lost = result::lost(pipeline_result.as_ref(), verify.as_ref());
+    let thresholds = config.thresholds.judge(&Measured {
+        p99_ms: corrected.p99,
+        throttle_rate: ledger.throttle_rate(),
+        achieved_rps,
+        lost: ledger.expired + lost,
+    });
+
+    let mut histograms = std::collections::BTreeMap::new();
+    histograms.insert("put_corrected".to_string(), st.put_corrected.to_base64());
+    histograms.insert("put_uncorrected".to_string(), st.put_uncorrected.to_base64());
+    histograms.insert("service_time".to_string(), st.service_time.to_base64());
+    if let Some(e2e) = &e2e {
+        histograms.insert("end_to_end".to_string(), e2e.to_base64());
+    }
+    if let Some(invocation) = &invocation {
+        histograms.insert("invocation".to_string(), invocation.to_base64());
+    }
+
+    let esm = &config.local.esm;
+    RunResult {
+        schema_version: result::SCHEMA_VERSION,
+        tool: format!("loadgen {}", env!("CARGO_PKG_VERSION")),
+        started_at,
+        duration_s: elapsed,
+        interrupted: driven.interrupted,
+        target,
+        config: RunConfigSummary {
+            profile: profile_text(profile),
+            arrivals: format!("{:?}", config.driver.arrivals).to_lowercase(),
+            duration_s: scheduled,
+            seed: config.seed,
+            key_model: config.generator.keys.name().into(),
+            users: config.generator.users,
+            user_popularity: format!("{:?}", config.generator.popularity),
+            payload_bytes: config.generator.payload_bytes,
+            invalid_rate: config.generator.invalid_rate,
+            batch_size: esm.batch_size,
+            batching_window_s: esm.batching_window.as_secs_f64(),
+            parallelization_factor: esm.parallelization,
+            table_write_latency_ms: config.local.table_write_latency.as_secs_f64() * 1000.0,
+            max_batch_records: config.driver.batch.max_records,
+            linger_ms: config.driver.batch.linger.as_secs_f64() * 1000.0,
+            max_in_flight: config.driver.max_in_flight,
+        },
+        rate: Rate {
+            target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9),
+            peak_target_rps: peak,
+            achieved_rps,
+            late_sends: ledger.late_sends,
+            mean_record_bytes,
+        },
+        latency_ms: LatencySet {
+            put_corrected: corrected,
+            put_uncorrected: st.put_uncorrected.percentiles(),
+            service_time: st.service_time.percentiles(),
+            end_to_end: e2e.as_ref().filter(|h| !h.is_empty()).map(|h| h.percentiles()),
+        },
+        shards,
+        pipeline: pipeline_result,
+        verify,
+        hot_keys,
+        recommendation,
+        verdict,
+        thresholds,
+        timeline: st.timeline.clone(),
+        histograms,
+        ledger,
+    }
+}
+
+/// The shard recommendation for a peak of `peak_rps` records of `mean_record_bytes`,
+/// whose hottest key is the first of `hot_keys`: one rule for single and merged runs.
+pub fn recommend(
+    peak_rps: f64,
+    mean_record_bytes: f64,
+    hot_keys: &[HotKeyResult],
+    target_utilization: f64,
+) -> crate::capacity::shards::ShardPlan {
+    let hottest = hot_keys.first().map(|k| KeyLoad::at_mean(k.key.clone(), k.peak_rps, mean_record_bytes));
+    plan_shards(&Load { records_per_sec: peak_rps, mean_record_bytes, hottest_key: hottest, target_utilization })
+}
+
+/// The rate profile as the result describes it.
+fn profile_text(p: &RateProfile) -> String {
+    match p {
+        RateProfile::Constant { rps } => format!("constant {rps} rps"),
+        RateProfile::Ramp { from, to, over } => {
+            format!("ramp {from}..{to} rps over {}", humantime::format_duration(*over))
+        }
+        RateProfile::Steps(steps) => format!(
+            "steps {}",
+            steps.iter().map(|(r, d)| format!("{r}@{}", humantime::format_duration(*d))).collect::<Vec<_>>().join(",")
+        ),
+        RateProfile::Spike { base, peak, at, lasting } => format!(
+            "{base} rps with a spike to {peak} at {} for {}",
+            humantime::format_duration(*at),
+            humantime::format_duration(*lasting)
+        ),
+    }
+}

@@ -1,0 +1,213 @@
+//! A run, start to end: the load into its sink (the embedded local pipeline, or a Kinesis
+//! stream after a preflight), the pipeline's drain or the deployed pipeline's
+//! verification, then the outcome ([`crate::outcome::assemble`]). Nothing here prints,
+//! writes files or handles signals: live figures go to an [`Observer`], stop requests
+//! come through a [`Stop`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::aws::verify::{Verifier, VerifyError, VerifyResult};
+use crate::config::{ConfigError, RunConfig};
+use crate::load::driver::{drive, Driven};
+use crate::load::generator::Generator;
+use crate::load::keys::KeyModel;
+use crate::measure::{Latency, Ledger, TimelinePoint};
+use crate::observe::{Observer, Phase};
+use crate::outcome::assemble::{assemble, Observed};
+use crate::outcome::result::{RunResult, Target, TargetKind};
+use crate::sink::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
+use crate::sink::local::LocalPipeline;
+use crate::sink::RecordSink;
+use crate::stop::Stop;
+
+/// After an interruption, the local pipeline gets at most this long to drain.
+const DRAIN_AFTER_INTERRUPT: Duration = Duration::from_secs(10);
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The configuration cannot run.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The stream cannot be used (the message names the fix).
+    #[error(transparent)]
+    Preflight(#[from] PreflightError),
+    /// End-to-end verification failed to run.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The local pipeline's runtime could not start.
+    #[error("cannot start the local pipeline's threads")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutcome {
+    /// Everything measured (partial when the run stopped early).
+    pub result: RunResult,
+    /// Why the target failed for good during the run, if it did: the result covers the
+    /// part that ran, and the run counts as failed.
+    pub target_failure: Option<String>,
+}
+
+/// Runs `config` against its target: a Kinesis stream when one is named, else the
+/// embedded local pipeline.
+pub async fn run(config: &RunConfig, observer: &mut dyn Observer, stop: Stop) -> Result<RunOutcome, RunError> {
+    config.validate()?;
+    match &config.target {
+        Some(target) => run_kinesis(config, target, observer, stop).await,
+        None => run_local(config, observer, stop).await,
+    }
+}
+
+/// Runs `config` against the embedded local pipeline.
+///
+/// The pipeline runs on a runtime of its own (one worker thread) and the schedule on the
+/// caller's: processing a batch never holds up a due event, and at high rates each gets
+/// a core of its own.
+pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: Stop) -> Result<RunOutcome, RunError> {
+    config.validate()?;
+    let pipeline_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("local-pipeline")
+        .enable_all()
+        .build()
+        .map_err(RunError::Runtime)?;
+    let pipeline = LocalPipeline::start_on(config.local, pipeline_runtime.handle());
+    let (driven, started_at) = load(config, pipeline.clone(), Some(&pipeline), observer, stop.clone()).await;
+    let settle = if driven.interrupted { config.settle.min(DRAIN_AFTER_INTERRUPT) } else { config.settle };
+    observer.phase(&Phase::Draining { up_to: settle });
+    // A stop request while the pipeline drains stops waiting; the result says it did not
+    // drain. After an interruption during the load, the drain is only shortened.
+    let (drained, interrupted) = if driven.interrupted {
+        (pipeline.drain(settle).await, true)
+    } else {
+        let mut stop = stop;
+        tokio::select! {
+            drained = pipeline.drain(settle) => (drained, false),
+            () = stop.stopped() => {
+                observer.phase(&Phase::DrainCut);
+                (false, true)
+            }
+        }
+    };
+    let driven = Driven { interrupted, ..driven };
+    // Dropping a runtime may block; inside an async context it must not.
+    pipeline_runtime.shutdown_background();
+    let target = Target { kind: TargetKind::Local, shards: config.local.shards, stream: None, mode: None };
+    let result = assemble(Observed {
+        config,
+        driven: &driven,
+        target,
+        shard_ids: &pipeline.shard_ids(),
+        pipeline: Some(pipeline.snapshot(drained)),
+        verified: None,
+        started_at,
+    });
+    Ok(RunOutcome { result, target_failure: driven.fatal })
+}
+
+/// Runs `config` against a Kinesis stream, after a preflight that checks the stream and
+/// reads its shards.
+async fn run_kinesis(
+    config: &RunConfig,
+    target: &KinesisTarget,
+    observer: &mut dyn Observer,
+    stop: Stop,
+) -> Result<RunOutcome, RunError> {
+    let (client, info) = preflight(target).await?;
+    let mut config = config.clone();
+    if let KeyModel::ExplicitHash { .. } = config.generator.keys {
+        config.generator.keys = KeyModel::explicit_for(&info.shards.iter().map(|s| (s.1, s.2)).collect::<Vec<_>>());
+    }
+    let config = &config;
+    observer.stream_ready(&info);
+    let verifier = match config.verify.any() {
+        true => Some(Verifier::new(target).await),
+        false => None,
+    };
+    let dlq_before = match (&verifier, &config.verify.dlq_url) {
+        (Some(v), Some(url)) => Some(v.queue_depth(url).await?),
+        _ => None,
+    };
+    let sink = Arc::new(KinesisSink::new(client, &info));
+    let (driven, started_at) = load(config, sink, None, observer, stop).await;
+    let verified = match verifier {
+        Some(v) if driven.fatal.is_none() => Some(verify(config, &v, &driven, dlq_before, observer).await?),
+        _ => None,
+    };
+    let target = Target {
+        kind: TargetKind::Kinesis,
+        shards: info.shards.len(),
+        stream: Some(info.name.clone()),
+        mode: Some(info.mode.clone()),
+    };
+    let shard_ids: Vec<String> = info.shards.iter().map(|s| s.0.clone()).collect();
+    let result = assemble(Observed {
+        config,
+        driven: &driven,
+        target,
+        shard_ids: &shard_ids,
+        pipeline: None,
+        verified,
+        started_at,
+    });
+    Ok(RunOutcome { result, target_failure: driven.fatal })
+}
+
+/// Looks the run's tracer events up in the table and counts what the DLQ gained, waiting
+/// up to `settle` for the pipeline to catch up.
+async fn verify(
+    config: &RunConfig,
+    verifier: &Verifier,
+    driven: &Driven,
+    dlq_before: Option<u64>,
+    observer: &mut dyn Observer,
+) -> Result<(VerifyResult, Latency), RunError> {
+    let tracers = driven.stats.tracers.items();
+    let start = std::time::Instant::now();
+    observer.phase(&Phase::Verifying { sampled: tracers.len(), up_to: config.settle });
+    let mut e2e = Latency::default();
+    let (found, missing) = match &config.verify.table {
+        Some(table) => verifier.find(table, tracers, config.settle, &mut e2e).await?,
+        None => (0, 0),
+    };
+    let mut dlq_messages = None;
+    if let (Some(url), Some(before)) = (&config.verify.dlq_url, dlq_before) {
+        loop {
+            let gained = verifier.queue_depth(url).await?.saturating_sub(before);
+            dlq_messages = Some(gained);
+            if gained >= driven.stats.ledger.invalid_accepted || start.elapsed() >= config.settle {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+    let sampled = if config.verify.table.is_some() { tracers.len() as u64 } else { 0 };
+    Ok((VerifyResult { sampled, found, missing, dlq_messages }, e2e))
+}
+
+/// Drives the load into `sink`; every finished second gets what the local pipeline knows
+/// (iterator age, end-to-end latency, backlog) and goes to the observer. Returns what the
+/// driver measured and the start time.
+async fn load<S: RecordSink>(
+    config: &RunConfig,
+    sink: Arc<S>,
+    pipeline: Option<&LocalPipeline>,
+    observer: &mut dyn Observer,
+    stop: Stop,
+) -> (Driven, String) {
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let generator = Generator::new(config.generator());
+    observer.load_started(config);
+    let mut second = |point: &mut TimelinePoint, ledger: &Ledger| {
+        if let Some(pipeline) = pipeline {
+            pipeline.fill_interval(point);
+        }
+        observer.second(point, ledger);
+    };
+    let driven = drive(sink, generator, config.driver(), &mut second, stop).await;
+    observer.load_finished();
+    (driven, started_at)
+}

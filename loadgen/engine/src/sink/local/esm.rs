@@ -1,0 +1,271 @@
+//! The modelled Lambda event source mapping: one poller per lane (shard ×
+//! parallelization factor), each invoking the real `retail-function` processor.
+//!
+//! A poller waits until its lane has a full batch, or the batching window has passed
+//! since the oldest waiting record, or the 6 MB payload limit is reached; a caught-up lane
+//! is polled once a second. Reads honour the shard's read quota (5 calls/s through a
+//! governor limiter, 2 MiB/s); one read returns up to 10,000 records and feeds as many
+//! invocations as it holds batches. After an invocation, `batchItemFailures` are applied as
+//! Lambda does: everything before the lowest failed sequence number is checkpointed, the
+//! rest is delivered again. A batch retried past `max_retry_attempts` (or older than
+//! `max_record_age`) is discarded, as Lambda would after sending its metadata to the
+//! on-failure destination; the pipeline counts it as lost.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use governor::{DefaultDirectRateLimiter, Quota};
+use retail_function::{BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, NoMetrics, Processor};
+use tokio::sync::watch;
+
+use crate::capacity::quotas;
+use crate::measure::Latency;
+use crate::sink::local::bucket::DualBucket;
+use crate::sink::local::stream::{Lane, StreamRecord};
+
+/// Settings of the event source mapping, defaults as in the infra templates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EsmConfig {
+    /// Records per invocation at most (1–10,000; default 100).
+    pub batch_size: usize,
+    /// Longest wait for a batch to fill (default 5 s).
+    pub batching_window: Duration,
+    /// Concurrent invocations per shard (1–10; default 1).
+    pub parallelization: usize,
+    /// Deliveries of a failing batch after the first, `None` for unbounded (default 3).
+    pub max_retry_attempts: Option<u32>,
+    /// Records older than this are discarded instead of retried (`None`: never).
+    pub max_record_age: Option<Duration>,
+    /// Split a batch in two when the invocation fails as a whole (default on).
+    pub bisect_on_error: bool,
+    /// The function's timeout (default 120 s).
+    pub function_timeout: Duration,
+    /// How often a caught-up lane is polled.
+    pub idle_poll: Duration,
+    /// Read calls per second per shard.
+    pub read_calls_per_sec: u32,
+    /// Read bytes per second per shard.
+    pub read_bytes_per_sec: u32,
+}
+
+impl Default for EsmConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 100,
+            batching_window: Duration::from_secs(5),
+            parallelization: 1,
+            max_retry_attempts: Some(3),
+            max_record_age: Some(Duration::from_secs(3600)),
+            bisect_on_error: true,
+            function_timeout: Duration::from_secs(120),
+            idle_poll: Duration::from_millis(quotas::ESM_IDLE_POLL_MS),
+            read_calls_per_sec: quotas::SHARD_READ_CALLS_PER_SEC,
+            read_bytes_per_sec: quotas::SHARD_READ_BYTES_PER_SEC,
+        }
+    }
+}
+
+/// What the pollers measured.
+#[derive(Debug, Default)]
+pub struct EsmStats {
+    /// Invocations of the function.
+    pub invocations: u64,
+    /// Records delivered (redeliveries included).
+    pub delivered: u64,
+    /// Records written to the table.
+    pub written: u64,
+    /// Records dead-lettered by the function.
+    pub dead_lettered: u64,
+    /// Records the function reported in `batchItemFailures`.
+    pub reported_for_retry: u64,
+    /// Records discarded after too many retries or too much age.
+    pub discarded: u64,
+    /// Invocations that failed as a whole (ran past the function's timeout).
+    pub function_errors: u64,
+    /// End-to-end latency, intended send time to `processedAt`.
+    pub end_to_end: Latency,
+    /// End-to-end latency in the current interval.
+    pub end_to_end_interval: Latency,
+    /// Invocation duration.
+    pub invocation: Latency,
+    /// Largest iterator age, ms.
+    pub max_iterator_age_ms: f64,
+    /// Largest iterator age in the current interval, ms.
+    pub interval_iterator_age_ms: f64,
+}
+
+/// Estimated invocation payload bytes of a record: base64 data plus the JSON envelope.
+fn payload_bytes(r: &StreamRecord) -> usize {
+    r.data.len().div_ceil(3) * 4 + 300
+}
+
+/// Runs one lane's poller until `stop` is set and the lane is empty.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
+    shard_id: String,
+    lane: Arc<Lane>,
+    read_calls: Arc<DefaultDirectRateLimiter>,
+    read_bytes: Arc<Mutex<DualBucket>>,
+    processor: Arc<Processor<S, D, NoMetrics>>,
+    config: EsmConfig,
+    stats: Arc<Mutex<EsmStats>>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut attempts: u32 = 0;
+    let mut last_first_sequence = None;
+    // Shrinks when bisecting a batch whose invocation failed as a whole.
+    let mut batch_limit = config.batch_size;
+    // Leading records of the lane already read by a GetRecords call.
+    let mut fetched = 0usize;
+    loop {
+        let (len, oldest) = {
+            let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
+            (recs.len(), recs.front().map(|r| r.arrival))
+        };
+        let stopping = *stop.borrow();
+        let Some(oldest) = oldest else {
+            if stopping {
+                return;
+            }
+            // Caught up: poll again in a second, or when asked to stop.
+            tokio::select! {
+                _ = tokio::time::sleep(config.idle_poll) => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        };
+        let window_end = oldest + config.batching_window;
+        let full = len >= batch_limit;
+        if !full && Instant::now() < window_end {
+            tokio::select! {
+                _ = tokio::time::sleep_until(window_end.into()) => {}
+                _ = lane.arrived.notified() => {}
+                _ = stop.changed() => {}
+            }
+            continue;
+        }
+
+        // Records beyond what earlier GetRecords calls fetched need another call: one call
+        // returns up to 10,000 records or 10 MiB, and feeds several invocations. The
+        // shard's read quota (calls/s and bytes/s) applies to the calls.
+        let wanted = len.min(batch_limit);
+        if fetched < wanted {
+            read_calls.until_ready().await;
+            let (count, bytes) = {
+                let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
+                let mut bytes = 0usize;
+                let count = recs
+                    .iter()
+                    .skip(fetched)
+                    .take(quotas::GET_RECORDS_MAX_RECORDS)
+                    .take_while(|r| {
+                        bytes += r.data.len() + r.partition_key.len();
+                        bytes <= quotas::GET_RECORDS_MAX_BYTES
+                    })
+                    .count();
+                (count, bytes)
+            };
+            fetched += count;
+            let wait =
+                read_bytes.lock().unwrap_or_else(|p| p.into_inner()).take_with_debt(Instant::now(), 0.0, bytes as f64);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        let batch: Vec<StreamRecord> = {
+            let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
+            let mut bytes = 0;
+            recs.iter()
+                .take(batch_limit.min(fetched))
+                .take_while(|r| {
+                    bytes += payload_bytes(r);
+                    bytes <= quotas::LAMBDA_MAX_PAYLOAD_BYTES
+                })
+                .cloned()
+                .collect()
+        };
+        if batch.is_empty() {
+            continue;
+        }
+        let first_sequence = batch[0].sequence;
+        if last_first_sequence == Some(first_sequence) {
+            attempts += 1;
+        } else {
+            attempts = 0;
+            last_first_sequence = Some(first_sequence);
+        }
+        let started = Instant::now();
+        let mut checkpoint = invoke(&shard_id, &batch, &processor, &config, &stats).await;
+        if started.elapsed() > config.function_timeout {
+            // The invocation outlived the function's timeout: Lambda counts it as a
+            // function error, keeps nothing, and (with bisect) retries each half.
+            checkpoint = 0;
+            stats.lock().unwrap_or_else(|p| p.into_inner()).function_errors += 1;
+            if config.bisect_on_error {
+                batch_limit = (batch.len() / 2).max(1);
+            }
+        } else if checkpoint == batch.len() {
+            batch_limit = config.batch_size;
+        }
+        let expired = config.max_retry_attempts.is_some_and(|max| attempts >= max)
+            || config.max_record_age.is_some_and(|age| batch[0].arrival.elapsed() > age);
+        let consumed = if checkpoint < batch.len() && expired {
+            // Lambda gives up on the failing records and moves on.
+            stats.lock().unwrap_or_else(|p| p.into_inner()).discarded += (batch.len() - checkpoint) as u64;
+            batch.len()
+        } else {
+            checkpoint
+        };
+        let mut recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
+        let n = consumed.min(recs.len());
+        recs.drain(..n);
+        fetched = fetched.saturating_sub(n);
+    }
+}
+
+/// Invokes the function on `batch`; returns how many leading records are checkpointed.
+async fn invoke<S: EventStore, D: DeadLetterSink>(
+    shard_id: &str,
+    batch: &[StreamRecord],
+    processor: &Processor<S, D, NoMetrics>,
+    config: &EsmConfig,
+    stats: &Mutex<EsmStats>,
+) -> usize {
+    let received = Instant::now();
+    let iterator_age_ms =
+        batch.last().map_or(0.0, |r| received.saturating_duration_since(r.arrival).as_secs_f64() * 1000.0);
+    let records: Vec<KinesisEventRecord> = batch.iter().map(|r| event_record(shard_id, r)).collect();
+    let ctx = BatchContext {
+        now_ms: retail_function::now_ms(),
+        deadline: tokio::time::Instant::now() + config.function_timeout.mul_f64(0.9),
+    };
+    let report = processor.process_batch(&records, ctx).await;
+    let lowest_failed = records.iter().position(|r| report.retry_sequence_numbers.contains(&r.kinesis.sequence_number));
+    let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
+    s.invocations += 1;
+    s.delivered += batch.len() as u64;
+    s.written += report.written() as u64;
+    s.dead_lettered += report.dead_lettered() as u64;
+    s.reported_for_retry += report.retried() as u64;
+    for &ms in &report.end_to_end_ms {
+        s.end_to_end.record_ms(ms);
+        s.end_to_end_interval.record_ms(ms);
+    }
+    s.invocation.record(received.elapsed());
+    s.max_iterator_age_ms = s.max_iterator_age_ms.max(iterator_age_ms);
+    s.interval_iterator_age_ms = s.interval_iterator_age_ms.max(iterator_age_ms);
+    lowest_failed.unwrap_or(batch.len())
+}
+
+fn event_record(shard_id: &str, r: &StreamRecord) -> KinesisEventRecord {
+    let sequence = format!("{:056}", r.sequence);
+    KinesisEventRecord::new(shard_id, sequence, r.partition_key.to_string(), &r.data, r.arrival_ms as f64 / 1000.0)
+}
+
+/// The read-call limiter of one shard.
+pub fn read_call_limiter(calls_per_sec: u32) -> DefaultDirectRateLimiter {
+    let per_sec = NonZeroU32::new(calls_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
+    governor::RateLimiter::direct(Quota::per_second(per_sec))
+}

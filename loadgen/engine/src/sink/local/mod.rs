@@ -1,0 +1,239 @@
+//! The embedded local pipeline: a modelled Kinesis stream, a modelled event source
+//! mapping, and the real `retail-function` processor writing to an in-memory table and
+//! dead-letter queue.
+//!
+//! No emulator enforces Kinesis's per-shard limits, so this model does, with the numbers
+//! in [`crate::capacity::quotas`]. Its defaults mirror the infra defaults (1 shard, batch size 100,
+//! batching window 5 s, parallelization factor 1), so a local run shows what the deployed
+//! default would do with the requested load.
+
+pub mod bucket;
+pub mod esm;
+pub mod stores;
+pub mod stream;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use retail_function::{NoMetrics, Processor, ProcessorConfig};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::capacity::quotas;
+use crate::measure::{Latency, TimelinePoint};
+use crate::sink::local::bucket::DualBucket;
+use crate::sink::local::esm::{EsmConfig, EsmStats};
+use crate::sink::local::stores::{CompactTable, CountingDlq};
+use crate::sink::local::stream::{Stream, WriteQuota};
+use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
+
+/// Every parameter of the model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LocalConfig {
+    /// Shards in the stream.
+    pub shards: usize,
+    /// Per-shard write quota.
+    pub write_quota: WriteQuota,
+    /// The event source mapping.
+    pub esm: EsmConfig,
+    /// Modelled duration of one `BatchWriteItem` call.
+    pub table_write_latency: Duration,
+    /// Share of items each `BatchWriteItem` leaves unprocessed (modelled throttling).
+    pub table_unprocessed_rate: f64,
+    /// The function's own settings (write concurrency, retries).
+    pub processor: ProcessorConfig,
+}
+
+impl Default for LocalConfig {
+    fn default() -> Self {
+        Self {
+            shards: 1,
+            write_quota: WriteQuota {
+                records_per_sec: f64::from(quotas::SHARD_WRITE_RECORDS_PER_SEC),
+                bytes_per_sec: f64::from(quotas::SHARD_WRITE_BYTES_PER_SEC),
+            },
+            esm: EsmConfig::default(),
+            table_write_latency: Duration::from_millis(5),
+            table_unprocessed_rate: 0.0,
+            processor: ProcessorConfig::default(),
+        }
+    }
+}
+
+/// What the pipeline measured over a run.
+#[derive(Debug, Clone, Default)]
+pub struct PipelineSnapshot {
+    /// Function invocations.
+    pub invocations: u64,
+    /// Records delivered (redeliveries included).
+    pub delivered: u64,
+    /// Records the function reported for retry.
+    pub reported_for_retry: u64,
+    /// Records discarded by the event source mapping after its retries.
+    pub discarded: u64,
+    /// Invocations that failed as a whole.
+    pub function_errors: u64,
+    /// Largest iterator age, ms.
+    pub max_iterator_age_ms: f64,
+    /// Distinct items in the table.
+    pub table_items: u64,
+    /// Messages in the dead-letter queue.
+    pub dlq_messages: u64,
+    /// Dead letters by error kind.
+    pub dlq_by_kind: std::collections::BTreeMap<String, u64>,
+    /// `BatchWriteItem` calls.
+    pub table_write_calls: u64,
+    /// Memory per stored item in the compact table, bytes.
+    pub table_bytes_per_item: u64,
+    /// Whether it finished processing within the settle time.
+    pub drained: bool,
+    /// Intended send time to `processedAt`, for every stored event.
+    pub end_to_end: Latency,
+    /// Invocation durations.
+    pub invocation: Latency,
+}
+
+/// The running pipeline.
+pub struct LocalPipeline {
+    stream: Arc<Stream>,
+    processor: Arc<Processor<CompactTable, CountingDlq, NoMetrics>>,
+    stats: Arc<Mutex<EsmStats>>,
+    stop: watch::Sender<bool>,
+    tasks: Mutex<JoinSet<()>>,
+}
+
+impl LocalPipeline {
+    /// Builds the pipeline and starts its pollers on `runtime` (loadgen gives the
+    /// pipeline a runtime of its own, so processing never delays the load's schedule).
+    pub fn start_on(config: LocalConfig, runtime: &tokio::runtime::Handle) -> Arc<Self> {
+        let stream =
+            Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
+        let processor = Arc::new(Processor::new(
+            CompactTable::new(config.table_write_latency, config.table_unprocessed_rate),
+            CountingDlq::default(),
+            NoMetrics,
+            config.processor,
+        ));
+        let stats = Arc::new(Mutex::new(EsmStats::default()));
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        for shard in &stream.shards {
+            let calls = Arc::new(esm::read_call_limiter(config.esm.read_calls_per_sec));
+            let bytes = Arc::new(Mutex::new(DualBucket::new(
+                f64::from(config.esm.read_calls_per_sec),
+                f64::from(config.esm.read_bytes_per_sec),
+                Instant::now(),
+            )));
+            for lane in &shard.lanes {
+                tasks.spawn_on(
+                    esm::run_lane(
+                        shard.id.clone(),
+                        lane.clone(),
+                        calls.clone(),
+                        bytes.clone(),
+                        processor.clone(),
+                        config.esm,
+                        stats.clone(),
+                        stop_rx.clone(),
+                    ),
+                    runtime,
+                );
+            }
+        }
+        Arc::new(Self { stream, processor, stats, stop, tasks: Mutex::new(tasks) })
+    }
+
+    /// Records in the stream not yet processed.
+    pub fn backlog(&self) -> u64 {
+        self.stream.backlog()
+    }
+
+    /// Distinct items in the table.
+    pub fn table_items(&self) -> usize {
+        self.processor.store().len()
+    }
+
+    /// The table (for its call counts).
+    pub fn table(&self) -> &CompactTable {
+        self.processor.store()
+    }
+
+    /// The dead-letter queue.
+    pub fn dlq(&self) -> &CountingDlq {
+        self.processor.dead_letters()
+    }
+
+    /// Reads the pollers' statistics.
+    pub fn with_stats<T>(&self, f: impl FnOnce(&mut EsmStats) -> T) -> T {
+        f(&mut self.stats.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Fills in what the pipeline knows about the second that just closed: the largest
+    /// iterator age, the end-to-end latency of the events processed in it, and the
+    /// backlog. The interval's histogram is taken under the pollers' lock and encoded
+    /// after, so the pollers never wait on the encoding.
+    pub fn fill_interval(&self, point: &mut TimelinePoint) {
+        let e2e = self.with_stats(|s| {
+            point.iterator_age_ms = s.interval_iterator_age_ms;
+            s.interval_iterator_age_ms = 0.0;
+            std::mem::take(&mut s.end_to_end_interval)
+        });
+        point.end_to_end_p99_ms = e2e.percentiles().p99;
+        point.end_to_end_histogram = e2e.to_base64();
+        point.backlog = self.backlog();
+    }
+
+    /// Everything the pipeline measured, at the end of a run; `drained` says whether it
+    /// finished processing.
+    pub fn snapshot(&self, drained: bool) -> PipelineSnapshot {
+        let mut snapshot = self.with_stats(|s| PipelineSnapshot {
+            invocations: s.invocations,
+            delivered: s.delivered,
+            reported_for_retry: s.reported_for_retry,
+            discarded: s.discarded,
+            function_errors: s.function_errors,
+            max_iterator_age_ms: s.max_iterator_age_ms,
+            end_to_end: s.end_to_end.clone(),
+            invocation: s.invocation.clone(),
+            ..PipelineSnapshot::default()
+        });
+        snapshot.table_items = self.table_items() as u64;
+        snapshot.dlq_messages = self.dlq().len();
+        snapshot.dlq_by_kind = self.dlq().by_kind();
+        snapshot.table_write_calls = self.table().calls();
+        snapshot.table_bytes_per_item = self.table().memory_bytes() / snapshot.table_items.max(1);
+        snapshot.drained = drained;
+        snapshot
+    }
+
+    /// Shard ids, in hash-key order.
+    pub fn shard_ids(&self) -> Vec<String> {
+        self.stream.shards.iter().map(|s| s.id.clone()).collect()
+    }
+
+    /// Lets the pollers finish what the stream holds (batching windows included), waiting
+    /// at most `timeout`. Returns whether everything was processed.
+    pub async fn drain(&self, timeout: Duration) -> bool {
+        let _ = self.stop.send(true);
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let all = async move {
+            let mut tasks = tasks;
+            while tasks.join_next().await.is_some() {}
+        };
+        tokio::time::timeout(timeout, all).await.is_ok() && self.backlog() == 0
+    }
+}
+
+impl RecordSink for LocalPipeline {
+    async fn put_records(&self, entries: &[PutEntry]) -> Result<Vec<PutResult>, SinkError> {
+        Ok(self.stream.put(entries, Instant::now(), retail_function::now_ms()))
+    }
+
+    fn shard_count(&self) -> usize {
+        self.stream.shards.len()
+    }
+
+    fn answers_inline(&self) -> bool {
+        true
+    }
+}

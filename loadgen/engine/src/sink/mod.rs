@@ -1,0 +1,82 @@
+//! Where loadgen sends records: one `PutRecords`-shaped call at a time.
+//!
+//! The embedded local pipeline and (with `--stream`) a real Kinesis stream implement
+//! [`RecordSink`]; the driver, the retry policy and the ledger are the same for both.
+//! [`hash_ranges`] routes keys to shards the way Kinesis does, for both.
+
+pub mod hash_ranges;
+pub mod kinesis;
+pub mod local;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+/// One record of a `PutRecords` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutEntry {
+    /// The record data.
+    pub data: Bytes,
+    /// The partition key.
+    pub partition_key: Arc<str>,
+    /// The explicit hash key, overriding the partition key's MD5 for routing.
+    pub explicit_hash_key: Option<u128>,
+}
+
+impl PutEntry {
+    /// Bytes counted against the shard's write quota: data plus partition key.
+    pub fn quota_bytes(&self) -> usize {
+        self.data.len() + self.partition_key.len()
+    }
+}
+
+/// What the stream answered for one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PutResult {
+    /// Stored in `shard`.
+    Accepted {
+        /// Index of the shard (in hash-key order).
+        shard: usize,
+    },
+    /// `ProvisionedThroughputExceededException`: `shard` is over its write quota. Retried.
+    Throttled {
+        /// The shard, when known.
+        shard: Option<usize>,
+    },
+    /// `InternalFailure` or another per-record error worth retrying.
+    Failed {
+        /// The error code.
+        code: String,
+    },
+}
+
+/// Why a whole `PutRecords` call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// The call may succeed if repeated (a 5xx, a timeout, a throttled request).
+    #[error("transient failure of the whole request: {0}")]
+    Transient(String),
+    /// The request can never succeed (a validation error: these records are rejected).
+    #[error("request rejected: {0}")]
+    Rejected(String),
+    /// The target is gone (connection refused, stream deleted): the run must stop.
+    #[error("the target stopped answering: {0}")]
+    Fatal(String),
+}
+
+/// A stream that takes `PutRecords` requests.
+pub trait RecordSink: Send + Sync + 'static {
+    /// Sends one request of at most 500 records and 5 MiB. `Ok` has one result per entry,
+    /// in order.
+    fn put_records(&self, entries: &[PutEntry]) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
+
+    /// Number of shards (for per-shard accounting).
+    fn shard_count(&self) -> usize;
+
+    /// Whether `put_records` completes without waiting on I/O (an in-process model), so
+    /// the driver may call it directly instead of in a task of its own.
+    fn answers_inline(&self) -> bool {
+        false
+    }
+}

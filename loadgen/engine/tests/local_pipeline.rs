@@ -1,0 +1,127 @@
+//! End to end in-process: the engine's driver against the embedded local pipeline, which
+//! runs the real function processor. Runs are built from `RunConfig`, as a program using
+//! the engine would; short runs (a few seconds each) with small batching windows so they
+//! finish quickly.
+
+use std::time::Duration;
+
+use loadgen_engine::limit::{find_limit, LimitSearch};
+use loadgen_engine::load::keys::{KeyModel, Popularity};
+use loadgen_engine::run::run_local;
+use loadgen_engine::{RunConfig, RunResult, Silent, Stop};
+
+/// `rps` for `secs` seconds into `shards` shards, a `window_ms` batching window, `seed`.
+fn config(rps: f64, secs: u64, shards: usize, window_ms: u64, seed: u64) -> RunConfig {
+    let mut c = RunConfig::constant(rps, Duration::from_secs(secs));
+    c.local.shards = shards;
+    c.local.esm.batching_window = Duration::from_millis(window_ms);
+    c.seed = seed;
+    c
+}
+
+async fn run(c: &RunConfig) -> RunResult {
+    run_local(c, &mut Silent, Stop::never()).await.expect("run").result
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_event_lands_exactly_once_even_with_retries_and_redeliveries() {
+    let mut c = config(1500.0, 3, 2, 500, 11);
+    c.generator.invalid_rate = 0.05;
+    c.local.table_unprocessed_rate = 0.2;
+    c.settle = Duration::from_secs(30);
+    let r = run(&c).await;
+    let l = &r.ledger;
+    assert_eq!(l.generated, 4500);
+    assert!(l.balanced(), "{l:?}");
+    assert_eq!(l.expired, 0, "2 shards take 1,500 events/s: {l:?}");
+    assert!(l.invalid_injected > 100 && l.invalid_accepted == l.invalid_injected);
+    let pl = r.pipeline.as_ref().expect("the local pipeline is observed");
+    assert!(pl.drained);
+    assert_eq!(pl.table_items, l.accepted - l.invalid_accepted, "one item per accepted valid event");
+    assert_eq!(pl.dlq_messages, l.invalid_accepted, "one dead letter per invalid event");
+    assert_eq!(pl.lost, 0);
+    // A fifth of the items come back unprocessed: the function had to retry.
+    let minimum_calls = pl.table_items as f64 / 25.0;
+    assert!(
+        pl.table_write_calls as f64 > 1.1 * minimum_calls,
+        "{} calls for {} items",
+        pl.table_write_calls,
+        pl.table_items
+    );
+    let e2e = r.latency_ms.end_to_end.expect("end-to-end measured");
+    assert_eq!(e2e.count, pl.table_items, "every stored event has a latency");
+    assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), l.accepted);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_thousand_per_second_needs_more_than_one_shard() {
+    let mut c = config(5000.0, 3, 1, 200, 3);
+    c.driver.record_ttl = Duration::from_secs(5);
+    let one = run(&c).await;
+    assert!(one.ledger.throttled_events > 0, "1 shard must throttle 5,000 events/s");
+    assert!(!one.verdict.holds);
+    let shards = one.recommendation.shards;
+    assert!(shards >= 5, "recommended {shards}");
+    assert!(one.ledger.balanced());
+
+    let enough = run(&config(5000.0, 3, shards as usize, 200, 3)).await;
+    assert_eq!(enough.ledger.throttled, 0, "{shards} shards must not throttle: {:?}", enough.ledger);
+    assert_eq!(enough.recommendation.shards, shards, "the same load gets the same answer");
+    assert!(enough.verdict.holds, "{:?}", enough.verdict.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_hotter_than_a_shard_cannot_be_fixed_by_shards() {
+    let mut c = config(3000.0, 2, 4, 200, 5);
+    c.generator.popularity = Popularity::Hot { keys: 1, share: 0.5 };
+    let r = run(&c).await;
+    let key = r.recommendation.unfixable_key.as_ref().expect("1,500 records/s on one key");
+    assert_eq!(key.key, r.hot_keys[0].key);
+    assert!(r.verdict.findings.iter().any(|f| f.contains("no shard count fixes this")));
+    assert!(r.ledger.throttled_events > 0, "the hot key's shard throttles");
+}
+
+/// The search finds the model's known capacity: 2 shards × 1,000 records/s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_limit_search_finds_the_modelled_capacity() {
+    let mut c = config(600.0, 2, 2, 200, 13);
+    c.generator.keys = KeyModel::explicit(2);
+    let search =
+        LimitSearch { start_rps: 600.0, trial: Duration::from_secs(2), precision: 0.02, ..LimitSearch::default() };
+    let found = find_limit(&c, search, &mut Silent, Stop::never()).await.expect("search");
+    let capacity = 2000.0;
+    assert!(
+        (found.limit_rps - capacity).abs() <= 0.05 * capacity,
+        "found {:.0}/s, capacity {capacity}: {:?}",
+        found.limit_rps,
+        found.trials
+    );
+    assert!(found.trials.iter().any(|t| !t.held), "the search must have crossed the limit");
+    assert!(!found.interrupted);
+}
+
+/// A stop request ends the load early; the ledger still balances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_request_ends_the_run_with_a_balanced_ledger() {
+    let c = config(500.0, 30, 1, 200, 17);
+    let (handle, stop) = loadgen_engine::stop_channel();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        handle.stop();
+    });
+    let r = run_local(&c, &mut Silent, stop).await.expect("run").result;
+    assert!(r.interrupted);
+    assert!(r.ledger.generated > 100 && r.ledger.generated < 10_000, "{:?}", r.ledger);
+    assert!(r.ledger.balanced(), "{:?}", r.ledger);
+}
+
+#[test]
+fn invalid_configs_are_refused_before_anything_starts() {
+    let mut c = RunConfig::default();
+    c.local.esm.batch_size = 0;
+    let e = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(run_local(&c, &mut Silent, Stop::never()))
+        .expect_err("batch size 0 cannot run");
+    assert!(e.to_string().contains("--batch-size must be 1–10000"), "{e}");
+}

@@ -1,0 +1,417 @@
+//! The report's figures as tables, computed once and formatted by each exporter
+//! (Markdown pipes, HTML `<table>`), so the formats never disagree on a number.
+
+use loadgen_engine::capacity::plan::Plan;
+use loadgen_engine::measure::Percentiles;
+use loadgen_engine::outcome::compare::{Allowance, Delta};
+
+use crate::{count, ms, Report};
+
+/// A titled table; the first column is a label, the others are figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Its heading.
+    pub title: &'static str,
+    /// Column headings.
+    pub columns: Vec<&'static str>,
+    /// Cells, row by row.
+    pub rows: Vec<Vec<String>>,
+    /// A sentence under the table, if any.
+    pub note: Option<String>,
+}
+
+fn kv(title: &'static str, rows: Vec<(&str, String)>) -> Table {
+    Table {
+        title,
+        columns: vec!["", ""],
+        rows: rows.into_iter().map(|(k, v)| vec![k.to_string(), v]).collect(),
+        note: None,
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// The headline: one sentence on whether the pipeline held.
+pub fn headline(report: &Report) -> String {
+    let r = &report.result;
+    let shards = r.target.shards;
+    format!(
+        "{} {:.0} events/s asked, {:.0} events/s accepted into {} shard{}; p99 {} ms from the intended send time; {} shard{} recommended.",
+        if r.verdict.holds { "Holds:" } else { "Does not hold:" },
+        r.rate.target_rps,
+        r.rate.achieved_rps,
+        shards,
+        if shards == 1 { "" } else { "s" },
+        ms(r.latency_ms.put_corrected.p99),
+        r.recommendation.shards,
+        if r.recommendation.shards == 1 { "" } else { "s" },
+    )
+}
+
+/// Every table of the report, in reading order.
+pub fn tables(report: &Report) -> Vec<Table> {
+    let r = &report.result;
+    let l = &r.ledger;
+    let c = &r.config;
+    let mut out = Vec::new();
+
+    if let Some(cmp) = &report.comparison {
+        out.push(Table {
+            title: "Compared with the baseline",
+            columns: vec!["metric", "baseline", "this run", "change", "limit", "status"],
+            rows: cmp
+                .deltas
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.what.to_string(),
+                        figure(d.baseline),
+                        figure(d.current),
+                        change_text(d),
+                        d.limit.as_ref().map_or_else(String::new, limit_text),
+                        if d.regressed {
+                            "REGRESSED".into()
+                        } else if d.worse {
+                            "worse".into()
+                        } else {
+                            "ok".into()
+                        },
+                    ]
+                })
+                .collect(),
+            note: Some(format!("Baseline: {}", cmp.baseline)),
+        });
+    }
+
+    let target = match &r.target.stream {
+        Some(s) => format!(
+            "Kinesis stream {s} ({} shards{})",
+            r.target.shards,
+            r.target.mode.as_ref().map_or(String::new(), |m| format!(", {m}"))
+        ),
+        None => {
+            format!("embedded local pipeline, {} shard{}", r.target.shards, if r.target.shards == 1 { "" } else { "s" })
+        }
+    };
+    out.push(kv(
+        "Run",
+        vec![
+            ("runs", report.sources.join(", ")),
+            ("started", r.started_at.clone()),
+            ("duration", format!("{:.1} s{}", r.duration_s, if r.interrupted { " (interrupted)" } else { "" })),
+            ("target", target),
+            ("rate profile", format!("{} ({} arrivals)", c.profile, c.arrivals)),
+            ("partition keys", format!("{} ({} users, {})", c.key_model, count(c.users as u64), c.user_popularity)),
+            (
+                "producer",
+                format!(
+                    "≤ {} records per PutRecords, linger {} ms, ≤ {} requests in flight",
+                    c.max_batch_records, c.linger_ms, c.max_in_flight
+                ),
+            ),
+            (
+                "event source mapping",
+                format!(
+                    "batch size {}, batching window {} s, parallelization {}",
+                    c.batch_size, c.batching_window_s, c.parallelization_factor
+                ),
+            ),
+            ("seed", c.seed.to_string()),
+        ],
+    ));
+
+    out.push(kv(
+        "Rate and ledger",
+        vec![
+            ("target rate", format!("{:.1} events/s (peak {:.0})", r.rate.target_rps, r.rate.peak_target_rps)),
+            ("achieved rate", format!("{:.1} events/s", r.rate.achieved_rps)),
+            ("late sends", count(r.rate.late_sends)),
+            ("mean record", format!("{:.0} bytes (data + partition key)", r.rate.mean_record_bytes)),
+            ("generated", format!("{} (invalid by design: {})", count(l.generated), count(l.invalid_injected))),
+            ("accepted", format!("{} (after retries: {})", count(l.accepted), count(l.accepted_after_retry))),
+            ("expired", count(l.expired)),
+            ("rejected", count(l.rejected)),
+            (
+                "throttled",
+                format!(
+                    "{} answers, {} of attempts ({} events at least once)",
+                    count(l.throttled),
+                    pct(l.throttle_rate()),
+                    count(l.throttled_events)
+                ),
+            ),
+            ("retries", count(l.retries)),
+            (
+                "ledger",
+                if l.balanced() {
+                    "balanced: generated = accepted + expired + rejected".into()
+                } else {
+                    "NOT balanced".into()
+                },
+            ),
+        ],
+    ));
+
+    let mut latency = vec![
+        ("put, from the intended send (corrected)", &r.latency_ms.put_corrected),
+        ("put, from the actual send", &r.latency_ms.put_uncorrected),
+        ("PutRecords call", &r.latency_ms.service_time),
+    ];
+    if let Some(e2e) = &r.latency_ms.end_to_end {
+        latency.push(("end to end (intended send → processedAt)", e2e));
+    }
+    if let Some(p) = &r.pipeline {
+        latency.push(("function invocation", &p.invocation_ms));
+    }
+    out.push(Table {
+        title: "Latency (ms)",
+        columns: vec!["", "p50", "p90", "p99", "p99.9", "max", "count"],
+        rows: latency.into_iter().map(|(name, p)| percentile_row(name, p)).collect(),
+        note: Some("Corrected latency counts from when each event was due, so a stalled producer cannot hide its queueing delay (coordinated omission).".into()),
+    });
+
+    out.push(Table {
+        title: "Shards",
+        columns: vec!["shard", "records", "MB", "throttled", "mean utilisation", "peak second"],
+        rows: r
+            .shards
+            .iter()
+            .map(|s| {
+                vec![
+                    s.shard_id.clone(),
+                    count(s.records),
+                    format!("{:.1}", s.bytes as f64 / 1e6),
+                    count(s.throttled),
+                    pct(s.utilization),
+                    pct(s.peak_utilization),
+                ]
+            })
+            .collect(),
+        note: Some(
+            "Utilisation is the larger of records/s ÷ 1,000 and bytes/s ÷ 1 MiB, the per-shard write quota.".into(),
+        ),
+    });
+
+    if let Some(p) = &r.pipeline {
+        let kinds = p.dlq_by_kind.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        out.push(kv(
+            "Pipeline (Lambda and DynamoDB)",
+            vec![
+                ("items in the table", count(p.table_items)),
+                (
+                    "dead letters",
+                    if kinds.is_empty() {
+                        count(p.dlq_messages)
+                    } else {
+                        format!("{} ({kinds})", count(p.dlq_messages))
+                    },
+                ),
+                ("invocations", format!("{} (mean batch {:.1} records)", count(p.invocations), p.mean_batch_size)),
+                ("records delivered", count(p.delivered)),
+                ("reported for retry", count(p.reported_for_retry)),
+                ("discarded after retries", count(p.discarded)),
+                ("function errors", count(p.function_errors)),
+                ("largest iterator age", format!("{:.1} s", p.max_iterator_age_ms / 1000.0)),
+                ("BatchWriteItem calls", count(p.table_write_calls)),
+                ("lost", count(p.lost)),
+                (
+                    "drained",
+                    if p.drained { "yes".into() } else { "no: the pipeline was still busy when the run ended".into() },
+                ),
+            ],
+        ));
+    }
+    if let Some(v) = &r.verify {
+        out.push(kv(
+            "End-to-end verification",
+            vec![
+                ("tracer events looked up", count(v.sampled)),
+                ("found in the table", count(v.found)),
+                ("missing", count(v.missing)),
+                ("dead letters gained", v.dlq_messages.map_or_else(|| "not measured".into(), count)),
+            ],
+        ));
+    }
+    if !r.hot_keys.is_empty() {
+        out.push(Table {
+            title: "Hottest partition keys",
+            columns: vec!["key", "events", "share", "records/s at peak"],
+            rows: r
+                .hot_keys
+                .iter()
+                .map(|k| vec![k.key.clone(), count(k.events), pct(k.share), format!("{:.0}", k.peak_rps)])
+                .collect(),
+            note: None,
+        });
+    }
+    let rec = &r.recommendation;
+    let mut rows = vec![
+        ("shards to provision", format!("{} (decided by {})", rec.shards, rec.binding)),
+        ("by records/s", rec.by_records.to_string()),
+        ("by bytes/s", rec.by_bytes.to_string()),
+    ];
+    if let Some(h) = rec.by_hot_key {
+        rows.push(("by the hottest key", h.to_string()));
+    }
+    if let Some(k) = &rec.unfixable_key {
+        rows.push((
+            "unfixable key",
+            format!(
+                "{} sends {:.0} records/s, more than one shard takes: spread it (key suffix or explicit hash keys)",
+                k.key, k.records_per_sec
+            ),
+        ));
+    }
+    let mut t = kv("Shard recommendation", rows);
+    t.note = Some(format!("At {} of each shard's write quota at the peak rate.", pct(rec.target_utilization)));
+    out.push(t);
+
+    if let Some(p) = &report.plan {
+        out.extend(plan_tables(p));
+    }
+
+    if !r.thresholds.is_empty() {
+        out.push(Table {
+            title: "Thresholds",
+            columns: vec!["threshold", "limit", "measured", "result"],
+            rows: r
+                .thresholds
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.name.to_string(),
+                        figure(t.limit),
+                        figure(t.value),
+                        if t.passed { "pass".into() } else { "FAIL".into() },
+                    ]
+                })
+                .collect(),
+            note: None,
+        });
+    }
+    out
+}
+
+/// The capacity plan for the run's load: what to buy, and what it costs a month.
+fn plan_tables(p: &Plan) -> Vec<Table> {
+    let i = &p.input;
+    let l = &p.lambda;
+    let d = &p.dynamodb;
+    let k = &p.kinesis;
+    let mut plan = kv(
+        "Capacity plan for this load",
+        vec![
+            (
+                "Kinesis",
+                format!(
+                    "{} shard{} (records/s {}, bytes/s {}, read side {}); enhanced fan-out {}",
+                    p.shards.shards,
+                    if p.shards.shards == 1 { "" } else { "s" },
+                    p.shards.by_records,
+                    p.shards.by_bytes,
+                    p.read_shards,
+                    if p.enhanced_fan_out { "recommended" } else { "not needed" }
+                ),
+            ),
+            (
+                "Lambda",
+                format!(
+                    "concurrency {}; batches of {:.0} after {:.0} ms batching on average; invocation ≈ {:.1} ms, lanes {:.0}% busy",
+                    l.concurrency,
+                    l.batch_size,
+                    l.batching_delay_ms,
+                    l.invocation_ms,
+                    l.lane_utilization * 100.0
+                ),
+            ),
+            (
+                "DynamoDB",
+                format!(
+                    "{:.0} WCU/s at peak ({:.0} per event){}; {:.1} GB stored with a {:.0}-day TTL",
+                    d.peak_wcu,
+                    d.wcu_per_event,
+                    d.hottest_key_wcu.map(|h| format!(", hottest user {h:.0} WCU/s")).unwrap_or_default(),
+                    d.storage_gb,
+                    i.ttl_days
+                ),
+            ),
+        ],
+    );
+    for w in &p.warnings {
+        plan.rows.push(vec!["warning".into(), w.clone()]);
+    }
+    plan.note = Some(format!(
+        "For {:.0} events/s at peak and on average, batch size {}, {} MB functions, {} standard consumer{}; `loadgen plan --from result.json` takes other figures.",
+        i.peak_rps,
+        i.batch_size,
+        i.memory_mb,
+        i.consumers,
+        if i.consumers == 1 { "" } else { "s" }
+    ));
+    let money = |v: f64| format!("${v:.2}");
+    let cost = Table {
+        title: "Cost per month",
+        columns: vec!["", "option 1", "option 2"],
+        rows: vec![
+            vec![
+                "Kinesis".into(),
+                format!("provisioned {}", money(k.provisioned_shards + k.provisioned_put_units)),
+                format!("on-demand {}", money(k.on_demand)),
+            ],
+            vec!["Lambda".into(), format!("arm64 {}", money(l.cost_arm64)), format!("x86_64 {}", money(l.cost_x86_64))],
+            vec![
+                "DynamoDB".into(),
+                format!("provisioned {}", money(d.cost_provisioned)),
+                format!("on-demand {}", money(d.cost_on_demand)),
+            ],
+            vec![
+                "cheapest total".into(),
+                money(p.total_per_month),
+                format!("${:.4} per million events", p.per_million_events),
+            ],
+        ],
+        note: Some(format!("Prices: {}; replace them with `loadgen plan --prices FILE`.", p.prices.source)),
+    };
+    vec![plan, cost]
+}
+
+fn percentile_row(name: &str, p: &Percentiles) -> Vec<String> {
+    vec![name.to_string(), ms(p.p50), ms(p.p90), ms(p.p99), ms(p.p999), ms(p.max), count(p.count)]
+}
+
+/// A figure of unknown scale: integers as integers, small values with more digits.
+pub fn figure(v: f64) -> String {
+    if v == v.trunc() && v.abs() < 1e15 {
+        let digits = count(v.abs() as u64);
+        if v < 0.0 {
+            format!("-{digits}")
+        } else {
+            digits
+        }
+    } else if v.abs() >= 100.0 {
+        format!("{v:.1}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// `+12.3%`, or `new` when the baseline was zero.
+pub fn change_text(d: &Delta) -> String {
+    match d.change {
+        Some(c) => format!("{:+.1}%", c * 100.0),
+        None if d.current == 0.0 => "±0".into(),
+        None => "new".into(),
+    }
+}
+
+/// `≤ +10%` / `≤ +100`.
+pub fn limit_text(a: &Allowance) -> String {
+    match a {
+        Allowance::Relative(r) => format!("≤ {:.4}% worse", r * 100.0).replace(".0000%", "%"),
+        Allowance::Absolute(v) => format!("≤ {v} worse"),
+    }
+}
