@@ -22,6 +22,7 @@ use crate::sink::kinesis::KinesisTarget;
 
 /// What verification found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct VerifyResult {
     /// Tracer events looked up.
     pub sampled: u64,

@@ -30,6 +30,7 @@ pub struct Load {
 
 /// One key's load.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct KeyLoad {
     /// The partition key.
     pub key: String,
@@ -73,6 +74,7 @@ impl std::fmt::Display for Binding {
 
 /// The answer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ShardPlan {
     /// Shards to provision.
     pub shards: u64,

@@ -99,6 +99,7 @@ impl Latency {
 
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Percentiles {
     /// Values recorded.
     pub count: u64,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// Where every generated event ended. After a settled run,
 /// `generated == accepted + expired + rejected`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ledger {
     /// Events the schedule produced.
     pub generated: u64,

@@ -8,6 +8,7 @@ use super::latency::Latency;
 
 /// One second of the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TimelinePoint {
     /// Seconds since the start (end of the interval).
     pub t: f64,

@@ -21,6 +21,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RunResult {
     /// Format version.
     pub schema_version: u32,
@@ -83,6 +84,7 @@ impl std::fmt::Display for TargetKind {
 
 /// The target of the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Target {
     /// The embedded pipeline or a stream.
     pub kind: TargetKind,
@@ -96,6 +98,7 @@ pub struct Target {
 
 /// The run's options, as they shape the figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RunConfigSummary {
     /// The rate profile, as given.
     pub profile: String,
@@ -133,6 +136,7 @@ pub struct RunConfigSummary {
 
 /// Rates over the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Rate {
     /// Mean rate the profile asked for over the run (events / scheduled seconds).
     pub target_rps: f64,
@@ -148,6 +152,7 @@ pub struct Rate {
 
 /// The latency histograms' percentiles.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LatencySet {
     /// Put latency from the intended send time (coordinated-omission corrected).
     pub put_corrected: Percentiles,
@@ -161,6 +166,7 @@ pub struct LatencySet {
 
 /// One shard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ShardResult {
     /// `shardId-000000000000`.
     pub shard_id: String,
@@ -202,6 +208,7 @@ impl ShardResult {
 
 /// What the pipeline behind the stream did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Pipeline {
     /// Distinct items in the table.
     pub table_items: u64,
@@ -237,6 +244,7 @@ pub struct Pipeline {
 
 /// One hot key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HotKeyResult {
     /// The partition key.
     pub key: String,
@@ -250,6 +258,7 @@ pub struct HotKeyResult {
 
 /// The verdict.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Verdict {
     /// Whether the pipeline held the load: no throttling, nothing lost, consumer kept up.
     pub holds: bool,

@@ -55,6 +55,7 @@ impl std::fmt::Display for ThresholdName {
 
 /// One threshold, judged.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ThresholdResult {
     /// Option name.
     pub name: ThresholdName,
