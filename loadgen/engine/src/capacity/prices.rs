@@ -1,7 +1,7 @@
 //! Prices the planner uses, in one table with the date they were taken.
 //!
-//! Source: the project's `AWS-FACTS.md` (us-east-1, gathered 2026; DynamoDB on-demand after
-//! the November 2024 price cut). Prices change: `loadgen plan --prices FILE` replaces any
+//! Source: `docs/aws-quotas.md` (us-east-1, the AWS pricing pages, gathered 2026; DynamoDB
+//! on-demand after the November 2024 price cut). Prices change: `loadgen plan --prices FILE` replaces any
 //! of them with a JSON object using the same field names.
 
 use std::path::Path;
@@ -46,7 +46,7 @@ pub struct Prices {
 impl Default for Prices {
     fn default() -> Self {
         Self {
-            source: "us-east-1, AWS-FACTS.md (2026)".into(),
+            source: "us-east-1, docs/aws-quotas.md (2026)".into(),
             kinesis_shard_hour: 0.015,
             kinesis_put_units_per_million: 0.014,
             kinesis_on_demand_stream_hour: 0.04,
