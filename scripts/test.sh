@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the pinned test tools, starts the
-# emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings and every Rust test,
+# emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings, the layering check
+# (scripts/check-layers.py) and every Rust test,
 # then the infra validation (infra/tests/run.sh), and stops the emulators it started
 # (also when something fails).
 # Usage: scripts/test.sh
@@ -22,6 +23,8 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "==> layers (dependencies one way, no import circles)"
+python3 scripts/check-layers.py
 echo "==> cargo test"
 cargo test --workspace --all-targets
 echo "==> doc tests"

@@ -123,45 +123,7 @@ impl<'a> EventType<'a> {
     }
 }
 
-/// Why a record's bytes are not an event.
-#[derive(Debug, thiserror::Error)]
-pub enum DecodeError {
-    /// The bytes are not JSON, or not a JSON object. The producer wrote something other
-    /// than this contract; the record goes to the dead-letter queue.
-    #[error("not a JSON event object: {0}")]
-    Syntax(#[source] serde_json::Error),
-    /// The JSON is well formed but a known field has a value of the wrong type (a string
-    /// where a number must be, for example).
-    #[error("a field has the wrong type: {0}")]
-    WrongType(#[source] serde_json::Error),
-}
-
 impl<'a> Event<'a> {
-    /// Decodes one event from JSON text, borrowing strings from `json` where possible.
-    pub fn from_json(json: &'a str) -> Result<Self, DecodeError> {
-        let mut event = Event::default();
-        Self::decode_into(json, &mut event)?;
-        Ok(event)
-    }
-
-    /// Decodes `json` into `out`, in place (the batch path decodes straight into the
-    /// item it stores). On error `out` holds no meaningful event.
-    pub fn decode_into(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
-        if !crate::flat_json::parse_into(json, out) {
-            *out = Self::from_json_with_serde(json)?;
-        }
-        Ok(())
-    }
-
-    /// Decodes with serde alone, skipping the fast path (tests compare the two).
-    #[doc(hidden)]
-    pub fn from_json_with_serde(json: &'a str) -> Result<Self, DecodeError> {
-        serde_json::from_str(json).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => DecodeError::WrongType(e),
-            _ => DecodeError::Syntax(e),
-        })
-    }
-
     /// Encodes the event as compact JSON.
     pub fn to_json(&self) -> String {
         let mut out = Vec::with_capacity(256);
@@ -357,6 +319,7 @@ impl<'de> Deserialize<'de> for Lenient {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DecodeError;
 
     const FULL: &str = r#"{"eventId":"7d1f0a9e-0b5e-4c1e-9f5e-2f3c4b5a6d7e","userId":"user-42","sessionId":"s-1","eventType":"purchase","productId":"P0042","timestamp":1764000000123,"userAgent":"Mozilla/5.0","ipAddress":"10.0.0.1","price":19.99,"quantity":2,"currency":"USD"}"#;
 

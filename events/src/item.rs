@@ -96,7 +96,7 @@ pub struct StoredItem<'a> {
 pub enum ItemError {
     /// The bytes are not an event object.
     #[error(transparent)]
-    Decode(#[from] crate::event::DecodeError),
+    Decode(#[from] crate::decode::DecodeError),
     /// The event breaks the contract.
     #[error(transparent)]
     Invalid(#[from] ValidationError),

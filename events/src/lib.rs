@@ -13,12 +13,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod decode;
 mod event;
 mod flat_json;
 mod item;
 pub mod limits;
 mod validate;
 
-pub use event::{DecodeError, Event, EventType, Str};
+pub use decode::DecodeError;
+pub use event::{Event, EventType, Str};
 pub use item::{attr, event_key, AttrValue, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource};
 pub use validate::ValidationError;

@@ -65,6 +65,19 @@ impl Progress {
     }
 }
 
+impl Progress {
+    /// A finished trial of the limit search: one line each, quiet or not.
+    pub fn trial(&mut self, t: &Trial) {
+        self.say(&format!(
+            "trial {:>10.0}/s: {} (throttled {:.3}%, p99 {:.1} ms)",
+            t.rps,
+            if t.held { "holds" } else { "does not hold" },
+            t.throttle_rate * 100.0,
+            t.put_p99_ms
+        ));
+    }
+}
+
 impl Observer for Progress {
     fn stream_ready(&mut self, s: &StreamInfo) {
         if self.every.is_some() {
@@ -125,15 +138,5 @@ impl Observer for Progress {
             )),
             _ => {}
         }
-    }
-
-    fn trial(&mut self, t: &Trial) {
-        self.say(&format!(
-            "trial {:>10.0}/s: {} (throttled {:.3}%, p99 {:.1} ms)",
-            t.rps,
-            if t.held { "holds" } else { "does not hold" },
-            t.throttle_rate * 100.0,
-            t.put_p99_ms
-        ));
     }
 }

@@ -8,12 +8,11 @@
 //! messages name the option the way the command line spells it, so a scenario file or a
 //! flag gets the same sentence.
 
-use std::fmt::Display;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::capacity::quotas;
-use crate::limit::LimitSearch;
+pub use crate::checks::{check, check_range, ConfigError};
 use crate::load::driver::DriverConfig;
 use crate::load::generator::GeneratorConfig;
 use crate::load::keys::{KeyModel, Popularity};
@@ -29,45 +28,6 @@ pub const WRITE_CONCURRENCY: RangeInclusive<usize> = 1..=64;
 pub const MAX_PEAK_RPS: f64 = 5_000_000.0;
 /// Shards the local model accepts.
 pub const LOCAL_SHARDS: RangeInclusive<usize> = 1..=100_000;
-
-/// A configuration that cannot run: which option is wrong, and what it accepts.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct ConfigError {
-    /// The option, as the command line spells it without dashes (`batch-size`).
-    pub option: &'static str,
-    /// The whole sentence: what is wrong and what to write instead.
-    pub message: String,
-}
-
-impl ConfigError {
-    /// An error about `option`.
-    pub fn new(option: &'static str, message: impl Into<String>) -> Self {
-        Self { option, message: message.into() }
-    }
-}
-
-/// `Ok` when `ok`, else a [`ConfigError`] about `option` with `message`.
-pub fn check(ok: bool, option: &'static str, message: impl FnOnce() -> String) -> Result<(), ConfigError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ConfigError::new(option, message()))
-    }
-}
-
-/// `Ok` when `value` is in `range`; else "--OPTION must be LO–HI (WHY), not VALUE".
-pub fn check_range<T: PartialOrd + Display>(
-    option: &'static str,
-    value: T,
-    range: RangeInclusive<T>,
-    why: &str,
-) -> Result<(), ConfigError> {
-    let why = if why.is_empty() { String::new() } else { format!(" ({why})") };
-    check(range.contains(&value), option, || {
-        format!("--{option} must be {}–{}{why}, not {value}", range.start(), range.end())
-    })
-}
 
 /// A share: `0 ≤ value ≤ 1`.
 fn check_share(option: &'static str, value: f64, example: &str) -> Result<(), ConfigError> {
@@ -241,19 +201,6 @@ impl RunConfig {
             })?;
         }
         Ok(())
-    }
-}
-
-impl LimitSearch {
-    /// The search's own ranges, and that it runs against the local model.
-    pub fn validate(&self, config: &RunConfig) -> Result<(), ConfigError> {
-        check(config.target.is_none(), "find-limit", || {
-            "--find-limit searches the local pipeline model; drop --stream (or search a real stream with several runs)"
-                .into()
-        })?;
-        check(self.precision > 0.0 && self.precision < 0.5, "limit-precision", || {
-            "--limit-precision is a share between 0 and 0.5, e.g. 0.02".into()
-        })
     }
 }
 

@@ -23,6 +23,7 @@
 
 pub mod aws;
 pub mod capacity;
+pub mod checks;
 pub mod config;
 pub mod limit;
 pub mod load;

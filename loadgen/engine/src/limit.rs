@@ -11,9 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::checks::{check, ConfigError};
 use crate::config::RunConfig;
 use crate::load::schedule::RateProfile;
-use crate::observe::{Observer, Silent};
+use crate::observe::Silent;
 use crate::outcome::result::RunResult;
 use crate::outcome::thresholds::Thresholds;
 use crate::run::{run_local, RunError};
@@ -46,6 +47,19 @@ impl Default for LimitSearch {
             max_throttle_rate: 0.001,
             max_p99: None,
         }
+    }
+}
+
+impl LimitSearch {
+    /// The search's own ranges, and that it runs against the local model.
+    pub fn validate(&self, config: &RunConfig) -> Result<(), ConfigError> {
+        check(config.target.is_none(), "find-limit", || {
+            "--find-limit searches the local pipeline model; drop --stream (or search a real stream with several runs)"
+                .into()
+        })?;
+        check(self.precision > 0.0 && self.precision < 0.5, "limit-precision", || {
+            "--limit-precision is a share between 0 and 0.5, e.g. 0.02".into()
+        })
     }
 }
 
@@ -88,12 +102,12 @@ fn judge(r: &RunResult, search: &LimitSearch, window: Duration) -> Trial {
 }
 
 /// Searches with `base` (its rate profile and duration are replaced per trial; its
-/// thresholds are not judged). Each finished trial goes to `observer`; a stop request
-/// ends the search after the trial it interrupts, which is not counted.
+/// thresholds are not judged). Each finished trial goes to `on_trial`; a stop request
+/// ends the search at the trial it interrupts, which is not counted.
 pub async fn find_limit(
     base: &RunConfig,
     search: LimitSearch,
-    observer: &mut dyn Observer,
+    on_trial: &mut dyn FnMut(&Trial),
     stop: Stop,
 ) -> Result<LimitResult, RunError> {
     search.validate(base)?;
@@ -116,7 +130,7 @@ pub async fn find_limit(
             return Ok(LimitResult { limit_rps: lo, trials, interrupted: true });
         }
         let t = judge(&result, &search, window);
-        observer.trial(&t);
+        on_trial(&t);
         let held = t.held;
         trials.push(t);
         if held {

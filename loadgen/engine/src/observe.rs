@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use crate::config::RunConfig;
-use crate::limit::Trial;
 use crate::measure::{Ledger, TimelinePoint};
 use crate::sink::kinesis::StreamInfo;
 
@@ -41,8 +40,6 @@ pub trait Observer: Send {
     fn load_finished(&mut self) {}
     /// A later stage began.
     fn phase(&mut self, _phase: &Phase) {}
-    /// A trial of the limit search finished.
-    fn trial(&mut self, _trial: &Trial) {}
 }
 
 /// An observer that ignores everything (quiet runs, tests, the limit search's trials).

@@ -88,7 +88,7 @@ async fn the_limit_search_finds_the_modelled_capacity() {
     c.generator.keys = KeyModel::explicit(2);
     let search =
         LimitSearch { start_rps: 600.0, trial: Duration::from_secs(2), precision: 0.02, ..LimitSearch::default() };
-    let found = find_limit(&c, search, &mut Silent, Stop::never()).await.expect("search");
+    let found = find_limit(&c, search, &mut |_| {}, Stop::never()).await.expect("search");
     let capacity = 2000.0;
     assert!(
         (found.limit_rps - capacity).abs() <= 0.05 * capacity,

@@ -86,7 +86,7 @@ fn write_results(dir: &Path, result: &RunResult, summary: &str) -> Result<(), Ex
 
 /// `--find-limit`: the search, its answer on stdout, every trial in `--out`/limit.json.
 async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, stop: Stop) -> Exit {
-    let found = match find_limit(&plan.config, search, progress, stop).await {
+    let found = match find_limit(&plan.config, search, &mut |t| progress.trial(t), stop).await {
         Ok(found) => found,
         Err(e) => {
             print_error(&e);

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check, check_range, ConfigError};
+use crate::checks::{check, check_range, ConfigError};
 use crate::outcome::result::RunResult;
 
 use crate::capacity::prices::{Prices, HOURS_PER_MONTH, SECONDS_PER_MONTH};

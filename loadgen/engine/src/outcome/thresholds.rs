@@ -6,7 +6,7 @@ use std::time::Duration;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check, ConfigError};
+use crate::checks::{check, ConfigError};
 
 /// Limits that decide whether a run passes.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
