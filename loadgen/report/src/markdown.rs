@@ -14,7 +14,8 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-fn table(s: &mut String, t: &Table) {
+/// One table as a Markdown section.
+pub(crate) fn table(s: &mut String, t: &Table) {
     let _ = writeln!(s, "## {}\n", t.title);
     let key_value = t.columns.iter().all(|c| c.is_empty());
     if key_value {

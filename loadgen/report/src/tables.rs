@@ -295,44 +295,70 @@ pub fn tables(report: &Report) -> Vec<Table> {
 }
 
 /// The capacity plan for the run's load: what to buy, and what it costs a month.
-fn plan_tables(p: &Plan) -> Vec<Table> {
+/// The capacity plan as tables: the one rendering of a plan, for `loadgen plan` and for
+/// every report alike.
+pub fn plan_tables(p: &Plan) -> Vec<Table> {
     let i = &p.input;
     let l = &p.lambda;
     let d = &p.dynamodb;
     let k = &p.kinesis;
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
     let mut plan = kv(
         "Capacity plan for this load",
         vec![
             (
+                "load",
+                format!(
+                    "{:.0} events/s at peak, {:.0} on average; {:.0}-byte records, {:.0}-byte keys{}",
+                    i.peak_rps,
+                    i.mean_rps,
+                    i.record_bytes,
+                    i.key_bytes,
+                    i.hottest_key_share.map(|h| format!("; hottest key {:.2}% of events", h * 100.0)).unwrap_or_default()
+                ),
+            ),
+            (
                 "Kinesis",
                 format!(
-                    "{} shard{} (records/s {}, bytes/s {}, read side {}); enhanced fan-out {}",
+                    "{} shard{}: by records/s {}, by bytes/s {}{}, by the read side ({} consumer{}) {}, at ≤{:.0}% of each shard's quota (binding: {}); enhanced fan-out {}",
                     p.shards.shards,
-                    if p.shards.shards == 1 { "" } else { "s" },
+                    plural(p.shards.shards),
                     p.shards.by_records,
                     p.shards.by_bytes,
+                    p.shards.by_hot_key.map(|h| format!(", by the hottest key {h}")).unwrap_or_default(),
+                    i.consumers,
+                    plural(u64::from(i.consumers)),
                     p.read_shards,
+                    p.shards.target_utilization * 100.0,
+                    p.shards.binding,
                     if p.enhanced_fan_out { "recommended" } else { "not needed" }
                 ),
             ),
             (
                 "Lambda",
                 format!(
-                    "concurrency {}; batches of {:.0} after {:.0} ms batching on average; invocation ≈ {:.1} ms, lanes {:.0}% busy",
+                    "concurrency {}; {:.0} records/s per lane → batches of {:.0} (batch size {}, window {}), {:.0} ms batching on average; invocation ≈ {:.1} ms, lanes {:.0}% busy; {:.2e} invocations and {:.0} GB-s a month at {} MB",
                     l.concurrency,
+                    l.lane_rps,
                     l.batch_size,
+                    i.batch_size,
+                    humantime::format_duration(i.batching_window),
                     l.batching_delay_ms,
                     l.invocation_ms,
-                    l.lane_utilization * 100.0
+                    l.lane_utilization * 100.0,
+                    l.invocations_per_month,
+                    l.gb_seconds_per_month,
+                    i.memory_mb
                 ),
             ),
             (
                 "DynamoDB",
                 format!(
-                    "{:.0} WCU/s at peak ({:.0} per event){}; {:.1} GB stored with a {:.0}-day TTL",
+                    "{:.0} WCU/s at peak ({:.0} per event, {:.0}-byte items){}; {:.1} GB stored with a {:.0}-day TTL",
                     d.peak_wcu,
                     d.wcu_per_event,
-                    d.hottest_key_wcu.map(|h| format!(", hottest user {h:.0} WCU/s")).unwrap_or_default(),
+                    i.item_bytes,
+                    d.hottest_key_wcu.map(|h| format!("; hottest user {h:.0} WCU/s on one partition")).unwrap_or_default(),
                     d.storage_gb,
                     i.ttl_days
                 ),
@@ -342,14 +368,7 @@ fn plan_tables(p: &Plan) -> Vec<Table> {
     for w in &p.warnings {
         plan.rows.push(vec!["warning".into(), w.clone()]);
     }
-    plan.note = Some(format!(
-        "For {:.0} events/s at peak and on average, batch size {}, {} MB functions, {} standard consumer{}; `loadgen plan --from result.json` takes other figures.",
-        i.peak_rps,
-        i.batch_size,
-        i.memory_mb,
-        i.consumers,
-        if i.consumers == 1 { "" } else { "s" }
-    ));
+    plan.note = Some("`loadgen plan --help` lists the figures a plan takes; `loadgen plan --from result.json` plans from measured runs.".into());
     let money = |v: f64| format!("${v:.2}");
     let cost = Table {
         title: "Cost per month",
@@ -357,7 +376,14 @@ fn plan_tables(p: &Plan) -> Vec<Table> {
         rows: vec![
             vec![
                 "Kinesis".into(),
-                format!("provisioned {}", money(k.provisioned_shards + k.provisioned_put_units)),
+                format!(
+                    "provisioned {} ({} shard{} {} + PUT units {})",
+                    money(k.provisioned_shards + k.provisioned_put_units),
+                    p.shards.shards,
+                    plural(p.shards.shards),
+                    money(k.provisioned_shards),
+                    money(k.provisioned_put_units)
+                ),
                 format!("on-demand {}", money(k.on_demand)),
             ],
             vec!["Lambda".into(), format!("arm64 {}", money(l.cost_arm64)), format!("x86_64 {}", money(l.cost_x86_64))],
@@ -372,7 +398,10 @@ fn plan_tables(p: &Plan) -> Vec<Table> {
                 format!("${:.4} per million events", p.per_million_events),
             ],
         ],
-        note: Some(format!("Prices: {}; replace them with `loadgen plan --prices FILE`.", p.prices.source)),
+        note: Some(format!(
+            "The total takes the cheaper stream mode, arm64 and the cheaper table mode. Prices: {}; replace them with `loadgen plan --prices FILE`.",
+            p.prices.source
+        )),
     };
     vec![plan, cost]
 }
