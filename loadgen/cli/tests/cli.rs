@@ -69,8 +69,8 @@ fn a_run_writes_a_result_that_matches_the_schema() {
     // The measured run plans its own capacity.
     let (code, plan, err) = run(&["plan", "--from", out.join("result.json").to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(plan.contains("# Capacity plan") && plan.contains("## Kinesis: 1 shards"), "{plan}");
-    assert!(plan.contains("Load: 800 events/s at peak"), "{plan}");
+    assert!(plan.contains("# Capacity plan") && plan.contains("| Kinesis | 1 shard: by records/s 1"), "{plan}");
+    assert!(plan.contains("| load | 800 events/s at peak"), "{plan}");
 }
 
 #[test]
