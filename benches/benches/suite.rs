@@ -101,7 +101,7 @@ fn report(c: &mut Criterion) {
     let mut group = c.benchmark_group("report");
     group.sample_size(10);
     let report = Report::of(result.clone(), "sample").unwrap();
-    for format in Format::REPORT {
+    for format in Format::ALL {
         let exporter = format.exporter();
         group.bench_function(BenchmarkId::new(format!("{format:?}").to_lowercase(), "600s"), |b| {
             b.iter(|| exporter.render(&report).unwrap().len())
@@ -111,7 +111,7 @@ fn report(c: &mut Criterion) {
     group.bench_function(BenchmarkId::new("all", "600s"), |b| {
         b.iter(|| {
             let report = Report::of(result.clone(), "sample").unwrap();
-            Format::REPORT.iter().map(|f| f.exporter().render(&report).unwrap().len()).sum::<usize>()
+            Format::ALL.iter().map(|f| f.exporter().render(&report).unwrap().len()).sum::<usize>()
         })
     });
     group.finish();

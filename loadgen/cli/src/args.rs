@@ -113,7 +113,7 @@ pub struct ReportArgs {
     /// Where to write the report (default: the run's directory, when there is one run).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Formats to write (default: all).
+    /// Formats to write (default: all of them).
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FORMAT")]
     pub format: Vec<FormatArg>,
     /// A baseline run to compare with: deltas are shown for every metric.
@@ -156,7 +156,7 @@ impl ReportArgs {
     /// The formats to write.
     pub fn formats(&self) -> Vec<Format> {
         if self.format.is_empty() {
-            Format::REPORT.to_vec()
+            Format::ALL.to_vec()
         } else {
             self.format.iter().map(|&f| f.into()).collect()
         }

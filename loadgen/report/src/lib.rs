@@ -135,9 +135,8 @@ pub enum Format {
 }
 
 impl Format {
-    /// The report files a run or `loadgen report` writes by default (a run writes its
-    /// `summary.txt` beside them).
-    pub const REPORT: [Format; 4] = [Format::Md, Format::Html, Format::Csv, Format::Hlog];
+    /// Every format: what a run with `--out` and `loadgen report` write by default.
+    pub const ALL: [Format; 5] = [Format::Text, Format::Md, Format::Html, Format::Csv, Format::Hlog];
 
     /// Its exporter.
     pub fn exporter(self) -> Box<dyn Exporter> {

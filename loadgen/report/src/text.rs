@@ -1,12 +1,20 @@
 //! The terminal's text: the line before the load starts ([`header`]) and the final
 //! summary ([`render`], also the `summary.txt` a run writes, through [`Summary`]).
+//!
+//! The summary is the report's own tables ([`crate::tables`]) laid out as plain text, so
+//! the terminal, Markdown and HTML never disagree on a figure: key–value tables as
+//! aligned lines, column tables with right-aligned figures, long text wrapped at
+//! [`WIDTH`] columns.
 
 use std::fmt::Write;
 
-use loadgen_engine::measure::Percentiles;
-use loadgen_engine::{RunConfig, RunResult};
+use loadgen_engine::RunConfig;
 
+use crate::tables::{headline, tables, Table};
 use crate::{Exporter, Report, ReportError};
+
+/// Where long lines wrap.
+pub const WIDTH: usize = 100;
 
 /// `summary.txt`: the summary a run prints.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +26,7 @@ impl Exporter for Summary {
     }
 
     fn render(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
-        Ok(render(&report.result).into_bytes())
+        Ok(render(report).into_bytes())
     }
 }
 
@@ -44,124 +52,111 @@ pub fn header(config: &RunConfig) -> String {
     )
 }
 
-fn percentiles_row(name: &str, p: &Percentiles) -> String {
-    format!(
-        "  {name:<22} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10.2} {:>10}",
-        p.p50, p.p90, p.p99, p.p999, p.max, p.count
-    )
+/// Appends `text` wrapped at [`WIDTH`]: the first line after `first`, the rest indented
+/// by `indent` spaces.
+fn wrapped(s: &mut String, first: &str, indent: usize, text: &str) {
+    let mut line = String::from(first);
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        let len = line.chars().count();
+        if !empty && len + 1 + word.chars().count() > WIDTH {
+            let _ = writeln!(s, "{line}");
+            line = " ".repeat(indent);
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    let _ = writeln!(s, "{line}");
 }
 
-/// The final summary.
-pub fn render(r: &RunResult) -> String {
+fn table(s: &mut String, t: &Table) {
+    let _ = writeln!(s, "\n{}", t.title);
+    let key_value = t.columns.iter().all(|c| c.is_empty());
+    if key_value {
+        let width = t.rows.iter().map(|r| r[0].chars().count()).max().unwrap_or(0);
+        for row in &t.rows {
+            let key = &row[0];
+            let pad = " ".repeat(width - key.chars().count());
+            wrapped(s, &format!("  {key}{pad}  "), width + 4, row.get(1).map_or("", String::as_str));
+        }
+    } else {
+        let mut widths: Vec<usize> = t.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &t.rows {
+            for (w, cell) in widths.iter_mut().zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        // Figures right-aligned, words (and mixed columns) left-aligned.
+        let numeric: Vec<bool> = (0..widths.len())
+            .map(|i| {
+                t.rows.iter().all(|r| {
+                    r.get(i).is_none_or(|c| c.starts_with(|ch: char| ch.is_ascii_digit() || "-+±$".contains(ch)))
+                })
+            })
+            .collect();
+        let line = |cells: &[String]| {
+            let mut out = String::from(" ");
+            for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+                let pad = " ".repeat(w - cell.chars().count());
+                if i == 0 {
+                    out.push_str(&format!(" {cell}{pad}"));
+                } else if numeric[i] {
+                    out.push_str(&format!("  {pad}{cell}"));
+                } else {
+                    out.push_str(&format!("  {cell}{pad}"));
+                }
+            }
+            out.trim_end().to_string()
+        };
+        let header: Vec<String> = t.columns.iter().map(|c| c.to_string()).collect();
+        let _ = writeln!(s, "{}", line(&header));
+        for row in &t.rows {
+            let _ = writeln!(s, "{}", line(row));
+        }
+    }
+    if let Some(note) = &t.note {
+        wrapped(s, "  ", 2, note);
+    }
+}
+
+/// The final summary: the verdict and its findings, then every table of the report.
+pub fn render(report: &Report) -> String {
+    let r = &report.result;
     let mut s = String::new();
-    let l = &r.ledger;
     let _ = writeln!(s, "\n== loadgen result ({}) ==", r.tool);
-    let _ = writeln!(
-        s,
-        "target {:.0} events/s ({}), achieved {:.1} events/s over {:.1} s; {} late sends",
-        r.rate.target_rps, r.config.profile, r.rate.achieved_rps, r.duration_s, r.rate.late_sends
-    );
-    let _ = writeln!(s, "\nLedger");
-    let _ = writeln!(s, "  generated   {:>12}   (invalid by design: {})", l.generated, l.invalid_injected);
-    let _ = writeln!(s, "  accepted    {:>12}   (after retries: {})", l.accepted, l.accepted_after_retry);
-    let _ = writeln!(s, "  expired     {:>12}", l.expired);
-    let _ = writeln!(s, "  rejected    {:>12}", l.rejected);
-    let _ = writeln!(
-        s,
-        "  throttled   {:>12}   answers ({} events at least once, {:.2}% of attempts); {} retries",
-        l.throttled,
-        l.throttled_events,
-        l.throttle_rate() * 100.0,
-        l.retries
-    );
-    let _ = writeln!(
-        s,
-        "  balanced: {}",
-        if l.balanced() { "yes (generated = accepted + expired + rejected)" } else { "NO — report this as a bug" }
-    );
-    let _ = writeln!(s, "\nLatency (ms)                  p50        p90        p99      p99.9        max      count");
-    let lat = &r.latency_ms;
-    let _ = writeln!(s, "{}", percentiles_row("put, from intended", &lat.put_corrected));
-    let _ = writeln!(s, "{}", percentiles_row("put, from actual send", &lat.put_uncorrected));
-    let _ = writeln!(s, "{}", percentiles_row("PutRecords call", &lat.service_time));
-    match &lat.end_to_end {
-        Some(e) => {
-            let _ = writeln!(s, "{}", percentiles_row("end to end", e));
-        }
-        None => {
-            let _ = writeln!(s, "  end to end             not measured (no event reached the table)");
-        }
-    }
-    let _ = writeln!(s, "\nShards          records        bytes    throttled   utilisation (mean / peak second)");
-    for sh in &r.shards {
-        let _ = writeln!(
-            s,
-            "  {} {:>10} {:>12} {:>12}   {:>5.0}% / {:>5.0}%",
-            sh.shard_id,
-            sh.records,
-            sh.bytes,
-            sh.throttled,
-            sh.utilization * 100.0,
-            sh.peak_utilization * 100.0
-        );
-    }
-    if let Some(p) = &r.pipeline {
-        let _ = writeln!(s, "\nPipeline");
-        let _ = writeln!(
-            s,
-            "  {} invocations, {:.0} records each on average, invocation p99 {:.1} ms; max iterator age {:.1} s",
-            p.invocations,
-            p.mean_batch_size,
-            p.invocation_ms.p99,
-            p.max_iterator_age_ms / 1000.0
-        );
-        let _ = writeln!(
-            s,
-            "  table items {} (accepted valid events {}), DLQ messages {} (invalid accepted {}), lost {}, discarded {}",
-            p.table_items,
-            l.accepted - l.invalid_accepted,
-            p.dlq_messages,
-            l.invalid_accepted,
-            p.lost,
-            p.discarded
-        );
-    }
-    if let Some(v) = &r.verify {
-        let _ = writeln!(s, "\nEnd-to-end verification");
-        let _ = writeln!(s, "  sampled {}, found {}, missing {}", v.sampled, v.found, v.missing);
-        if let Some(d) = v.dlq_messages {
-            let _ = writeln!(s, "  dead-letter queue gained {d} (invalid accepted {})", l.invalid_accepted);
-        }
-    }
-    // Only keys that carry real load are worth a line (uniform users never do).
-    if r.hot_keys.first().is_some_and(|k| k.peak_rps >= 10.0) {
-        let _ = writeln!(s, "\nHottest partition keys");
-        for k in r.hot_keys.iter().take(3) {
-            let _ = writeln!(
-                s,
-                "  {:<20} {:>6.2}% of events, {:>8.0} records/s at peak",
-                k.key,
-                k.share * 100.0,
-                k.peak_rps
-            );
-        }
-    }
+    wrapped(&mut s, "", 0, &headline(report));
     let _ = writeln!(s, "\nVerdict: {}", if r.verdict.holds { "HOLDS" } else { "DOES NOT HOLD" });
     for f in &r.verdict.findings {
-        let _ = writeln!(s, "  - {f}");
+        wrapped(&mut s, "  - ", 4, f);
     }
-    if !r.thresholds.is_empty() {
-        let _ = writeln!(s, "\nThresholds");
-        for t in &r.thresholds {
-            let _ = writeln!(
-                s,
-                "  {:<20} limit {:>12.4}  measured {:>12.4}  {}",
-                t.name,
-                t.limit,
-                t.value,
-                if t.passed { "pass" } else { "FAIL" }
-            );
-        }
+    for t in tables(report) {
+        table(&mut s, &t);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample_report;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render(&sample_report()));
+    }
+
+    #[test]
+    fn lines_wrap_at_the_width() {
+        let text = render(&sample_report());
+        for line in text.lines() {
+            // A single word longer than the width (a path) may stand alone.
+            assert!(line.chars().count() <= WIDTH || !line.trim().contains(' '), "{line}");
+        }
+        assert!(text.contains("Verdict: DOES NOT HOLD"));
+        assert!(text.contains("max-p99"));
+    }
 }

@@ -42,10 +42,7 @@ pub fn report(args: &ReportArgs) -> Exit {
         };
         if args.write_result {
             match files::json(&report.result) {
-                Ok(json) => {
-                    rendered.push(("result.json", json.into_bytes()));
-                    rendered.push(("summary.txt", loadgen_report::text::render(&report.result).into_bytes()));
-                }
+                Ok(json) => rendered.push(("result.json", json.into_bytes())),
                 Err(e) => {
                     print_error(&e);
                     return Exit::Runtime;

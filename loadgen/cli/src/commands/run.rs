@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use loadgen_engine::limit::{find_limit, LimitSearch};
-use loadgen_engine::{RunResult, Stop};
+use loadgen_engine::Stop;
 use loadgen_report::{render_all, Format, Report};
 
 use super::usage;
@@ -33,11 +33,23 @@ pub async fn run(args: &RunArgs, stop: Stop) -> Exit {
         }
     };
     let result = &outcome.result;
-    let summary = loadgen_report::text::render(result);
+    let label = plan.out.as_ref().map_or_else(|| "this run".into(), |d| d.join("result.json").display().to_string());
+    // The engine's own results always decode; if one did not, keep the result and say so.
+    let report = match Report::of(result.clone(), &label) {
+        Ok(report) => report,
+        Err(e) => {
+            print_error(&e);
+            if let Some(dir) = &plan.out {
+                let _ = files::json(result).map(|json| write_all(dir, &[("result.json", json)]));
+            }
+            return Exit::Runtime;
+        }
+    };
+    let summary = loadgen_report::text::render(&report);
     // A closed stdout (`| head`) must not turn a finished run into a crash.
     let _ = writeln!(std::io::stdout(), "{summary}");
     if let Some(dir) = &plan.out {
-        if let Err(exit) = write_results(dir, result, &summary) {
+        if let Err(exit) = write_results(dir, &report) {
             return exit;
         }
     }
@@ -54,13 +66,14 @@ pub async fn run(args: &RunArgs, stop: Stop) -> Exit {
     }
 }
 
-/// `result.json` and `summary.txt`, then the report that follows from them (a report
-/// that cannot be made leaves the result, and `loadgen report DIR` can try again).
-fn write_results(dir: &Path, result: &RunResult, summary: &str) -> Result<(), Exit> {
-    let written = files::json(result)
+/// `result.json`, then the report that follows from it: `summary.txt` and the other
+/// formats (a report that cannot be made leaves the result, and `loadgen report DIR` can
+/// try again).
+fn write_results(dir: &Path, report: &Report) -> Result<(), Exit> {
+    let written = files::json(&report.result)
         .map_err(std::io::Error::other)
         .map_err(|source| files::WriteError { path: dir.join("result.json"), source })
-        .and_then(|json| write_all(dir, &[("result.json", json.as_str()), ("summary.txt", summary)]));
+        .and_then(|json| write_all(dir, &[("result.json", json)]));
     if let Err(e) = written {
         eprintln!(
             "error: could not write results to {}: {e}. The run's summary was printed above; fix the directory and run again",
@@ -68,12 +81,10 @@ fn write_results(dir: &Path, result: &RunResult, summary: &str) -> Result<(), Ex
         );
         return Err(Exit::Runtime);
     }
-    let label = dir.join("result.json").display().to_string();
-    let report = Report::of(result.clone(), &label)
-        .and_then(|report| render_all(&report, &Format::REPORT))
+    let rendered = render_all(report, &Format::ALL)
         .map_err(|e| e.to_string())
         .and_then(|files| write_all(dir, &files).map_err(|e| e.to_string()));
-    if let Err(e) = report {
+    if let Err(e) = rendered {
         eprintln!(
             "error: result.json was written but the report was not: {e}. Run `loadgen report {}` to try again",
             dir.display()
