@@ -70,7 +70,7 @@ fn a_run_writes_its_report() {
     let csv = std::fs::read_to_string(a.join("timeline.csv")).unwrap();
     assert_eq!(csv.lines().count(), r.timeline.len() + 1, "a header and one row per second");
     let md = std::fs::read_to_string(a.join("report.md")).unwrap();
-    assert!(md.contains("Holds: 600 events/s asked"), "{md}");
+    assert!(md.contains("Holds: 600 events/s offered"), "{md}");
     assert!(md.contains("| put, from the intended send (corrected) |"), "{md}");
     // Every accepted event's latency is in exactly one second of the interval histograms.
     let per_second: u64 =
@@ -163,11 +163,11 @@ fn bad_input_exits_2_and_says_what_to_do() {
     bad_hist["histograms"]["put_corrected"] = "bm90IGEgaGlzdG9ncmFt".into();
     let bad_hist_path = dir.path().join("bad-hist.json");
     std::fs::write(&bad_hist_path, serde_json::to_string(&bad_hist).unwrap()).unwrap();
-    let mut v2: serde_json::Value = serde_json::from_str(&text).unwrap();
-    v2["schema_version"] = 2.into();
-    v2["ledger"] = serde_json::Value::Null;
-    let v2_path = dir.path().join("v2.json");
-    std::fs::write(&v2_path, serde_json::to_string(&v2).unwrap()).unwrap();
+    let mut future: serde_json::Value = serde_json::from_str(&text).unwrap();
+    future["schema_version"] = 3.into();
+    future["ledger"] = serde_json::Value::Null;
+    let future_path = dir.path().join("v3.json");
+    std::fs::write(&future_path, serde_json::to_string(&future).unwrap()).unwrap();
     let missing = dir.path().join("nowhere");
 
     let p = |p: &Path| p.to_str().unwrap().to_string();
@@ -176,7 +176,7 @@ fn bad_input_exits_2_and_says_what_to_do() {
         (vec!["report".into(), p(&not_result)], "is not a loadgen result.json"),
         (vec!["report".into(), p(&cut)], "is not a loadgen result.json"),
         (vec!["report".into(), p(&bad_hist_path)], "histogram 'put_corrected' is not a valid base64 HdrHistogram"),
-        (vec!["report".into(), p(&v2_path)], "result format version 2"),
+        (vec!["report".into(), p(&future_path)], "result format version 3"),
         (vec!["report".into(), p(a), p(b)], "--out DIR"),
         (vec!["report".into(), p(a), "--baseline".into(), p(&missing)], "cannot read"),
         (vec!["report".into(), p(a), "--max-regression".into(), "p99".into()], "METRIC=ALLOWANCE"),
@@ -221,6 +221,12 @@ fn the_html_report_renders_in_headless_chromium() {
     );
     let verdict: serde_json::Value = serde_json::from_str(&stdout).expect("the check prints JSON");
     assert_eq!(verdict["ok"], true, "{stdout}");
+    let summary = std::fs::read_to_string(a.join("summary.txt")).unwrap();
+    assert_eq!(
+        verdict["verdict"].as_str().map(str::trim),
+        summary.lines().next(),
+        "the page's banner is the terminal's first line"
+    );
     let charts = verdict["charts"].as_array().unwrap();
     assert!(charts.len() >= 8, "every chart rendered: {stdout}");
     assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real screenshot");

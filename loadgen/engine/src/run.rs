@@ -78,21 +78,9 @@ pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: St
     let (driven, started_at) = load(config, pipeline.clone(), Some(&pipeline), observer, stop.clone()).await;
     let settle = if driven.interrupted { config.settle.min(DRAIN_AFTER_INTERRUPT) } else { config.settle };
     observer.phase(&Phase::Draining { up_to: settle });
-    // A stop request while the pipeline drains stops waiting; the result says it did not
-    // drain. After an interruption during the load, the drain is only shortened.
-    let (drained, interrupted) = if driven.interrupted {
-        (pipeline.drain(settle).await, true)
-    } else {
-        let mut stop = stop;
-        tokio::select! {
-            drained = pipeline.drain(settle) => (drained, false),
-            () = stop.stopped() => {
-                observer.phase(&Phase::DrainCut);
-                (false, true)
-            }
-        }
-    };
-    let driven = Driven { interrupted, ..driven };
+    let mut driven = driven;
+    let (drained, interrupted) = drain(&pipeline, settle, &mut driven, observer, stop).await;
+    driven.interrupted = interrupted;
     // Dropping a runtime may block; inside an async context it must not.
     pipeline_runtime.shutdown_background();
     let target = Target { kind: TargetKind::Local, shards: config.local.shards, stream: None, mode: None };
@@ -106,6 +94,55 @@ pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: St
         started_at,
     });
     Ok(RunOutcome { result, target_failure: driven.fatal })
+}
+
+/// Lets the local pipeline finish (at most `settle`), adding a timeline point for every
+/// second of the drain so that the iterator age and the end-to-end latency are charted
+/// until the last record is processed (the verdict's largest iterator age is on the
+/// chart). A stop request while it drains stops waiting; after an interruption during
+/// the load, the drain is only shortened. Returns whether it drained and whether the run
+/// counts as interrupted.
+async fn drain(
+    pipeline: &LocalPipeline,
+    settle: Duration,
+    driven: &mut Driven,
+    observer: &mut dyn Observer,
+    mut stop: Stop,
+) -> (bool, bool) {
+    let shards = driven.stats.shards.len();
+    let start = driven.elapsed.as_secs_f64();
+    let mut second = 0u32;
+    let mut ticks =
+        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
+    let drain = pipeline.drain(settle);
+    tokio::pin!(drain);
+    let fill = |t: f64| {
+        let mut p = TimelinePoint { t, shard_records: vec![0; shards], ..TimelinePoint::default() };
+        pipeline.fill_interval(&mut p);
+        p
+    };
+    let outcome = loop {
+        tokio::select! {
+            drained = &mut drain => break (drained, driven.interrupted),
+            () = stop.stopped(), if !driven.interrupted => {
+                observer.phase(&Phase::DrainCut);
+                break (false, true);
+            }
+            _ = ticks.tick() => {
+                second += 1;
+                let p = fill(start + f64::from(second));
+                observer.second(&p, &driven.stats.ledger);
+                driven.stats.timeline.push(p);
+            }
+        }
+    };
+    // The last, partial second, when the pipeline still did something in it.
+    let last = fill(start + f64::from(second) + 0.5);
+    if last.iterator_age_ms > 0.0 || !last.end_to_end_histogram.is_empty() {
+        observer.second(&last, &driven.stats.ledger);
+        driven.stats.timeline.push(last);
+    }
+    outcome
 }
 
 /// Runs `config` against a Kinesis stream, after a preflight that checks the stream and

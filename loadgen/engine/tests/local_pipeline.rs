@@ -5,8 +5,10 @@
 
 use std::time::Duration;
 
+use loadgen_engine::capacity::shards::Binding;
 use loadgen_engine::limit::{find_limit, LimitSearch};
 use loadgen_engine::load::keys::{KeyModel, Popularity};
+use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
 use loadgen_engine::run::run_local;
 use loadgen_engine::{RunConfig, RunResult, Silent, Stop};
 
@@ -60,13 +62,13 @@ async fn five_thousand_per_second_needs_more_than_one_shard() {
     let one = run(&c).await;
     assert!(one.ledger.throttled_events > 0, "1 shard must throttle 5,000 events/s");
     assert!(!one.verdict.holds);
-    let shards = one.recommendation.shards;
+    let shards = one.recommendation.shards.expect("shards fix a uniform load");
     assert!(shards >= 5, "recommended {shards}");
     assert!(one.ledger.balanced());
 
     let enough = run(&config(5000.0, 3, shards as usize, 200, 3)).await;
     assert_eq!(enough.ledger.throttled, 0, "{shards} shards must not throttle: {:?}", enough.ledger);
-    assert_eq!(enough.recommendation.shards, shards, "the same load gets the same answer");
+    assert_eq!(enough.recommendation.shards, Some(shards), "the same load gets the same answer");
     assert!(enough.verdict.holds, "{:?}", enough.verdict.findings);
 }
 
@@ -113,6 +115,74 @@ async fn a_stop_request_ends_the_run_with_a_balanced_ledger() {
     assert!(r.interrupted);
     assert!(r.ledger.generated > 100 && r.ledger.generated < 10_000, "{:?}", r.ledger);
     assert!(r.ledger.balanced(), "{:?}", r.ledger);
+    assert_eq!(r.verdict.state, VerdictState::Inconclusive, "a stopped run says nothing: {:?}", r.verdict);
+    assert_eq!(r.verdict.bottleneck.map(|b| b.kind), Some(BottleneckKind::Producer));
+}
+
+/// `--rps 20000 --payload-bytes 1024 --user-popularity hot:1:0.1 --shards 25`: the key
+/// sends about 2,000 records/s, more than a shard or a DynamoDB partition takes; shards
+/// do not fix it, the rest needs 25.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_key_is_the_bottleneck_and_is_spread_not_sharded() {
+    let mut c = config(20_000.0, 2, 25, 200, 23);
+    c.generator.payload_bytes = Some(1024);
+    c.generator.popularity = Popularity::Hot { keys: 1, share: 0.1 };
+    c.driver.record_ttl = Duration::from_secs(3);
+    let r = run(&c).await;
+    assert_eq!(r.verdict.state, VerdictState::DoesNotHold, "{:?}", r.verdict.findings);
+    assert_eq!(r.verdict.bottleneck.as_ref().map(|b| b.kind), Some(BottleneckKind::HotKey));
+    let rec = &r.recommendation;
+    assert_eq!(rec.shards, None, "no shard count fixes it");
+    assert_eq!(rec.spread_keys.first(), Some(&r.hot_keys[0].key));
+    let after = rec.shards_after_spreading.expect("what the rest needs");
+    assert!((24..=26).contains(&after), "the rest needs about 25 shards, not {after}");
+    assert!(r.verdict.headline.contains(&format!("the rest needs {after} shards")), "{}", r.verdict.headline);
+}
+
+/// Exactly 25 shards' worth of uniform users (20,000 records/s at 80%): 25 shards, by
+/// records/s, and no extra shard for a hottest key that carries nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_uniform_load_gets_its_shards_by_records() {
+    let r = run(&config(20_000.0, 2, 25, 200, 29)).await;
+    assert_eq!(r.recommendation.shards, Some(25), "{:?}", r.recommendation);
+    assert_eq!(r.recommendation.binding, Binding::Records);
+    assert_eq!(r.recommendation.by_hot_key, None);
+    for s in &r.shards {
+        assert!(s.peak_utilization <= 1.0 + 1e-9, "{} peaked at {:.0}%", s.shard_id, s.peak_utilization * 100.0);
+    }
+}
+
+/// A rate this process cannot offer (a million events/s from a debug build, into a model
+/// that takes all of it): nothing fails downstream, but the run says nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_load_that_cannot_be_offered_is_inconclusive() {
+    // 50 ms of it: enough events to fall behind, few enough for the model to keep up.
+    let mut c = RunConfig {
+        driver: RunConfig::constant(1_000_000.0, Duration::from_millis(50)).driver,
+        ..config(1.0, 1, 4, 0, 31)
+    };
+    c.local.write_quota.records_per_sec = 1e9;
+    c.local.write_quota.bytes_per_sec = 1e12;
+    c.local.esm.batch_size = 10_000;
+    c.local.esm.parallelization = 10;
+    c.local.table_write_latency = Duration::ZERO;
+    let r = run(&c).await;
+    if r.rate.offered_rps >= 0.995 * r.rate.target_rps && r.rate.late_sends * 100 <= r.ledger.generated {
+        panic!("this machine offered {:.0} of 1,000,000 events/s on time: raise the rate", r.rate.offered_rps);
+    }
+    assert_eq!(r.verdict.state, VerdictState::Inconclusive, "{:?}", r.verdict.findings);
+    assert_eq!(r.verdict.bottleneck.map(|b| b.kind), Some(BottleneckKind::Producer));
+    assert!(r.verdict.headline.starts_with("Inconclusive:"));
+}
+
+/// A short load whose last events land in the drain: achieved counts the load window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_achieved_rate_is_over_the_load_window() {
+    let r = run(&config(1.0, 3, 1, 200, 37)).await;
+    assert_eq!(r.ledger.generated, 3);
+    assert!((r.rate.load_s - 3.0).abs() < 0.1, "{}", r.rate.load_s);
+    assert!(r.rate.achieved_rps <= 1.0 + 1e-9, "{} events/s over a 3 s window", r.rate.achieved_rps);
+    assert!(r.rate.drain_s >= 0.0);
 }
 
 #[test]

@@ -194,7 +194,13 @@ impl Exporter for Html {
             ("p99 (corrected)", format!("{} ms", ms(r.latency_ms.put_corrected.p99))),
             ("throttled attempts", format!("{:.2}%", r.ledger.throttle_rate() * 100.0)),
             ("expired + lost", count(r.ledger.expired + r.lost())),
-            ("shards needed", r.recommendation.shards.to_string()),
+            (
+                "shards needed",
+                match r.recommendation.shards {
+                    Some(n) => n.to_string(),
+                    None => format!("spread a key, then {}", r.recommendation.planned_shards()),
+                },
+            ),
         ];
         s.push_str("<section class=\"cards\">");
         for (k, v) in cards {

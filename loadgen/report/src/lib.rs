@@ -79,7 +79,7 @@ impl Report {
     /// The report of one run.
     pub fn of(result: RunResult, label: &str) -> Result<Self, ReportError> {
         let histograms = Histograms::decode(&result, label)?;
-        let plan = planner::for_run(&result, &Prices::default());
+        let plan = planner::for_run(&result, result.recommendation.target_utilization, &Prices::default());
         Ok(Self { result, sources: vec![label.to_string()], histograms, comparison: None, plan })
     }
 
@@ -91,7 +91,7 @@ impl Report {
         }
         let sources = runs.iter().map(|(l, _)| l.clone()).collect();
         let (result, histograms) = merge::merge(runs)?;
-        let plan = planner::for_run(&result, &Prices::default());
+        let plan = planner::for_run(&result, result.recommendation.target_utilization, &Prices::default());
         Ok(Self { result, sources, histograms, comparison: None, plan })
     }
 }

@@ -4,6 +4,7 @@
 use loadgen_engine::capacity::plan::Plan;
 use loadgen_engine::measure::Percentiles;
 use loadgen_engine::outcome::compare::{Allowance, Delta};
+use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
 
 use crate::{count, ms, Report};
 
@@ -33,10 +34,15 @@ fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-/// The headline: one sentence on whether the pipeline held.
+/// The headline: the verdict's own first line (results written before version 2 have
+/// none; for those, one sentence from their figures).
 pub fn headline(report: &Report) -> String {
     let r = &report.result;
+    if !r.verdict.headline.is_empty() {
+        return r.verdict.headline.clone();
+    }
     let shards = r.target.shards;
+    let planned = r.recommendation.planned_shards();
     format!(
         "{} {:.0} events/s asked, {:.0} events/s accepted into {} shard{}; p99 {} ms from the intended send time; {} shard{} recommended.",
         if r.verdict.holds { "Holds:" } else { "Does not hold:" },
@@ -45,9 +51,33 @@ pub fn headline(report: &Report) -> String {
         shards,
         if shards == 1 { "" } else { "s" },
         ms(r.latency_ms.put_corrected.p99),
-        r.recommendation.shards,
-        if r.recommendation.shards == 1 { "" } else { "s" },
+        planned,
+        if planned == 1 { "" } else { "s" },
     )
+}
+
+/// The verdict's state in capitals, as the summary's `Verdict:` line shows it.
+pub fn state_text(state: VerdictState) -> &'static str {
+    match state {
+        VerdictState::Holds => "HOLDS",
+        VerdictState::DoesNotHold => "DOES NOT HOLD",
+        VerdictState::Inconclusive => "INCONCLUSIVE",
+    }
+}
+
+/// What the bottleneck is called in a report.
+pub fn bottleneck_text(kind: BottleneckKind) -> &'static str {
+    match kind {
+        BottleneckKind::StreamWriteQuota => "the stream's write quota (shards)",
+        BottleneckKind::HotKey => "a hot partition key on the stream",
+        BottleneckKind::StreamReadSide => "the stream's read side",
+        BottleneckKind::LambdaConcurrency => "Lambda concurrency",
+        BottleneckKind::LambdaDuration => "Lambda keeping up (invocation duration)",
+        BottleneckKind::DynamodbPartition => "a DynamoDB partition",
+        BottleneckKind::DynamodbTable => "the DynamoDB table's capacity",
+        BottleneckKind::DeadLetterPath => "the dead-letter path",
+        BottleneckKind::Producer => "the producer or the endpoint",
+    }
 }
 
 /// Every table of the report, in reading order.
@@ -247,24 +277,67 @@ pub fn tables(report: &Report) -> Vec<Table> {
         });
     }
     let rec = &r.recommendation;
-    let mut rows = vec![
-        ("shards to provision", format!("{} (decided by {})", rec.shards, rec.binding)),
-        ("by records/s", rec.by_records.to_string()),
-        ("by bytes/s", rec.by_bytes.to_string()),
-    ];
+    let v = &r.verdict;
+    let mut rows = vec![(
+        "verdict",
+        match &v.bottleneck {
+            Some(b) => format!(
+                "{}; bottleneck: {}{} ({} against {} {})",
+                state_text(v.state).to_lowercase(),
+                bottleneck_text(b.kind),
+                b.subject.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
+                figure(b.measured),
+                figure(b.limit),
+                b.unit
+            ),
+            None => state_text(v.state).to_lowercase(),
+        },
+    )];
+    rows.push((
+        "shards to provision",
+        match rec.shards {
+            Some(n) => format!("{n} (decided by {})", rec.binding),
+            None => format!(
+                "no shard count fixes the load: spread {} first; then {} (decided by {})",
+                rec.spread_keys.join(", "),
+                rec.planned_shards(),
+                rec.binding
+            ),
+        },
+    ));
+    rows.push(("by records/s", rec.by_records.to_string()));
+    rows.push(("by bytes/s", rec.by_bytes.to_string()));
     if let Some(h) = rec.by_hot_key {
         rows.push(("by the hottest key", h.to_string()));
-    }
-    if let Some(k) = &rec.unfixable_key {
+    } else if let Some(k) = &rec.unfixable_key {
         rows.push((
-            "unfixable key",
+            "by the hottest key",
+            format!("unfixable: {} sends {:.0} records/s, more than one shard takes", k.key, k.records_per_sec),
+        ));
+    }
+    if let Some(s) = rec.by_read_side {
+        rows.push(("by the read side", s.to_string()));
+    }
+    if let Some(t) = &rec.table {
+        rows.push(("DynamoDB table", format!("{} ({} WCU)", t.mode, count(t.units as u64))));
+    }
+    if let Some(l) = &rec.lambda {
+        rows.push((
+            "Lambda",
             format!(
-                "{} sends {:.0} records/s, more than one shard takes: spread it (key suffix or explicit hash keys)",
-                k.key, k.records_per_sec
+                "batch size {}, batching window {} s, parallelization {}, {} MB; lanes {} busy",
+                l.batch_size,
+                l.batching_window_s,
+                l.parallelization_factor,
+                l.memory_mb,
+                pct(l.lane_utilization)
             ),
         ));
     }
-    let mut t = kv("Shard recommendation", rows);
+    if let Some(c) = rec.monthly_cost_usd {
+        rows.push(("monthly cost", loadgen_engine::outcome::verdict::dollars(c)));
+    }
+    let mut t = kv("Recommendation", rows);
     t.note = Some(format!("At {} of each shard's write quota at the peak rate.", pct(rec.target_utilization)));
     out.push(t);
 
@@ -320,18 +393,29 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
             (
                 "Kinesis",
                 format!(
-                    "{} shard{}: by records/s {}, by bytes/s {}{}, by the read side ({} consumer{}) {}, at ≤{:.0}% of each shard's quota (binding: {}); enhanced fan-out {}",
+                    "{} shard{}: by records/s {}, by bytes/s {}{}, by the read side ({} consumer{}) {}, at ≤{:.0}% of each shard's quota ({} decides); {}",
                     p.shards.shards,
                     plural(p.shards.shards),
                     p.shards.by_records,
                     p.shards.by_bytes,
-                    p.shards.by_hot_key.map(|h| format!(", by the hottest key {h}")).unwrap_or_default(),
+                    match (&p.shards.unfixable_key, p.shards.by_hot_key) {
+                        (Some(_), _) => ", by the hottest key unfixable (spread it)".to_string(),
+                        (None, Some(h)) => format!(", by the hottest key {h}"),
+                        (None, None) => String::new(),
+                    },
                     i.consumers,
                     plural(u64::from(i.consumers)),
                     p.read_shards,
                     p.shards.target_utilization * 100.0,
                     p.shards.binding,
-                    if p.enhanced_fan_out { "recommended" } else { "not needed" }
+                    match &p.fan_out.reason {
+                        Some(why) => format!("enhanced fan-out recommended (${:.2}/month; {why})", p.fan_out.cost),
+                        None if p.fan_out.extra_read_shards > 0 => format!(
+                            "enhanced fan-out not recommended: ${:.2}/month against ${:.2} for the {} more shards the read side needs",
+                            p.fan_out.cost, p.fan_out.extra_read_shards_cost, p.fan_out.extra_read_shards
+                        ),
+                        None => "enhanced fan-out not needed".to_string(),
+                    }
                 ),
             ),
             (
@@ -354,11 +438,11 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
             (
                 "DynamoDB",
                 format!(
-                    "{:.0} WCU/s at peak ({:.0} per event, {:.0}-byte items){}; {:.1} GB stored with a {:.0}-day TTL",
+                    "{:.0} WCU at peak ({:.0} per event, {:.0}-byte items){}; {:.1} GB stored with a {:.0}-day TTL",
                     d.peak_wcu,
                     d.wcu_per_event,
                     i.item_bytes,
-                    d.hottest_key_wcu.map(|h| format!("; hottest user {h:.0} WCU/s on one partition")).unwrap_or_default(),
+                    d.hottest_key_wcu.map(|h| format!("; hottest user {h:.0} WCU on one partition")).unwrap_or_default(),
                     d.storage_gb,
                     i.ttl_days
                 ),
@@ -393,13 +477,22 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
                 format!("on-demand {}", money(d.cost_on_demand)),
             ],
             vec![
+                "CloudWatch".into(),
+                format!(
+                    "logs {} ({:.1} GB of EMF lines)",
+                    money(p.cloudwatch.logs),
+                    p.cloudwatch.log_gb_per_month
+                ),
+                format!("custom metrics {}", money(p.cloudwatch.metrics)),
+            ],
+            vec![
                 "cheapest total".into(),
                 money(p.total_per_month),
                 format!("${:.4} per million events", p.per_million_events),
             ],
         ],
         note: Some(format!(
-            "The total takes the cheaper stream mode, arm64 and the cheaper table mode. Prices: {}; replace them with `loadgen plan --prices FILE`.",
+            "The total takes the cheaper stream mode (with enhanced fan-out when recommended), arm64, the cheaper table mode and CloudWatch (the function's EMF lines; Lambda's own log lines are not counted). Prices: {}; replace them with `loadgen plan --prices FILE`.",
             p.prices.source
         )),
     };

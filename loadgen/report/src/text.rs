@@ -10,7 +10,7 @@ use std::fmt::Write;
 
 use loadgen_engine::RunConfig;
 
-use crate::tables::{headline, tables, Table};
+use crate::tables::{headline, state_text, tables, Table};
 use crate::{Exporter, Report, ReportError};
 
 /// Where long lines wrap.
@@ -123,13 +123,16 @@ fn table(s: &mut String, t: &Table) {
     }
 }
 
-/// The final summary: the verdict and its findings, then every table of the report.
+/// The final summary: the verdict's headline, its state and findings, then every table of
+/// the report.
 pub fn render(report: &Report) -> String {
     let r = &report.result;
     let mut s = String::new();
+    // The answer first, on one line of its own: the same line the Markdown and HTML
+    // reports lead with (the terminal wraps it where it must).
+    let _ = writeln!(s, "{}", headline(report));
     let _ = writeln!(s, "\n== loadgen result ({}) ==", r.tool);
-    wrapped(&mut s, "", 0, &headline(report));
-    let _ = writeln!(s, "\nVerdict: {}", if r.verdict.holds { "HOLDS" } else { "DOES NOT HOLD" });
+    let _ = writeln!(s, "\nVerdict: {}", state_text(r.verdict.state));
     for f in &r.verdict.findings {
         wrapped(&mut s, "  - ", 4, f);
     }
@@ -152,7 +155,8 @@ mod tests {
     #[test]
     fn lines_wrap_at_the_width() {
         let text = render(&sample_report());
-        for line in text.lines() {
+        assert_eq!(text.lines().next(), Some(sample_report().result.verdict.headline.as_str()));
+        for line in text.lines().skip(1) {
             // A single word longer than the width (a path) may stand alone.
             assert!(line.chars().count() <= WIDTH || !line.trim().contains(' '), "{line}");
         }

@@ -21,15 +21,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{check, check_range, ConfigError};
-use crate::outcome::result::RunResult;
-
 use crate::capacity::prices::{Prices, HOURS_PER_MONTH, SECONDS_PER_MONTH};
 use crate::capacity::quotas::{
-    self, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU, ESM_IDLE_POLL_MS, SHARD_READ_BYTES_PER_SEC,
-    SHARD_READ_CALLS_PER_SEC,
+    self, DEFAULT_DYNAMODB_TABLE_WCU, DEFAULT_KINESIS_SHARDS_LARGE_REGIONS, DEFAULT_KINESIS_SHARDS_OTHER_REGIONS,
+    DEFAULT_LAMBDA_CONCURRENCY, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU, ESM_IDLE_POLL_MS,
+    SHARD_READ_BYTES_PER_SEC, SHARD_READ_CALLS_PER_SEC,
 };
-use crate::capacity::shards::{plan_shards, KeyLoad, Load, ShardPlan};
+use crate::capacity::shards::{plan_shards, Binding, KeyLoad, Load, ShardPlan};
+use crate::checks::{check, check_range, ConfigError};
+use crate::outcome::result::RunResult;
 
 /// Target utilisation of provisioned DynamoDB capacity (AWS's auto-scaling default).
 const DYNAMODB_TARGET_UTILIZATION: f64 = 0.7;
@@ -132,10 +132,56 @@ pub struct DynamoPlan {
     pub hottest_key_wcu: Option<f64>,
     /// Monthly on-demand cost (writes + storage).
     pub cost_on_demand: f64,
+    /// Write capacity units to provision (the peak at the 70% auto-scaling target).
+    pub provisioned_wcu: f64,
     /// Monthly provisioned cost (WCU-hours at 70% target + storage).
     pub cost_provisioned: f64,
     /// Stored data, GB (TTL-bounded).
     pub storage_gb: f64,
+}
+
+/// Enhanced fan-out against standard consumers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FanOut {
+    /// Monthly cost with enhanced fan-out for every consumer (consumer-shard-hours plus
+    /// data retrieved).
+    pub cost: f64,
+    /// Shards the read side adds over the write side with standard consumers.
+    pub extra_read_shards: u64,
+    /// Their monthly cost.
+    pub extra_read_shards_cost: f64,
+    /// Why fan-out is recommended (`None`: it is not).
+    pub reason: Option<String>,
+}
+
+/// CloudWatch costs per month.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CloudWatchCost {
+    /// Bytes of EMF log lines per invocation (the function's own lines for a batch of
+    /// the planned size; Lambda's START/END/REPORT lines are not counted).
+    pub emf_bytes_per_invocation: f64,
+    /// GB of EMF lines a month.
+    pub log_gb_per_month: f64,
+    /// Ingestion plus a month of storage.
+    pub logs: f64,
+    /// The function's custom metrics.
+    pub metrics: f64,
+}
+
+/// The function's custom metrics (namespace `RetailEventProcessing`, one dimension set).
+const EMF_METRICS: f64 = 5.0;
+
+/// Bytes of the EMF lines the function writes for a batch of `records` written events.
+fn emf_bytes(records: usize) -> f64 {
+    let report = retail_function::BatchReport {
+        outcomes: vec![retail_function::RecordOutcome::Written; records],
+        // Four-digit millisecond latencies: a typical batching window's worth.
+        end_to_end_ms: vec![1_234; records],
+        ..retail_function::BatchReport::default()
+    };
+    let emf =
+        retail_function::emf::EmfMetrics::new("retail-analytics-prod-processor", Vec::new(), || 1_764_000_000_000);
+    emf.lines(&report).iter().map(|l| l.len() + 1).sum::<usize>() as f64
 }
 
 /// Costs of the stream.
@@ -158,8 +204,12 @@ pub struct Plan {
     pub shards: ShardPlan,
     /// Shards the read side needs with standard consumers.
     pub read_shards: u64,
-    /// Whether enhanced fan-out pays off (many consumers or read bytes over the quota).
+    /// Whether enhanced fan-out is recommended (see `fan_out`).
     pub enhanced_fan_out: bool,
+    /// Enhanced fan-out: what it would cost, and why it is or is not recommended.
+    pub fan_out: FanOut,
+    /// CloudWatch: the function's EMF log lines and custom metrics.
+    pub cloudwatch: CloudWatchCost,
     /// Lambda.
     pub lambda: LambdaPlan,
     /// DynamoDB.
@@ -202,17 +252,40 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         ));
     }
     // Read side: all standard consumers share a shard's 2 MiB/s and 5 calls/s.
-    let read_bytes = input.peak_rps * quota_bytes * f64::from(input.consumers.max(1));
+    let consumers = input.consumers.max(1);
+    let read_bytes = input.peak_rps * quota_bytes * f64::from(consumers);
     let read_shards =
         ceil_div(read_bytes, f64::from(SHARD_READ_BYTES_PER_SEC) * input.target_utilization).max(1.0) as u64;
-    let enhanced_fan_out = input.consumers >= 3 || read_shards > shards.shards;
-    if enhanced_fan_out {
+    let events_per_month = input.mean_rps * SECONDS_PER_MONTH;
+    let extra_read_shards = read_shards.saturating_sub(shards.shards);
+    let extra_read_shards_cost = extra_read_shards as f64 * prices.kinesis_shard_hour * HOURS_PER_MONTH;
+    let fan_out_cost =
+        f64::from(consumers) * shards.shards as f64 * prices.kinesis_efo_consumer_shard_hour * HOURS_PER_MONTH
+            + events_per_month * quota_bytes * f64::from(consumers) / GB * prices.kinesis_efo_gb_retrieved;
+    let reason = if consumers > SHARD_READ_CALLS_PER_SEC {
+        Some(format!(
+            "latency: {consumers} standard consumers share {SHARD_READ_CALLS_PER_SEC} GetRecords calls/s per shard, so each reads a shard less than once a second"
+        ))
+    } else if extra_read_shards > 0 && fan_out_cost < extra_read_shards_cost {
+        Some(format!(
+            "cost: ${fan_out_cost:.2}/month against ${extra_read_shards_cost:.2} for {extra_read_shards} more shards"
+        ))
+    } else {
+        None
+    };
+    let enhanced_fan_out = reason.is_some();
+    let fan_out = FanOut { cost: fan_out_cost, extra_read_shards, extra_read_shards_cost, reason };
+    let n = if enhanced_fan_out { shards.shards } else { shards.shards.max(read_shards) };
+    let binding = if n > shards.shards { Binding::ReadSide } else { shards.binding };
+    if n > DEFAULT_KINESIS_SHARDS_LARGE_REGIONS {
         warnings.push(format!(
-            "{} standard consumers share {} GetRecords calls/s per shard: enhanced fan-out (2 MiB/s per consumer) pays off.",
-            input.consumers, SHARD_READ_CALLS_PER_SEC
+            "{n} shards is past the default quota of {DEFAULT_KINESIS_SHARDS_LARGE_REGIONS} shards per region (us-east-1, us-west-2, eu-west-1; {DEFAULT_KINESIS_SHARDS_OTHER_REGIONS} elsewhere): ask for more in Service Quotas before the sale."
+        ));
+    } else if n > DEFAULT_KINESIS_SHARDS_OTHER_REGIONS {
+        warnings.push(format!(
+            "{n} shards is past the default quota of {DEFAULT_KINESIS_SHARDS_OTHER_REGIONS} shards per region outside us-east-1, us-west-2 and eu-west-1."
         ));
     }
-    let n = shards.shards.max(read_shards);
 
     // Lambda.
     let lanes = n as f64 * input.parallelization.max(1) as f64;
@@ -235,8 +308,12 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         warnings
             .push(format!("Lambda lanes run {:.0}% busy: bursts will build iterator age.", lane_utilization * 100.0));
     }
-    let events_per_month = input.mean_rps * SECONDS_PER_MONTH;
     let invocations = events_per_month / b;
+    if lanes as u64 > DEFAULT_LAMBDA_CONCURRENCY {
+        warnings.push(format!(
+            "{lanes:.0} concurrent executions is past Lambda's default {DEFAULT_LAMBDA_CONCURRENCY} per region: ask for more in Service Quotas."
+        ));
+    }
     let gb_s = invocations * invocation_ms.ceil() / 1000.0 * f64::from(input.memory_mb) / 1024.0;
     let requests = invocations / 1e6 * prices.lambda_requests_per_million;
     let lambda = LambdaPlan {
@@ -258,7 +335,13 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
     let hottest_key_wcu = input.hottest_key_share.map(|s| s * peak_wcu);
     if let Some(h) = hottest_key_wcu.filter(|h| *h > f64::from(DYNAMODB_PARTITION_WCU)) {
         warnings.push(format!(
-            "The hottest user writes {h:.0} WCU/s to one partition, over DynamoDB's 1,000 WCU/s per partition: it will throttle in either capacity mode."
+            "The hottest user writes {h:.0} WCU to one partition, over DynamoDB's 1,000 WCU per partition: it will throttle in either capacity mode."
+        ));
+    }
+    let provisioned_wcu = (peak_wcu / DYNAMODB_TARGET_UTILIZATION).ceil();
+    if provisioned_wcu > DEFAULT_DYNAMODB_TABLE_WCU {
+        warnings.push(format!(
+            "{provisioned_wcu:.0} WCU is past DynamoDB's default {DEFAULT_DYNAMODB_TABLE_WCU:.0} WCU per table: ask for more in Service Quotas."
         ));
     }
     let storage_gb = input.mean_rps * input.ttl_days * 86_400.0 * input.item_bytes / GB;
@@ -268,8 +351,8 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         peak_wcu,
         hottest_key_wcu,
         cost_on_demand: events_per_month * wcu / 1e6 * prices.dynamodb_write_units_per_million + storage,
-        cost_provisioned: (peak_wcu / DYNAMODB_TARGET_UTILIZATION).ceil() * prices.dynamodb_wcu_hour * HOURS_PER_MONTH
-            + storage,
+        provisioned_wcu,
+        cost_provisioned: provisioned_wcu * prices.dynamodb_wcu_hour * HOURS_PER_MONTH + storage,
         storage_gb,
     };
 
@@ -284,13 +367,30 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
             + written_gb * prices.kinesis_on_demand_gb_written
             + written_gb * f64::from(input.consumers.max(1)) * prices.kinesis_on_demand_gb_read,
     };
-    let stream = (kinesis.provisioned_shards + kinesis.provisioned_put_units).min(kinesis.on_demand);
-    let total = stream + lambda.cost_arm64 + dynamodb.cost_on_demand.min(dynamodb.cost_provisioned);
+    let stream = (kinesis.provisioned_shards + kinesis.provisioned_put_units).min(kinesis.on_demand)
+        + if enhanced_fan_out { fan_out.cost } else { 0.0 };
+
+    // CloudWatch: one EMF line per invocation (more for batches over 100 records).
+    let emf_bytes_per_invocation = emf_bytes(b.round() as usize);
+    let log_gb_per_month = invocations * emf_bytes_per_invocation / GB;
+    let cloudwatch = CloudWatchCost {
+        emf_bytes_per_invocation,
+        log_gb_per_month,
+        logs: log_gb_per_month * (prices.cloudwatch_logs_gb_ingested + prices.cloudwatch_logs_gb_month),
+        metrics: EMF_METRICS * prices.cloudwatch_metric_month,
+    };
+    let total = stream
+        + lambda.cost_arm64
+        + dynamodb.cost_on_demand.min(dynamodb.cost_provisioned)
+        + cloudwatch.logs
+        + cloudwatch.metrics;
     Plan {
         input: input.clone(),
-        shards: ShardPlan { shards: n, ..shards },
+        shards: ShardPlan { shards: n, binding, ..shards },
         read_shards,
         enhanced_fan_out,
+        fan_out,
+        cloudwatch,
         lambda,
         dynamodb,
         kinesis,
@@ -368,10 +468,22 @@ impl PlanRequest {
     }
 }
 
-/// The capacity plan for a run's load with the planner's defaults, as `loadgen plan
-/// --from RUN` makes it (`None` when the run has no rate to plan for).
-pub fn for_run(result: &RunResult, prices: &Prices) -> Option<Plan> {
-    let input = PlanRequest::default().input(std::slice::from_ref(result)).ok()?;
+/// The capacity plan for a run's load: the run's rate, record size, hottest key and
+/// event source mapping settings, at `target_utilization` of each shard, the planner's
+/// defaults for the rest (`None` when the run has no rate to plan for).
+pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> Option<Plan> {
+    let c = &result.config;
+    let request = PlanRequest {
+        base: PlanInput {
+            target_utilization,
+            batch_size: c.batch_size,
+            batching_window: Duration::from_secs_f64(c.batching_window_s.max(0.0)),
+            parallelization: c.parallelization_factor,
+            ..PlanInput::default()
+        },
+        ..PlanRequest::default()
+    };
+    let input = request.input(std::slice::from_ref(result)).ok()?;
     Some(plan(&input, prices))
 }
 
@@ -443,13 +555,70 @@ mod tests {
     }
 
     #[test]
-    fn hot_users_and_many_consumers_warn() {
-        let p = plan(
-            &PlanInput { hottest_key_share: Some(0.3), consumers: 4, ..input(5000.0, 2000.0) },
-            &Prices::default(),
-        );
+    fn hot_users_warn_and_are_unfixable() {
+        let p = plan(&PlanInput { hottest_key_share: Some(0.3), ..input(5000.0, 2000.0) }, &Prices::default());
         assert!(p.shards.unfixable_key.is_some(), "1,500 records/s on one key");
+        assert_eq!(p.shards.by_hot_key, None, "unfixable, not 1");
+        assert!(p.warnings.iter().any(|w| w.contains("WCU to one partition")));
+    }
+
+    /// `loadgen plan --rps 20000 --record-bytes 1024 --consumers 3`, by hand: records of
+    /// 1,036 bytes with the key. Write side at 80%: 20,000 / 800 = 25 by records,
+    /// 20,000 × 1,036 / 838,860.8 = 24.7 → 25 by bytes. Read side: three consumers read
+    /// 62,160,000 B/s; / (2 MiB × 0.8) = 37.05 → 38 shards, 13 more than writing needs:
+    /// 13 × 730 h × $0.015 = $142.35. Fan-out instead: 3 × 25 × 730 × $0.015 = $821.25 +
+    /// 20,000 × 2,628,000 s × 1,036 B × 3 / 2³⁰ = 152,137.5 GB × $0.013 = $1,977.79, in all
+    /// $2,799.04: more shards are cheaper, and three consumers poll each shard often enough.
+    #[test]
+    fn the_read_side_binds_and_fan_out_is_costed() {
+        let i = PlanInput {
+            peak_rps: 20_000.0,
+            mean_rps: 20_000.0,
+            record_bytes: 1024.0,
+            consumers: 3,
+            ..PlanInput::default()
+        };
+        let p = plan(&i, &Prices::default());
+        assert_eq!((p.read_shards, p.shards.shards, p.shards.binding), (38, 38, Binding::ReadSide));
+        assert_eq!(p.fan_out.extra_read_shards, 13);
+        assert!((p.fan_out.extra_read_shards_cost - 142.35).abs() < 1e-6, "{}", p.fan_out.extra_read_shards_cost);
+        assert!((p.fan_out.cost - 2799.04).abs() < 0.01, "{}", p.fan_out.cost);
+        assert!(!p.enhanced_fan_out && p.fan_out.reason.is_none());
+        // Six consumers share five GetRecords calls/s per shard: latency asks for fan-out,
+        // and the write side's 25 shards are enough with it.
+        let p = plan(&PlanInput { consumers: 6, ..i }, &Prices::default());
         assert!(p.enhanced_fan_out);
-        assert!(p.warnings.iter().any(|w| w.contains("WCU/s to one partition")));
+        assert!(p.fan_out.reason.as_deref().unwrap().starts_with("latency"));
+        assert_eq!(p.shards.shards, 25);
+    }
+
+    /// 500,000 records/s of 300 bytes at 80%: 625 shards (past 500); 1,250 lanes at
+    /// parallelization 2 (past 1,000); 500,000 WCU / 0.7 = 714,286 WCU (past 40,000).
+    #[test]
+    fn default_quotas_warn() {
+        let i = PlanInput { parallelization: 2, target_utilization: 0.8, ..input(500_000.0, 300.0) };
+        let p = plan(&i, &Prices::default());
+        assert_eq!(p.shards.shards, 625);
+        for needle in
+            ["past the default quota of 500 shards", "past Lambda's default 1000", "past DynamoDB's default 40000 WCU"]
+        {
+            assert!(p.warnings.iter().any(|w| w.contains(needle)), "{needle}: {:?}", p.warnings);
+        }
+        let small = plan(&input(1000.0, 300.0), &Prices::default());
+        assert!(small.warnings.is_empty(), "{:?}", small.warnings);
+    }
+
+    /// CloudWatch: the function's EMF line for a batch of 100 (about 1 KB: the metric
+    /// definitions plus 100 latencies), one line per invocation; $0.50 + $0.03 per GB for
+    /// ingestion and a month of storage; 5 custom metrics × $0.30 = $1.50.
+    #[test]
+    fn cloudwatch_costs_follow_the_emf_lines() {
+        let p = plan(&input(1000.0, 300.0), &Prices::default());
+        let cw = &p.cloudwatch;
+        assert!((700.0..1500.0).contains(&cw.emf_bytes_per_invocation), "{}", cw.emf_bytes_per_invocation);
+        let gb = p.lambda.invocations_per_month * cw.emf_bytes_per_invocation / GB;
+        assert!((cw.log_gb_per_month - gb).abs() < 1e-9);
+        assert!((cw.logs - gb * 0.53).abs() < 1e-9);
+        assert!((cw.metrics - 1.5).abs() < 1e-12);
     }
 }

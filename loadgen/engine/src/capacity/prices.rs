@@ -41,6 +41,16 @@ pub struct Prices {
     pub dynamodb_wcu_hour: f64,
     /// DynamoDB: per GB-month stored.
     pub dynamodb_storage_gb_month: f64,
+    /// Kinesis enhanced fan-out: per consumer-shard-hour.
+    pub kinesis_efo_consumer_shard_hour: f64,
+    /// Kinesis enhanced fan-out: per GB retrieved.
+    pub kinesis_efo_gb_retrieved: f64,
+    /// CloudWatch Logs: per GB ingested (standard class).
+    pub cloudwatch_logs_gb_ingested: f64,
+    /// CloudWatch Logs: per GB-month stored.
+    pub cloudwatch_logs_gb_month: f64,
+    /// CloudWatch: per custom metric per month (EMF metrics are custom metrics).
+    pub cloudwatch_metric_month: f64,
 }
 
 impl Default for Prices {
@@ -58,6 +68,11 @@ impl Default for Prices {
             dynamodb_write_units_per_million: 0.625,
             dynamodb_wcu_hour: 0.000_65,
             dynamodb_storage_gb_month: 0.25,
+            kinesis_efo_consumer_shard_hour: 0.015,
+            kinesis_efo_gb_retrieved: 0.013,
+            cloudwatch_logs_gb_ingested: 0.50,
+            cloudwatch_logs_gb_month: 0.03,
+            cloudwatch_metric_month: 0.30,
         }
     }
 }
@@ -67,7 +82,13 @@ impl Prices {
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the prices file {}: {e}", path.display()))?;
-        serde_json::from_str(&text)
-            .map_err(|e| format!("the prices file {} is not a JSON object of known price fields: {e}", path.display()))
+        let mut prices: Prices = serde_json::from_str(&text).map_err(|e| {
+            format!("the prices file {} is not a JSON object of known price fields: {e}", path.display())
+        })?;
+        // A file that does not name its source is still not the built-in table.
+        if prices.source == Prices::default().source {
+            prices.source = format!("{} over the built-in {}", path.display(), Prices::default().source);
+        }
+        Ok(prices)
     }
 }

@@ -49,6 +49,17 @@ pub const ESM_PARALLELIZATION: RangeInclusive<usize> = 1..=ESM_MAX_PARALLELIZATI
 /// How often Lambda polls a caught-up shard.
 pub const ESM_IDLE_POLL_MS: u64 = 1_000;
 
+/// Default account quotas (adjustable in Service Quotas; `docs/aws-quotas.md`): a plan
+/// past one says so.
+/// Kinesis provisioned shards per region in us-east-1, us-west-2 and eu-west-1.
+pub const DEFAULT_KINESIS_SHARDS_LARGE_REGIONS: u64 = 500;
+/// Kinesis provisioned shards per region elsewhere.
+pub const DEFAULT_KINESIS_SHARDS_OTHER_REGIONS: u64 = 200;
+/// Lambda concurrent executions per region.
+pub const DEFAULT_LAMBDA_CONCURRENCY: u64 = 1_000;
+/// DynamoDB write capacity units per table (us-east-1).
+pub const DEFAULT_DYNAMODB_TABLE_WCU: f64 = 40_000.0;
+
 /// DynamoDB write units one partition serves per second.
 pub const DYNAMODB_PARTITION_WCU: u32 = 1_000;
 /// Items in one `BatchWriteItem`.

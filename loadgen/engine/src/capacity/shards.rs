@@ -7,12 +7,21 @@
 //! - by the hottest key, sending `h` records/s: its shard carries `h` plus its share of
 //!   the rest, `(R−h)/N`, so `N ≥ (R−h) / (u·Q − h)` (for records and for bytes alike);
 //! - a key with `h > Q` on its own cannot fit any shard: no shard count fixes it, the key
-//!   itself must be spread (a suffix, or explicit hash keys).
+//!   itself must be spread (a suffix, or explicit hash keys); the shards then planned are
+//!   what the rest of the load needs once the key is spread;
+//! - the hottest-key bound counts only for a key with a material share of a shard: more
+//!   than [`MATERIAL_SHARE`] of `u·Q` (records or bytes). Below that, the key's extra load
+//!   on its shard is smaller than the spread of ordinary keys over even hash ranges, and
+//!   `(R−h)/(u·Q−h)` would only round a uniform load up by one shard for any `h > 0`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
+
+/// The share of a shard's target capacity above which the hottest key bounds the shard
+/// count (see the module docs).
+pub const MATERIAL_SHARE: f64 = 0.1;
 
 /// The load to place.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +69,9 @@ pub enum Binding {
     /// The hottest key's shard.
     #[serde(rename = "hot key")]
     HotKey,
+    /// The read side: standard consumers sharing 2 MiB/s per shard (planner only).
+    #[serde(rename = "read side")]
+    ReadSide,
 }
 
 impl std::fmt::Display for Binding {
@@ -68,6 +80,7 @@ impl std::fmt::Display for Binding {
             Binding::Records => "records/s",
             Binding::Bytes => "bytes/s",
             Binding::HotKey => "hot key",
+            Binding::ReadSide => "read side",
         })
     }
 }
@@ -82,7 +95,8 @@ pub struct ShardPlan {
     pub by_records: u64,
     /// Shards needed by the byte rate alone.
     pub by_bytes: u64,
-    /// Shards needed so the hottest key's shard stays under the target, if a key matters.
+    /// Shards needed so the hottest key's shard stays under the target, when a key carries
+    /// a material share of a shard and some shard count can carry it.
     pub by_hot_key: Option<u64>,
     /// Which bound decided.
     pub binding: Binding,
@@ -110,12 +124,11 @@ pub fn plan_shards(load: &Load) -> ShardPlan {
     let bytes = r * load.mean_record_bytes.max(0.0);
     let by_records = ceil(r / (u * q_rec));
     let by_bytes = ceil(bytes / (u * q_bytes));
-    let mut unfixable_key = None;
-    let by_hot_key = load.hottest_key.as_ref().map(|k| {
-        if k.records_per_sec > q_rec || k.bytes_per_sec > q_bytes {
-            unfixable_key = Some(k.clone());
-            return 1;
-        }
+    let unfixable_key =
+        load.hottest_key.as_ref().filter(|k| k.records_per_sec > q_rec || k.bytes_per_sec > q_bytes).cloned();
+    let material =
+        |k: &&KeyLoad| k.records_per_sec > MATERIAL_SHARE * u * q_rec || k.bytes_per_sec > MATERIAL_SHARE * u * q_bytes;
+    let by_hot_key = load.hottest_key.as_ref().filter(|_| unfixable_key.is_none()).filter(material).map(|k| {
         let need = |total: f64, hot: f64, quota: f64| {
             let room = u * quota - hot;
             if total <= hot {
@@ -176,5 +189,20 @@ mod tests {
         let too_hot = KeyLoad { key: "u1".into(), records_per_sec: 1200.0, bytes_per_sec: 1200.0 * 300.0 };
         let p = plan_shards(&Load { hottest_key: Some(too_hot.clone()), ..load(5000.0, 300.0) });
         assert_eq!(p.unfixable_key, Some(too_hot));
+        assert_eq!(p.by_hot_key, None, "no shard count carries it");
+        assert_eq!(p.shards, 5, "what the rest needs once the key is spread");
+    }
+
+    /// Exactly 25 shards' worth of uniform users (the hottest at 2 records/s) is 25
+    /// shards by records, not 26 by a key that carries nothing.
+    #[test]
+    fn an_immaterial_key_does_not_add_a_shard() {
+        let mild = KeyLoad::at_mean("user-1".into(), 2.0, 300.0);
+        let p = plan_shards(&Load { hottest_key: Some(mild), target_utilization: 0.8, ..load(20_000.0, 300.0) });
+        assert_eq!((p.shards, p.by_hot_key, p.binding), (25, None, Binding::Records));
+        // At 10% of a shard's target (80 records/s) it starts to count: (20000-81)/(800-81) = 27.7.
+        let hot = KeyLoad::at_mean("user-1".into(), 81.0, 300.0);
+        let p = plan_shards(&Load { hottest_key: Some(hot), target_utilization: 0.8, ..load(20_000.0, 300.0) });
+        assert_eq!((p.shards, p.by_hot_key, p.binding), (28, Some(28), Binding::HotKey));
     }
 }

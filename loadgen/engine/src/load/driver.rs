@@ -91,6 +91,12 @@ pub struct Driven {
     pub per_user: Vec<UserLoad>,
     /// From the first due time to the last acknowledgment.
     pub elapsed: Duration,
+    /// The load window: from the first due time until the schedule ended (its last event
+    /// generated, or the stop request), never shorter than the scheduled duration unless
+    /// the run was stopped.
+    pub load_elapsed: Duration,
+    /// Events the stream accepted within the load window.
+    pub accepted_in_load: u64,
     /// Stopped early by the caller (Ctrl-C).
     pub interrupted: bool,
     /// Stopped early because the target failed for good.
@@ -276,6 +282,8 @@ pub async fn drive<S: RecordSink>(
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
     let mut interrupted = false;
+    // When the schedule ended, and what the stream had accepted by then.
+    let mut load_end: Option<(Instant, u64)> = None;
 
     let send = |batch: Vec<Pending>, shared: &Arc<Shared<S>>, permits: &Arc<Semaphore>| {
         let shared = shared.clone();
@@ -379,6 +387,9 @@ pub async fn drive<S: RecordSink>(
             }
         }
         let schedule_done = stopping || schedule.peek().is_none();
+        if schedule_done && load_end.is_none() {
+            load_end = Some((now, shared.lock().ledger.accepted));
+        }
         let flush = if schedule_done { batcher.take() } else { batcher.poll(now) };
         if let Some(batch) = flush {
             send(batch, &shared, &permits).await;
@@ -428,7 +439,12 @@ pub async fn drive<S: RecordSink>(
     }
     let fatal = shared.fatal.lock().unwrap_or_else(|p| p.into_inner()).take();
     let stats = std::mem::replace(&mut *shared.lock(), RunStats::new(0));
-    Driven { stats, per_user, elapsed: end - t0, interrupted, fatal }
+    let (load_end, accepted_in_load) = load_end.unwrap_or((end, stats.ledger.accepted));
+    let mut load_elapsed = load_end.duration_since(t0);
+    if !interrupted {
+        load_elapsed = load_elapsed.max(config.duration);
+    }
+    Driven { stats, per_user, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal }
 }
 
 fn close_interval<S: RecordSink>(

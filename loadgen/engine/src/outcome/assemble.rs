@@ -3,7 +3,9 @@
 //! come from here, and every output renders what this computed.
 
 use crate::aws::verify::VerifyResult;
-use crate::capacity::shards::{plan_shards, KeyLoad, Load};
+use crate::capacity::plan;
+use crate::capacity::prices::Prices;
+use crate::capacity::shards::{plan_shards, KeyLoad, Load, ShardPlan};
 use crate::config::RunConfig;
 use crate::load::driver::Driven;
 use crate::load::generator::user_key;
@@ -11,10 +13,11 @@ use crate::load::keys::KeyModel;
 use crate::load::schedule::RateProfile;
 use crate::measure::Latency;
 use crate::outcome::result::{
-    self, HotKeyResult, LatencySet, Pipeline, Rate, RunConfigSummary, RunResult, ShardResult, Target,
+    self, HotKeyResult, LatencySet, Pipeline, Rate, Recommendation, RunConfigSummary, RunResult, ShardResult, Target,
+    Verdict,
 };
 use crate::outcome::thresholds::Measured;
-use crate::outcome::verdict::{judge, Evidence};
+use crate::outcome::verdict::{judge, recommend};
 use crate::sink::local::PipelineSnapshot;
 
 /// Everything a run observed, for [`assemble`].
@@ -50,15 +53,15 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     let peak = profile.peak_rps();
 
     // Per-shard load, and the busiest second of each shard.
+    let peaks = result::peak_shard_rates(&st.timeline, st.shards.len());
     let shards: Vec<ShardResult> = st
         .shards
         .iter()
+        .zip(peaks)
         .enumerate()
-        .map(|(i, s)| {
-            let peak_records =
-                st.timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
+        .map(|(i, (s, peak))| {
             let id = shard_ids.get(i).cloned().unwrap_or_else(|| format!("shardId-{i:012}"));
-            ShardResult::measured(id, s.records, s.bytes, s.throttled, elapsed, peak_records)
+            ShardResult::measured(id, s.records, s.bytes, s.throttled, elapsed, peak)
         })
         .collect();
 
@@ -73,7 +76,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             hot_keys.push(HotKeyResult { key: user_key(i), events, share, peak_rps: share * peak });
         }
     }
-    let recommendation = recommend(peak, mean_record_bytes, &hot_keys, config.target_utilization);
+    let shard_plan = shard_plan(peak, mean_record_bytes, &hot_keys, config.target_utilization);
 
     let accepted_valid = ledger.accepted - ledger.invalid_accepted;
     let (pipeline_result, invocation, e2e) = match pipeline {
@@ -100,20 +103,12 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         }
     };
     let corrected = st.put_corrected.percentiles();
-    let achieved_rps = ledger.accepted as f64 / elapsed;
+    let load_s = driven.load_elapsed.as_secs_f64().max(1e-9);
+    let achieved_rps = driven.accepted_in_load as f64 / load_s;
     let (verify, e2e) = match verified {
         Some((v, latency)) => (Some(v), Some(latency)),
         None => (None, e2e),
     };
-    let verdict = judge(&Evidence {
-        config,
-        ledger: &ledger,
-        shards: &shards,
-        recommendation: &recommendation,
-        pipeline: pipeline_result.as_ref(),
-        verify: verify.as_ref(),
-        interrupted: driven.interrupted,
-    });
     let lost = result::lost(pipeline_result.as_ref(), verify.as_ref());
     let thresholds = config.thresholds.judge(&Measured {
         p99_ms: corrected.p99,
@@ -134,7 +129,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     }
 
     let esm = &config.local.esm;
-    RunResult {
+    let mut result = RunResult {
         schema_version: result::SCHEMA_VERSION,
         tool: format!("loadgen {}", env!("CARGO_PKG_VERSION")),
         started_at,
@@ -158,11 +153,15 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             max_batch_records: config.driver.batch.max_records,
             linger_ms: config.driver.batch.linger.as_secs_f64() * 1000.0,
             max_in_flight: config.driver.max_in_flight,
+            record_ttl_s: config.driver.record_ttl.as_secs_f64(),
         },
         rate: Rate {
             target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9),
             peak_target_rps: peak,
+            offered_rps: ledger.generated as f64 / load_s,
             achieved_rps,
+            load_s,
+            drain_s: (elapsed - load_s).max(0.0),
             late_sends: ledger.late_sends,
             mean_record_bytes,
         },
@@ -176,23 +175,33 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         pipeline: pipeline_result,
         verify,
         hot_keys,
-        recommendation,
-        verdict,
+        recommendation: Recommendation::from(&shard_plan),
+        verdict: Verdict::pending(),
         thresholds,
         timeline: st.timeline.clone(),
         histograms,
         ledger,
-    }
+    };
+    conclude(&mut result, &shard_plan);
+    result
 }
 
-/// The shard recommendation for a peak of `peak_rps` records of `mean_record_bytes`,
+/// Fills in a result's recommendation and verdict from its figures: the one place both
+/// are computed, for runs and merged runs alike.
+pub fn conclude(result: &mut RunResult, shard_plan: &ShardPlan) {
+    let plan = plan::for_run(result, shard_plan.target_utilization, &Prices::default());
+    result.recommendation = recommend(result, shard_plan, plan.as_ref());
+    result.verdict = judge(result, plan.as_ref());
+}
+
+/// The write side's shard plan for a peak of `peak_rps` records of `mean_record_bytes`,
 /// whose hottest key is the first of `hot_keys`: one rule for single and merged runs.
-pub fn recommend(
+pub fn shard_plan(
     peak_rps: f64,
     mean_record_bytes: f64,
     hot_keys: &[HotKeyResult],
     target_utilization: f64,
-) -> crate::capacity::shards::ShardPlan {
+) -> ShardPlan {
     let hottest = hot_keys.first().map(|k| KeyLoad::at_mean(k.key.clone(), k.peak_rps, mean_record_bytes));
     plan_shards(&Load { records_per_sec: peak_rps, mean_record_bytes, hottest_key: hottest, target_utilization })
 }

@@ -20,6 +20,15 @@ fn latency(from_us: u64, step_us: u64, n: u64) -> Latency {
 
 /// The fixed result.
 pub fn sample_result() -> RunResult {
+    let shard_plan = ShardPlan {
+        shards: 1,
+        by_records: 1,
+        by_bytes: 1,
+        by_hot_key: None,
+        binding: Binding::Records,
+        unfixable_key: None,
+        target_utilization: 0.8,
+    };
     let mut put_all = Latency::default();
     let mut e2e_all = Latency::default();
     let timeline: Vec<TimelinePoint> = (1..=10u64)
@@ -59,7 +68,7 @@ pub fn sample_result() -> RunResult {
     histograms.insert("service_time".to_string(), service.to_base64());
     histograms.insert("end_to_end".to_string(), e2e_all.to_base64());
     histograms.insert("invocation".to_string(), invocation.to_base64());
-    RunResult {
+    let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         tool: "loadgen 0.1.0".into(),
         started_at: "2026-11-25T12:00:00Z".into(),
@@ -83,11 +92,15 @@ pub fn sample_result() -> RunResult {
             max_batch_records: 500,
             linger_ms: 50.0,
             max_in_flight: 64,
+            record_ttl_s: 30.0,
         },
         rate: Rate {
             target_rps: 200.0,
             peak_target_rps: 200.0,
+            offered_rps: 200.0,
             achieved_rps: 195.0,
+            load_s: 10.0,
+            drain_s: 0.0,
             late_sends: 3,
             mean_record_bytes: 340.0,
         },
@@ -144,22 +157,12 @@ pub fn sample_result() -> RunResult {
         }),
         verify: None,
         hot_keys: vec![HotKeyResult { key: "user-000042".into(), events: 12, share: 0.006, peak_rps: 1.2 }],
-        recommendation: ShardPlan {
-            shards: 1,
-            by_records: 1,
-            by_bytes: 1,
-            by_hot_key: Some(1),
-            binding: Binding::Records,
-            unfixable_key: None,
-            target_utilization: 0.8,
-        },
-        verdict: Verdict {
-            holds: false,
-            findings: vec!["50 throttling answers in second 6".into()],
-            unfixable_key: None,
-        },
+        recommendation: Recommendation::from(&shard_plan),
+        verdict: Verdict::pending(),
         thresholds: vec![ThresholdResult { name: ThresholdName::MaxP99, limit: 250.0, value: 80.0, passed: true }],
         timeline,
         histograms,
-    }
+    };
+    crate::outcome::assemble::conclude(&mut result, &shard_plan);
+    result
 }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::verify::VerifyResult;
 use crate::measure::{Latency, Ledger, Percentiles, TimelinePoint};
-use crate::outcome::assemble::recommend;
+use crate::outcome::assemble::{conclude, shard_plan};
 use crate::outcome::histograms::{HistogramError, Histograms};
 use crate::outcome::result::{HotKeyResult, Pipeline, RunResult, ShardResult};
 use crate::outcome::thresholds::{Measured, ThresholdResult, Thresholds};
@@ -65,7 +65,11 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     let elapsed = out.duration_s.max(1e-9);
     out.rate.target_rps = results.iter().map(|r| r.rate.target_rps).sum();
     out.rate.peak_target_rps = results.iter().map(|r| r.rate.peak_target_rps).sum();
-    out.rate.achieved_rps = ledger.accepted as f64 / elapsed;
+    // Workers offer and accept side by side: their rates add up.
+    out.rate.offered_rps = results.iter().map(|r| r.rate.offered_rps).sum();
+    out.rate.achieved_rps = results.iter().map(|r| r.rate.achieved_rps).sum();
+    out.rate.load_s = results.iter().map(|r| r.rate.load_s).fold(0.0, f64::max);
+    out.rate.drain_s = (out.duration_s - out.rate.load_s).max(0.0);
     out.rate.late_sends = ledger.late_sends;
     out.rate.mean_record_bytes = weighted(results.iter().map(|r| (r.rate.mean_record_bytes, r.ledger.generated)));
 
@@ -80,18 +84,6 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.verify = merge_verify(&results);
     out.hot_keys = merge_hot_keys(&results, ledger.generated, out.rate.peak_target_rps);
 
-    out.recommendation = recommend(
-        out.rate.peak_target_rps,
-        out.rate.mean_record_bytes,
-        &out.hot_keys,
-        first.recommendation.target_utilization,
-    );
-
-    // The verdict holds only if it held for every worker; findings name their run.
-    out.verdict.holds = results.iter().all(|r| r.verdict.holds);
-    out.verdict.findings =
-        runs.iter().flat_map(|(label, r)| r.verdict.findings.iter().map(move |f| format!("{label}: {f}"))).collect();
-    out.verdict.unfixable_key = results.iter().find_map(|r| r.verdict.unfixable_key.clone());
     // Judged again on the merged figures, against the first run's limit of each kind.
     let limits: Vec<ThresholdResult> = results.iter().flat_map(|r| r.thresholds.iter().cloned()).collect();
     out.thresholds = Thresholds::of(&limits).judge(&Measured {
@@ -101,6 +93,15 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
         lost: ledger.expired + out.lost(),
     });
     out.ledger = ledger;
+    out.schema_version = crate::outcome::result::SCHEMA_VERSION;
+    // The merged load's own verdict and recommendation, by the rules a single run gets.
+    let shard_plan = shard_plan(
+        out.rate.peak_target_rps,
+        out.rate.mean_record_bytes,
+        &out.hot_keys,
+        first.recommendation.target_utilization,
+    );
+    conclude(&mut out, &shard_plan);
 
     // The merged histograms, so that the merged result can itself be merged or rendered.
     out.histograms = histograms.encode();
@@ -201,11 +202,11 @@ fn merge_shards(results: &[&RunResult], timeline: &[TimelinePoint], elapsed: f64
             e.2 += s.throttled;
         }
     }
+    let peaks = crate::outcome::result::peak_shard_rates(timeline, by_id.len());
     by_id
         .into_iter()
-        .enumerate()
-        .map(|(i, (shard_id, (records, bytes, throttled)))| {
-            let peak = timeline.iter().map(|p| p.shard_records.get(i).copied().unwrap_or(0)).max().unwrap_or(0);
+        .zip(peaks)
+        .map(|((shard_id, (records, bytes, throttled)), peak)| {
             ShardResult::measured(shard_id, records, bytes, throttled, elapsed, peak)
         })
         .collect()

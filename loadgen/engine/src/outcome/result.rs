@@ -12,12 +12,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::verify::VerifyResult;
-use crate::capacity::shards::{KeyLoad, ShardPlan};
+use crate::capacity::shards::KeyLoad;
 use crate::measure::{Ledger, Percentiles, TimelinePoint};
 use crate::outcome::thresholds::ThresholdResult;
 
-/// Version of the result format.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the result format. Version 1 results (no offered rate, no verdict state)
+/// still load: [`load`] fills in what they lack.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole result of a run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -51,8 +52,8 @@ pub struct RunResult {
     pub verify: Option<VerifyResult>,
     /// The hottest partition keys (with `--keys user`).
     pub hot_keys: Vec<HotKeyResult>,
-    /// The shard recommendation.
-    pub recommendation: ShardPlan,
+    /// What the load needs: shards (or the keys to spread first), table, Lambda, cost.
+    pub recommendation: Recommendation,
     /// The verdict.
     pub verdict: Verdict,
     /// Thresholds and whether each passed.
@@ -132,6 +133,13 @@ pub struct RunConfigSummary {
     pub linger_ms: f64,
     /// Requests in flight at most.
     pub max_in_flight: usize,
+    /// How long an event is retried, from its intended send time, seconds.
+    #[serde(default = "default_record_ttl_s")]
+    pub record_ttl_s: f64,
+}
+
+fn default_record_ttl_s() -> f64 {
+    30.0
 }
 
 /// Rates over the run.
@@ -142,8 +150,20 @@ pub struct Rate {
     pub target_rps: f64,
     /// Highest rate of the profile.
     pub peak_target_rps: f64,
-    /// Events accepted per second of the run.
+    /// Events generated per second of the load window: what was actually offered. Below
+    /// the target, the generator or the endpoint fell behind and the run is inconclusive.
+    #[serde(default)]
+    pub offered_rps: f64,
+    /// Events the stream accepted within the load window, per second of it (the drain
+    /// after the schedule is not counted: retries that land then do not make the stream
+    /// look faster or slower than it was).
     pub achieved_rps: f64,
+    /// Seconds of the load window: from the first due event until the schedule ended.
+    #[serde(default)]
+    pub load_s: f64,
+    /// Seconds after the load window until the last request settled.
+    #[serde(default)]
+    pub drain_s: f64,
     /// Events handed over later than 10 ms after their due time.
     pub late_sends: u64,
     /// Mean record size, bytes (data plus partition key).
@@ -183,14 +203,15 @@ pub struct ShardResult {
 }
 
 impl ShardResult {
-    /// A shard's totals over `elapsed_s` seconds, with the records of its busiest second.
+    /// A shard's totals over `elapsed_s` seconds, with its busiest second's records/s
+    /// ([`peak_shard_rates`]).
     pub fn measured(
         shard_id: String,
         records: u64,
         bytes: u64,
         throttled: u64,
         elapsed_s: f64,
-        peak_second_records: u64,
+        peak_records_per_sec: f64,
     ) -> Self {
         let mean_bytes = if records > 0 { bytes as f64 / records as f64 } else { 0.0 };
         let util =
@@ -201,9 +222,24 @@ impl ShardResult {
             bytes,
             throttled,
             utilization: util(records as f64, elapsed_s),
-            peak_utilization: util(peak_second_records as f64, 1.0),
+            peak_utilization: util(peak_records_per_sec, 1.0),
         }
     }
+}
+
+/// Each shard's highest records/s over the timeline's intervals, each divided by its own
+/// length (an interval that closed late holds more than a second's records).
+pub fn peak_shard_rates(timeline: &[TimelinePoint], shards: usize) -> Vec<f64> {
+    let mut peaks = vec![0.0f64; shards];
+    let mut previous = 0.0;
+    for p in timeline {
+        let secs = (p.t - previous).max(1.0);
+        previous = p.t;
+        for (peak, n) in peaks.iter_mut().zip(&p.shard_records) {
+            *peak = peak.max(*n as f64 / secs);
+        }
+    }
+    peaks
 }
 
 /// What the pipeline behind the stream did.
@@ -256,16 +292,194 @@ pub struct HotKeyResult {
     pub peak_rps: f64,
 }
 
-/// The verdict.
+/// Whether the pipeline held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictState {
+    /// The load was offered as asked and every stage kept up.
+    Holds,
+    /// Some stage failed under the load (even if the load was not offered in full).
+    DoesNotHold,
+    /// Nothing failed, but the load was not offered as asked (the generator or the
+    /// endpoint fell behind, or the run was stopped): the run says nothing about the
+    /// pipeline at the asked rate.
+    Inconclusive,
+}
+
+/// Where the pipeline gives way first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BottleneckKind {
+    /// The stream's per-shard write quota (too few shards).
+    StreamWriteQuota,
+    /// One partition key over what one shard takes.
+    HotKey,
+    /// The stream's read side (standard consumers share 2 MiB/s per shard).
+    StreamReadSide,
+    /// Lambda's concurrency (lanes = shards × parallelization factor).
+    LambdaConcurrency,
+    /// Lambda's invocations take too long for the rate: the iterator age grows.
+    LambdaDuration,
+    /// One DynamoDB partition (a hot user over 1,000 WCU).
+    DynamodbPartition,
+    /// The DynamoDB table's capacity: writes throttled, events not stored.
+    DynamodbTable,
+    /// The dead-letter path: invalid records not dead-lettered one for one.
+    DeadLetterPath,
+    /// The producer or the endpoint: the load was not offered as asked.
+    Producer,
+}
+
+/// The bottleneck and the measured figure that shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Bottleneck {
+    /// Which stage.
+    pub kind: BottleneckKind,
+    /// What was measured (or, for a DynamoDB partition, what the load puts on it).
+    pub measured: f64,
+    /// The limit it is measured against.
+    pub limit: f64,
+    /// The unit of both.
+    pub unit: String,
+    /// The key or shard concerned, if one.
+    pub subject: Option<String>,
+}
+
+/// The verdict: computed once per run (or merged run); every output renders it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
 pub struct Verdict {
-    /// Whether the pipeline held the load: no throttling, nothing lost, consumer kept up.
+    /// Holds, does not hold, or inconclusive.
+    #[serde(default = "default_state")]
+    pub state: VerdictState,
+    /// `state == holds` (kept for readers of version 1 results).
     pub holds: bool,
-    /// One sentence each.
+    /// Where the pipeline gives way first, if it does.
+    #[serde(default)]
+    pub bottleneck: Option<Bottleneck>,
+    /// The answer in one line: the first line of every output.
+    #[serde(default)]
+    pub headline: String,
+    /// One sentence each, in a fixed order (the load, the stream, hot keys, the
+    /// consumer, the table, the dead-letter queue, verification, the recommendation).
     pub findings: Vec<String>,
     /// A key no shard count can carry, if any.
     pub unfixable_key: Option<KeyLoad>,
+}
+
+fn default_state() -> VerdictState {
+    VerdictState::Inconclusive
+}
+
+/// The DynamoDB table the load needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TableRecommendation {
+    /// `on-demand` or `provisioned`: the cheaper for the load.
+    pub mode: String,
+    /// Write capacity units to provision (provisioned) or the peak write units per
+    /// second the table must absorb (on-demand).
+    pub units: f64,
+}
+
+/// The Lambda settings the plan assumed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LambdaRecommendation {
+    /// Event source mapping batch size.
+    pub batch_size: usize,
+    /// Batching window, seconds.
+    pub batching_window_s: f64,
+    /// Parallelization factor.
+    pub parallelization_factor: usize,
+    /// Function memory, MB.
+    pub memory_mb: u32,
+    /// Share of the time each lane is busy (≥ 1: the iterator age grows).
+    pub lane_utilization: f64,
+}
+
+/// What the load needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Recommendation {
+    /// Shards to provision; `null` when no shard count fixes the load (spread
+    /// `spread_keys` first).
+    pub shards: Option<u64>,
+    /// Shards the record rate alone needs.
+    pub by_records: u64,
+    /// Shards the byte rate alone needs.
+    pub by_bytes: u64,
+    /// Shards the hottest key needs, when it carries a material share of a shard and some
+    /// shard count can carry it.
+    pub by_hot_key: Option<u64>,
+    /// Shards the read side needs with standard consumers.
+    #[serde(default)]
+    pub by_read_side: Option<u64>,
+    /// The bound that decided.
+    pub binding: crate::capacity::shards::Binding,
+    /// A key no shard count can carry, if any.
+    pub unfixable_key: Option<KeyLoad>,
+    /// Keys to spread (a suffix, or explicit hash keys) before shards can help: over one
+    /// shard's write quota or one DynamoDB partition's.
+    #[serde(default)]
+    pub spread_keys: Vec<String>,
+    /// Shards the rest of the load needs once `spread_keys` are spread.
+    #[serde(default)]
+    pub shards_after_spreading: Option<u64>,
+    /// Share of each shard's quota planned for.
+    pub target_utilization: f64,
+    /// The table's capacity mode and units.
+    #[serde(default)]
+    pub table: Option<TableRecommendation>,
+    /// The Lambda settings.
+    #[serde(default)]
+    pub lambda: Option<LambdaRecommendation>,
+    /// What the recommended pipeline costs a month (cheapest options of the plan).
+    #[serde(default)]
+    pub monthly_cost_usd: Option<f64>,
+}
+
+impl From<&crate::capacity::shards::ShardPlan> for Recommendation {
+    /// The write side's plan alone (before the capacity plan adds the rest).
+    fn from(p: &crate::capacity::shards::ShardPlan) -> Self {
+        Recommendation {
+            shards: p.unfixable_key.is_none().then_some(p.shards),
+            by_records: p.by_records,
+            by_bytes: p.by_bytes,
+            by_hot_key: p.by_hot_key,
+            by_read_side: None,
+            binding: p.binding,
+            unfixable_key: p.unfixable_key.clone(),
+            spread_keys: p.unfixable_key.iter().map(|k| k.key.clone()).collect(),
+            shards_after_spreading: p.unfixable_key.is_some().then_some(p.shards),
+            target_utilization: p.target_utilization,
+            table: None,
+            lambda: None,
+            monthly_cost_usd: None,
+        }
+    }
+}
+
+impl Verdict {
+    /// A verdict not yet judged.
+    pub fn pending() -> Self {
+        Verdict {
+            state: VerdictState::Inconclusive,
+            holds: false,
+            bottleneck: None,
+            headline: String::new(),
+            findings: Vec::new(),
+            unfixable_key: None,
+        }
+    }
+}
+
+impl Recommendation {
+    /// The shards to provision: the count, or what the rest needs after spreading.
+    pub fn planned_shards(&self) -> u64 {
+        self.shards.or(self.shards_after_spreading).unwrap_or(self.by_records.max(self.by_bytes))
+    }
 }
 
 /// Accepted valid events that never reached the table: the local pipeline's count, plus
@@ -306,7 +520,7 @@ pub enum LoadError {
         detail: String,
     },
     /// Written by a loadgen with another result format.
-    #[error("{path} is in result format version {found}; this loadgen reads version {SCHEMA_VERSION}. Render it with the loadgen that wrote it")]
+    #[error("{path} is in result format version {found}; this loadgen reads versions 1 to {SCHEMA_VERSION}. Render it with the loadgen that wrote it")]
     Version {
         /// The file.
         path: String,
@@ -320,7 +534,7 @@ pub fn load(path: &Path) -> Result<RunResult, LoadError> {
     let file = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let mut result: RunResult = serde_json::from_str(&text).map_err(|e| {
         // A result of another format version parses as JSON but not as this RunResult:
         // say which version it is rather than which field is missing.
         let version = serde_json::from_str::<serde_json::Value>(&text)
@@ -330,5 +544,23 @@ pub fn load(path: &Path) -> Result<RunResult, LoadError> {
             Some(found) if found != u64::from(SCHEMA_VERSION) => LoadError::Version { path: shown.clone(), found },
             _ => LoadError::Parse { path: shown.clone(), detail: e.to_string() },
         }
-    })
+    })?;
+    match result.schema_version {
+        1 => upgrade_v1(&mut result),
+        SCHEMA_VERSION => {}
+        found => return Err(LoadError::Version { path: shown, found: u64::from(found) }),
+    }
+    Ok(result)
+}
+
+/// Fills in what a version 1 result lacks: its offered rate and load window (from the
+/// scheduled duration) and its verdict's state. Its achieved rate keeps version 1's
+/// meaning (accepted over the whole run, drain included).
+fn upgrade_v1(r: &mut RunResult) {
+    let load_s = r.config.duration_s.max(1e-9);
+    r.rate.load_s = load_s;
+    r.rate.drain_s = (r.duration_s - load_s).max(0.0);
+    r.rate.offered_rps = r.ledger.generated as f64 / load_s;
+    r.verdict.state = if r.verdict.holds { VerdictState::Holds } else { VerdictState::DoesNotHold };
+    r.schema_version = SCHEMA_VERSION;
 }

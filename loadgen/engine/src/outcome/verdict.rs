@@ -1,140 +1,587 @@
-//! The verdict: did the pipeline hold the load, and the findings that say why, one
-//! sentence each.
+//! The answer: did the pipeline hold the load, where does it give way first, and what
+//! does the load need — one [`Verdict`] and one [`Recommendation`], computed once from a
+//! run's (or a merged run's) figures and its capacity plan. Every output renders these
+//! two objects; none recomputes them.
+//!
+//! The state:
+//! - **does not hold** when any stage failed: the stream throttled or let events expire,
+//!   a key is over one shard's or one DynamoDB partition's limit, the consumer fell
+//!   behind, events were lost, or invalid records were not dead-lettered one for one —
+//!   even if the load was not offered in full (it failed at less);
+//! - otherwise **inconclusive** when the load was not offered as asked: the offered rate
+//!   below [`OFFERED_SHARE`] of the target, more than [`LATE_SHARE`] of the events sent
+//!   late, or the run stopped early;
+//! - otherwise **holds**.
+//!
+//! The bottleneck is the first failing stage in pipeline order (producer, hot key,
+//! stream write quota, stream read side, Lambda, DynamoDB partition, DynamoDB table,
+//! dead-letter path). Findings come in that order too, and the recommendation's sentence
+//! is built from the recommendation itself, so no line contradicts another.
 
-use crate::aws::verify::VerifyResult;
-use crate::capacity::shards::ShardPlan;
-use crate::config::RunConfig;
-use crate::measure::Ledger;
-use crate::outcome::result::{Pipeline, ShardResult, Verdict};
+use crate::capacity::plan::Plan;
+use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SEC};
+use crate::capacity::shards::{Binding, ShardPlan};
+use crate::outcome::result::{
+    Bottleneck, BottleneckKind, LambdaRecommendation, Recommendation, RunResult, TableRecommendation, Verdict,
+    VerdictState,
+};
 
-/// What the verdict is judged on.
-#[derive(Debug, Clone, Copy)]
-pub struct Evidence<'a> {
-    /// What was run.
-    pub config: &'a RunConfig,
-    /// Where every event ended.
-    pub ledger: &'a Ledger,
-    /// Per-shard load.
-    pub shards: &'a [ShardResult],
-    /// The shard recommendation for the load.
-    pub recommendation: &'a ShardPlan,
-    /// The local pipeline's counts, when it was the target.
-    pub pipeline: Option<&'a Pipeline>,
-    /// What verification found against a deployed pipeline.
-    pub verify: Option<&'a VerifyResult>,
-    /// Whether the run was stopped early.
-    pub interrupted: bool,
+/// The share of the target rate that must be offered for a run to say anything.
+pub const OFFERED_SHARE: f64 = 0.995;
+/// The share of events that may be sent late (more than 10 ms after their due time).
+pub const LATE_SHARE: f64 = 0.01;
+/// The consumer falls behind when the iterator age passes the batching window by this.
+pub const ITERATOR_AGE_SLACK_S: f64 = 5.0;
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
-/// Judges a run from its evidence.
-pub fn judge(e: &Evidence<'_>) -> Verdict {
-    let Evidence { config, ledger, shards, recommendation: rec, pipeline, verify, interrupted } = *e;
+/// `$1,234` (whole dollars, thousands separated), or `$0.42` under ten dollars.
+pub fn dollars(v: f64) -> String {
+    if v < 10.0 {
+        return format!("${v:.2}");
+    }
+    let digits = format!("{:.0}", v);
+    let mut out = String::with_capacity(digits.len() + 4);
+    out.push('$');
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The recommendation for `r`'s load: its shard plan (`shard_plan`, the write side) and
+/// its capacity plan (`plan`, for the read side, the table, Lambda and the cost).
+pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> Recommendation {
+    let mut spread_keys: Vec<String> = shard_plan.unfixable_key.iter().map(|k| k.key.clone()).collect();
+    if let (Some(p), Some(hot)) = (plan, r.hot_keys.first()) {
+        let over_partition = p.dynamodb.hottest_key_wcu.is_some_and(|w| w > f64::from(DYNAMODB_PARTITION_WCU));
+        if over_partition && !spread_keys.contains(&hot.key) {
+            spread_keys.push(hot.key.clone());
+        }
+    }
+    // With a plan, the shard count is the plan's (write and read side); without, the
+    // write side's.
+    let planned = plan.map_or(shard_plan.shards, |p| p.shards.shards);
+    let by_read_side = plan.map(|p| p.read_shards);
+    let binding = plan.map_or(shard_plan.binding, |p| p.shards.binding);
+    let spread = !spread_keys.is_empty();
+    Recommendation {
+        shards: (!spread).then_some(planned),
+        by_records: shard_plan.by_records,
+        by_bytes: shard_plan.by_bytes,
+        by_hot_key: shard_plan.by_hot_key,
+        by_read_side,
+        binding,
+        unfixable_key: shard_plan.unfixable_key.clone(),
+        spread_keys,
+        shards_after_spreading: spread.then_some(planned),
+        target_utilization: shard_plan.target_utilization,
+        table: plan.map(|p| {
+            let provisioned = p.dynamodb.cost_provisioned <= p.dynamodb.cost_on_demand;
+            TableRecommendation {
+                mode: if provisioned { "provisioned" } else { "on-demand" }.into(),
+                units: if provisioned { p.dynamodb.provisioned_wcu } else { p.dynamodb.peak_wcu.ceil() },
+            }
+        }),
+        lambda: plan.map(|p| LambdaRecommendation {
+            batch_size: p.input.batch_size,
+            batching_window_s: p.input.batching_window.as_secs_f64(),
+            parallelization_factor: p.input.parallelization,
+            memory_mb: p.input.memory_mb,
+            lane_utilization: p.lambda.lane_utilization,
+        }),
+        monthly_cost_usd: plan.map(|p| p.total_per_month),
+    }
+}
+
+/// What failed, in pipeline order, each with its figure.
+struct Failure {
+    bottleneck: Bottleneck,
+    headline: String,
+}
+
+/// Judges `r` (its figures, with `recommendation` already filled in by [`recommend`]):
+/// the verdict, its findings and its headline.
+pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
+    let l = &r.ledger;
+    let rec = &r.recommendation;
+    let used = r.shards.len() as u64;
+    let peak = r.rate.peak_target_rps;
+    let cost = rec.monthly_cost_usd.map(|c| format!(", about {}/month", dollars(c))).unwrap_or_default();
     let mut findings = Vec::new();
-    let used = shards.len() as u64;
-    let throttled = ledger.throttled_events > 0;
-    if throttled {
-        let busiest = shards.iter().max_by_key(|s| s.throttled).map(|s| s.shard_id.clone()).unwrap_or_default();
+    let mut failures: Vec<Failure> = Vec::new();
+
+    // The load: offered as asked?
+    let target = r.rate.target_rps;
+    let offered_short = target > 0.0 && r.rate.offered_rps < OFFERED_SHARE * target;
+    let late_share = if l.generated > 0 { r.rate.late_sends as f64 / l.generated as f64 } else { 0.0 };
+    let late = late_share > LATE_SHARE;
+    if offered_short || late {
         findings.push(format!(
-            "The stream throttled {:.1}% of put attempts ({} events at least once; most on {busiest}): {} shard{} cannot take {:.0} events/s.",
-            ledger.throttle_rate() * 100.0,
-            ledger.throttled_events,
-            used,
-            if used == 1 { "" } else { "s" },
-            config.driver.profile.peak_rps(),
+            "The load was not offered as asked: {:.0} of {:.0} events/s offered, {} events ({:.1}%) sent more than 10 ms late — the generator or the endpoint fell behind.",
+            r.rate.offered_rps,
+            target,
+            r.rate.late_sends,
+            late_share * 100.0
         ));
+    }
+
+    // The stream.
+    let hot = rec.unfixable_key.as_ref();
+    if let Some(k) = hot {
+        let share = r.hot_keys.iter().find(|h| h.key == k.key).map_or(0.0, |h| h.share);
+        let partition = rec.spread_keys.len() > 1
+            || plan.is_some_and(|p| p.dynamodb.hottest_key_wcu.is_some_and(|w| w > f64::from(DYNAMODB_PARTITION_WCU)));
+        failures.push(Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::HotKey,
+                measured: k.records_per_sec,
+                limit: f64::from(SHARD_WRITE_RECORDS_PER_SEC),
+                unit: "records/s".into(),
+                subject: Some(k.key.clone()),
+            },
+            headline: format!(
+                "Does not hold: {} sends {:.1}% of events ({:.0}/s), more than one shard{} take{} — spread it; the rest needs {} shard{}{cost}.",
+                k.key,
+                share * 100.0,
+                k.records_per_sec,
+                if partition { " and one DynamoDB partition" } else { "" },
+                if partition { "" } else { "s" },
+                rec.planned_shards(),
+                plural(rec.planned_shards()),
+            ),
+        });
+    }
+    if l.throttled_events > 0 || l.expired > 0 {
+        let busiest = r.shards.iter().max_by_key(|s| s.throttled).map(|s| s.shard_id.clone()).unwrap_or_default();
+        let rate = l.throttle_rate();
+        if l.throttled_events > 0 {
+            let why = match (hot, rec.shards) {
+                (Some(k), _) => format!("the shard of '{}'", k.key),
+                (None, Some(n)) if n > used => format!("{used} shard{} cannot take {peak:.0} events/s", plural(used)),
+                _ => "the load is uneven across the shards".into(),
+            };
+            findings.push(format!(
+                "The stream throttled {:.1}% of put attempts ({} events at least once; most on {busiest}): {why}.",
+                rate * 100.0,
+                l.throttled_events
+            ));
+        }
+        if hot.is_none() {
+            failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::StreamWriteQuota,
+                    measured: rate,
+                    limit: 0.0,
+                    unit: "share of put attempts throttled".into(),
+                    subject: Some(busiest),
+                },
+                headline: format!(
+                    "Does not hold: {used} shard{} throttled {:.1}% of put attempts at {peak:.0} events/s; the load needs {} shard{}{cost}.",
+                    plural(used),
+                    rate * 100.0,
+                    rec.planned_shards(),
+                    plural(rec.planned_shards()),
+                ),
+            });
+        }
     } else {
-        findings.push(format!("No throttling: {used} shard{} took the load.", if used == 1 { "" } else { "s" }));
+        findings.push(format!("No throttling: {used} shard{} took the load.", plural(used)));
     }
-    if ledger.expired > 0 {
+    if let Some(k) = hot {
         findings.push(format!(
-            "{} events expired before the stream accepted them (after retries for up to {}).",
-            ledger.expired,
-            humantime::format_duration(config.driver.record_ttl)
-        ));
-    }
-    if let Some(k) = &rec.unfixable_key {
-        findings.push(format!(
-            "Partition key '{}' alone sends {:.0} records/s ({:.0} KiB/s), over one shard's 1,000 records/s or 1 MiB/s: no shard count fixes this. Spread that key (add a suffix, or use explicit hash keys).",
+            "Partition key '{}' alone sends {:.0} records/s ({:.0} KiB/s), over one shard's 1,000 records/s or 1 MiB/s: no shard count fixes this.",
             k.key,
             k.records_per_sec,
             k.bytes_per_sec / 1024.0
         ));
     }
-    let mut pipeline_ok = true;
-    match pipeline {
-        None => match verify {
-            None => findings.push(
-                "End-to-end figures were not measured: name the table (--table) and the queue (--dlq-url) to verify the pipeline.".into(),
-            ),
-            Some(v) => {
-                if v.sampled > 0 {
-                    findings.push(format!(
-                        "{} of {} sampled events reached the table{}.",
-                        v.found,
-                        v.sampled,
-                        if v.missing > 0 { format!("; {} are missing after --settle", v.missing) } else { String::new() }
-                    ));
-                }
-                if let Some(d) = v.dlq_messages {
-                    findings.push(format!(
-                        "The dead-letter queue gained {d} messages for {} invalid events accepted.",
-                        ledger.invalid_accepted
-                    ));
-                    pipeline_ok &= d == ledger.invalid_accepted;
-                }
-                pipeline_ok &= v.missing == 0;
-            }
-        },
-        Some(pipeline) => {
-            let window_ms = config.local.esm.batching_window.as_secs_f64() * 1000.0;
-            let behind = pipeline.max_iterator_age_ms > window_ms + 5_000.0;
-            if behind {
+    if l.expired > 0 {
+        findings.push(format!(
+            "{} events expired before the stream accepted them (after retries for up to {:.0} s).",
+            l.expired, r.config.record_ttl_s
+        ));
+    }
+
+    // The consumer and the table (local pipeline), or verification (a deployed one).
+    let window_s = r.config.batching_window_s;
+    match (&r.pipeline, &r.verify) {
+        (Some(p), _) => {
+            let age_s = p.max_iterator_age_ms / 1000.0;
+            if age_s > window_s + ITERATOR_AGE_SLACK_S {
                 findings.push(format!(
-                "The consumer fell behind: iterator age reached {:.1} s (batching window {:.0} s); raise the parallelization factor, the batch size or the shard count.",
-                pipeline.max_iterator_age_ms / 1000.0,
-                window_ms / 1000.0
-            ));
-            } else if pipeline.invocations > 0 {
+                    "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s); raise the parallelization factor, the batch size or the shard count."
+                ));
+                failures.push(Failure {
+                    bottleneck: Bottleneck {
+                        kind: BottleneckKind::LambdaDuration,
+                        measured: age_s,
+                        limit: window_s + ITERATOR_AGE_SLACK_S,
+                        unit: "s of iterator age".into(),
+                        subject: None,
+                    },
+                    headline: format!(
+                        "Does not hold: the consumer fell behind (iterator age {age_s:.1} s against a {window_s:.0} s batching window); raise the parallelization factor or the batch size."
+                    ),
+                });
+            } else if p.invocations > 0 {
                 findings.push(format!(
-                "The consumer kept up: iterator age at most {:.1} s (batching window {:.0} s), {:.0} records per invocation.",
-                pipeline.max_iterator_age_ms / 1000.0,
-                window_ms / 1000.0,
-                pipeline.mean_batch_size
-            ));
+                    "The consumer kept up: iterator age at most {age_s:.1} s (batching window {window_s:.0} s), {:.0} records per invocation.",
+                    p.mean_batch_size
+                ));
             }
-            if pipeline.lost > 0 || pipeline.discarded > 0 {
-                findings.push(format!(
-                "{} accepted events never reached the table or the DLQ ({} discarded by the event source mapping after retries).",
-                pipeline.lost, pipeline.discarded
-            ));
-            }
-            if !pipeline.drained {
+            if !p.drained {
                 findings.push(
                     "The pipeline had not finished processing when --settle ran out; table counts are partial.".into(),
                 );
+                failures.push(Failure {
+                    bottleneck: Bottleneck {
+                        kind: BottleneckKind::LambdaDuration,
+                        measured: p.max_iterator_age_ms / 1000.0,
+                        limit: window_s + ITERATOR_AGE_SLACK_S,
+                        unit: "s of iterator age".into(),
+                        subject: None,
+                    },
+                    headline: "Does not hold: the pipeline was still processing when --settle ran out.".into(),
+                });
             }
-            if ledger.invalid_accepted != pipeline.dlq_messages {
+        }
+        (None, None) => findings.push(
+            "End-to-end figures were not measured: name the table (--table) and the queue (--dlq-url) to verify the pipeline.".into(),
+        ),
+        (None, Some(v)) => {
+            if v.sampled > 0 {
                 findings.push(format!(
-                    "DLQ holds {} messages for {} invalid events accepted.",
-                    pipeline.dlq_messages, ledger.invalid_accepted
+                    "{} of {} sampled events reached the table{}.",
+                    v.found,
+                    v.sampled,
+                    if v.missing > 0 { format!("; {} are missing after --settle", v.missing) } else { String::new() }
                 ));
             }
-            pipeline_ok = !behind && pipeline.lost == 0 && pipeline.discarded == 0 && pipeline.drained;
+            if v.missing > 0 {
+                failures.push(Failure {
+                    bottleneck: Bottleneck {
+                        kind: BottleneckKind::LambdaDuration,
+                        measured: v.missing as f64,
+                        limit: 0.0,
+                        unit: "sampled events missing".into(),
+                        subject: None,
+                    },
+                    headline: format!(
+                        "Does not hold: {} of {} sampled events had not reached the table when --settle ran out.",
+                        v.missing, v.sampled
+                    ),
+                });
+            }
         }
     }
-    findings.push(format!(
-        "This load needs {} shard{} at ≤{:.0}% utilisation (by records/s: {}, by bytes/s: {}{}; bound: {}).",
-        rec.shards,
-        if rec.shards == 1 { "" } else { "s" },
-        rec.target_utilization * 100.0,
-        rec.by_records,
-        rec.by_bytes,
-        rec.by_hot_key.map(|h| format!(", by hottest key: {h}")).unwrap_or_default(),
-        rec.binding
-    ));
-    if interrupted {
+    if let Some(p) = plan {
+        if let (Some(wcu), Some(k)) = (p.dynamodb.hottest_key_wcu, r.hot_keys.first()) {
+            if wcu > f64::from(DYNAMODB_PARTITION_WCU) {
+                findings.push(format!(
+                    "User '{}' writes about {wcu:.0} WCU to one DynamoDB partition, over its 1,000 WCU: DynamoDB throttles it in either capacity mode (the local model does not enforce partitions yet).",
+                    k.key
+                ));
+                failures.push(Failure {
+                    bottleneck: Bottleneck {
+                        kind: BottleneckKind::DynamodbPartition,
+                        measured: wcu,
+                        limit: f64::from(DYNAMODB_PARTITION_WCU),
+                        unit: "WCU".into(),
+                        subject: Some(k.key.clone()),
+                    },
+                    headline: format!(
+                        "Does not hold: user {} writes about {wcu:.0} WCU to one DynamoDB partition (limit 1,000) — spread it; the rest needs {} shard{}{cost}.",
+                        k.key,
+                        rec.planned_shards(),
+                        plural(rec.planned_shards())
+                    ),
+                });
+            }
+        }
+    }
+    if let Some(p) = &r.pipeline {
+        if p.lost > 0 || p.discarded > 0 {
+            findings.push(format!(
+                "{} accepted events never reached the table or the DLQ ({} discarded by the event source mapping after retries).",
+                p.lost, p.discarded
+            ));
+            failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::DynamodbTable,
+                    measured: p.lost as f64,
+                    limit: 0.0,
+                    unit: "events lost".into(),
+                    subject: None,
+                },
+                headline: format!(
+                    "Does not hold: {} accepted events never reached the table ({} discarded after retries).",
+                    p.lost, p.discarded
+                ),
+            });
+        }
+    }
+    let dead_letters = r.pipeline.as_ref().map(|p| p.dlq_messages).or(r.verify.as_ref().and_then(|v| v.dlq_messages));
+    if let Some(d) = dead_letters {
+        if d != l.invalid_accepted {
+            findings.push(format!(
+                "The dead-letter queue holds {d} messages for {} invalid events accepted.",
+                l.invalid_accepted
+            ));
+            failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::DeadLetterPath,
+                    measured: d as f64,
+                    limit: l.invalid_accepted as f64,
+                    unit: "dead letters".into(),
+                    subject: None,
+                },
+                headline: format!(
+                    "Does not hold: the dead-letter queue holds {d} messages for {} invalid events.",
+                    l.invalid_accepted
+                ),
+            });
+        } else if r.verify.is_some() {
+            findings.push(format!(
+                "The dead-letter queue gained {d} messages for {} invalid events accepted.",
+                l.invalid_accepted
+            ));
+        }
+    }
+
+    // The recommendation, in words built from itself.
+    let u = rec.target_utilization * 100.0;
+    findings.push(match (&rec.shards, rec.spread_keys.first()) {
+        (None, Some(key)) => format!(
+            "No shard count fixes this load: spread {} (a key suffix, or explicit hash keys); the rest needs {} shard{} at ≤{u:.0}% utilisation{cost}.",
+            if rec.spread_keys.len() > 1 { rec.spread_keys.join(" and ") } else { format!("'{key}'") },
+            rec.planned_shards(),
+            plural(rec.planned_shards())
+        ),
+        _ => format!(
+            "This load needs {} shard{} at ≤{u:.0}% utilisation (by records/s {}, by bytes/s {}{}{}; {} decides){cost}.",
+            rec.planned_shards(),
+            plural(rec.planned_shards()),
+            rec.by_records,
+            rec.by_bytes,
+            rec.by_hot_key.map(|h| format!(", by the hottest key {h}")).unwrap_or_default(),
+            rec.by_read_side.filter(|_| rec.binding == Binding::ReadSide).map(|s| format!(", by the read side {s}")).unwrap_or_default(),
+            rec.binding,
+        ),
+    });
+    if r.interrupted {
         findings.push("The run was interrupted: figures cover the part that ran.".into());
     }
-    let holds = !throttled && ledger.expired == 0 && pipeline_ok && rec.unfixable_key.is_none();
-    Verdict { holds, findings, unfixable_key: rec.unfixable_key.clone() }
+
+    let first = failures.into_iter().next();
+    let (state, bottleneck, headline) = match first {
+        Some(f) => (VerdictState::DoesNotHold, Some(f.bottleneck), f.headline),
+        None if offered_short || late || r.interrupted => {
+            let why = if r.interrupted {
+                format!("the run was stopped after {:.0} s", r.rate.load_s)
+            } else {
+                format!("only {:.0} of {:.0} events/s were offered ({} late sends)", r.rate.offered_rps, target, r.rate.late_sends)
+            };
+            (
+                VerdictState::Inconclusive,
+                Some(Bottleneck {
+                    kind: BottleneckKind::Producer,
+                    measured: r.rate.offered_rps,
+                    limit: target,
+                    unit: "events/s offered".into(),
+                    subject: None,
+                }),
+                format!("Inconclusive: {why}, so this run says nothing about the pipeline at {target:.0} events/s."),
+            )
+        }
+        None => (
+            VerdictState::Holds,
+            None,
+            format!(
+                "Holds: {:.0} events/s offered and {:.0} accepted into {used} shard{}, p99 {:.0} ms from the intended send; the load needs {} shard{}{cost}.",
+                r.rate.offered_rps,
+                r.rate.achieved_rps,
+                plural(used),
+                r.latency_ms.put_corrected.p99,
+                rec.planned_shards(),
+                plural(rec.planned_shards())
+            ),
+        ),
+    };
+    Verdict {
+        state,
+        holds: state == VerdictState::Holds,
+        bottleneck,
+        headline,
+        findings,
+        unfixable_key: rec.unfixable_key.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::assemble::{conclude, shard_plan};
+    use crate::outcome::fixture::sample_result;
+    use crate::outcome::result::HotKeyResult;
+
+    /// The fixture made healthy: no throttling, offered as asked.
+    fn healthy() -> RunResult {
+        let mut r = sample_result();
+        r.ledger.throttled = 0;
+        r.ledger.throttled_events = 0;
+        r.ledger.accepted_after_retry = 0;
+        r.rate.late_sends = 0;
+        for s in &mut r.shards {
+            s.throttled = 0;
+        }
+        rejudge(&mut r);
+        r
+    }
+
+    fn rejudge(r: &mut RunResult) {
+        let p = shard_plan(r.rate.peak_target_rps, r.rate.mean_record_bytes, &r.hot_keys, 0.8);
+        conclude(r, &p);
+    }
+
+    fn state_and_bottleneck(r: &RunResult) -> (VerdictState, Option<BottleneckKind>) {
+        (r.verdict.state, r.verdict.bottleneck.as_ref().map(|b| b.kind))
+    }
+
+    #[test]
+    fn each_state_and_bottleneck() {
+        let ok = healthy();
+        assert_eq!(state_and_bottleneck(&ok), (VerdictState::Holds, None), "{:?}", ok.verdict.findings);
+        assert!(ok.verdict.headline.starts_with("Holds: 200 events/s offered"), "{}", ok.verdict.headline);
+
+        type Case = (&'static str, fn(&mut RunResult), VerdictState, BottleneckKind);
+        let cases: Vec<Case> = vec![
+            (
+                "throttled",
+                |r| {
+                    r.ledger.throttled = 500;
+                    r.ledger.throttled_events = 400;
+                },
+                VerdictState::DoesNotHold,
+                BottleneckKind::StreamWriteQuota,
+            ),
+            ("expired", |r| r.ledger.expired = 3, VerdictState::DoesNotHold, BottleneckKind::StreamWriteQuota),
+            (
+                "hot key",
+                |r| {
+                    r.hot_keys =
+                        vec![HotKeyResult { key: "user-0000007".into(), events: 1200, share: 0.6, peak_rps: 1200.0 }];
+                    r.rate.peak_target_rps = 2000.0;
+                },
+                VerdictState::DoesNotHold,
+                BottleneckKind::HotKey,
+            ),
+            (
+                "consumer behind",
+                |r| r.pipeline.as_mut().unwrap().max_iterator_age_ms = 30_000.0,
+                VerdictState::DoesNotHold,
+                BottleneckKind::LambdaDuration,
+            ),
+            (
+                "not drained",
+                |r| r.pipeline.as_mut().unwrap().drained = false,
+                VerdictState::DoesNotHold,
+                BottleneckKind::LambdaDuration,
+            ),
+            (
+                "lost",
+                |r| r.pipeline.as_mut().unwrap().lost = 7,
+                VerdictState::DoesNotHold,
+                BottleneckKind::DynamodbTable,
+            ),
+            (
+                "dead letters",
+                |r| r.pipeline.as_mut().unwrap().dlq_messages = 2,
+                VerdictState::DoesNotHold,
+                BottleneckKind::DeadLetterPath,
+            ),
+            ("offered short", |r| r.rate.offered_rps = 180.0, VerdictState::Inconclusive, BottleneckKind::Producer),
+            ("late", |r| r.rate.late_sends = 100, VerdictState::Inconclusive, BottleneckKind::Producer),
+            ("interrupted", |r| r.interrupted = true, VerdictState::Inconclusive, BottleneckKind::Producer),
+            (
+                "failed while short: the failure wins",
+                |r| {
+                    r.rate.offered_rps = 100.0;
+                    r.ledger.throttled_events = 10;
+                    r.ledger.throttled = 10;
+                },
+                VerdictState::DoesNotHold,
+                BottleneckKind::StreamWriteQuota,
+            ),
+        ];
+        for (name, change, state, kind) in cases {
+            let mut r = healthy();
+            change(&mut r);
+            rejudge(&mut r);
+            assert_eq!(state_and_bottleneck(&r), (state, Some(kind)), "{name}: {:?}", r.verdict.findings);
+            assert_eq!(r.verdict.holds, state == VerdictState::Holds, "{name}");
+            let word = match state {
+                VerdictState::Holds => "Holds:",
+                VerdictState::DoesNotHold => "Does not hold:",
+                VerdictState::Inconclusive => "Inconclusive:",
+            };
+            assert!(r.verdict.headline.starts_with(word), "{name}: {}", r.verdict.headline);
+        }
+    }
+
+    /// A key over one shard: no shard count, the key to spread, what the rest needs, and
+    /// no finding that says a shard count would do.
+    #[test]
+    fn a_hot_key_is_spread_not_sharded() {
+        let mut r = healthy();
+        r.rate.peak_target_rps = 20_000.0;
+        r.rate.target_rps = 20_000.0;
+        r.rate.offered_rps = 20_000.0;
+        r.rate.mean_record_bytes = 1036.0;
+        r.hot_keys = vec![HotKeyResult { key: "user-0000000".into(), events: 2000, share: 0.1, peak_rps: 2000.0 }];
+        r.ledger.throttled = 100_000;
+        r.ledger.throttled_events = 30_000;
+        rejudge(&mut r);
+        let rec = &r.recommendation;
+        assert_eq!(rec.shards, None);
+        assert_eq!(rec.spread_keys, ["user-0000000"]);
+        assert_eq!(rec.shards_after_spreading, Some(25));
+        assert_eq!(rec.unfixable_key.as_ref().map(|k| k.key.as_str()), Some("user-0000000"));
+        assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(BottleneckKind::HotKey)));
+        let h = &r.verdict.headline;
+        assert!(
+            h.contains("user-0000000 sends 10.0%")
+                && h.contains("one DynamoDB partition")
+                && h.contains("the rest needs 25 shards"),
+            "{h}"
+        );
+        for f in &r.verdict.findings {
+            assert!(!f.contains("cannot take"), "no shard count is blamed: {f}");
+            assert!(!f.contains("This load needs"), "no shard count is recommended: {f}");
+        }
+        assert!(r.verdict.findings.iter().any(|f| f.contains("no shard count fixes this")));
+        assert!(r.verdict.findings.iter().any(|f| f.contains("WCU to one DynamoDB partition")));
+        // A key that one shard carries is sized, not spread.
+        let mut fixable = r.clone();
+        fixable.hot_keys[0].peak_rps = 500.0;
+        fixable.hot_keys[0].share = 0.025;
+        rejudge(&mut fixable);
+        assert!(fixable.recommendation.shards.is_some() && fixable.recommendation.spread_keys.is_empty());
+    }
+
+    #[test]
+    fn dollars_read_well() {
+        assert_eq!(dollars(4173.04), "$4,173");
+        assert_eq!(dollars(1_234_567.0), "$1,234,567");
+        assert_eq!(dollars(0.5), "$0.50");
+    }
 }
