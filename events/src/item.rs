@@ -28,6 +28,8 @@ pub mod attr {
     pub const EXPIRES_AT: &str = "expiresAt";
     /// When the function built the item (epoch ms).
     pub const PROCESSED_AT: &str = "processedAt";
+    /// Kinesis's approximate arrival time of the record (epoch ms).
+    pub const ARRIVAL_TIMESTAMP: &str = "arrivalTimestamp";
     /// The event time used in the key (epoch ms).
     pub const EVENT_TIMESTAMP: &str = "eventTimestamp";
     /// Map of the event's unknown fields.
@@ -323,7 +325,7 @@ impl<'a> StoredItem<'a> {
         f("eventScore", Int(i64::from(self.event_score)));
         f("insight", Text(self.insight()));
         f(attr::PROCESSED_AT, Int(self.processed_at));
-        f("arrivalTimestamp", Int(self.arrival_timestamp));
+        f(attr::ARRIVAL_TIMESTAMP, Int(self.arrival_timestamp));
         f("shardId", S(&self.shard_id));
         f("sequenceNumber", S(&self.sequence_number));
         f(attr::EXPIRES_AT, Int(self.expires_at));

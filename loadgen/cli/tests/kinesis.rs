@@ -12,6 +12,7 @@ use aws_sdk_kinesis::types::ShardIteratorType;
 use bytes::Bytes;
 use loadgen_engine::aws::consume::{consume, ConsumerConfig, ConsumerStats, StartingPosition};
 use loadgen_engine::config::VerifyConfig;
+use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::TargetKind;
 use loadgen_engine::sink::hash_ranges::{hash_key, shard_for};
 use loadgen_engine::sink::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
@@ -375,6 +376,12 @@ async fn end_to_end_through_the_emulators() {
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), r.ledger.accepted);
     let e2e = r.latency_ms.end_to_end.expect("end-to-end histogram");
     assert_eq!(e2e.count, 1000);
+    let stages: Vec<_> = r.latency_ms.stages.iter().map(|s| (s.stage, s.latency.count)).collect();
+    assert_eq!(
+        stages[1..],
+        [(Stage::SendToArrival, 1000), (Stage::ArrivalToWritten, 1000)],
+        "the tracer items split the way at Kinesis's arrival time"
+    );
     assert!(e2e.p50 > 0.0);
     let stored = count_records(&kinesis_client, &stream).await;
     assert_eq!(stored.iter().map(|(_, n)| *n as u64).sum::<u64>(), r.ledger.accepted);

@@ -7,12 +7,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::aws::verify::{Verifier, VerifyError, VerifyResult};
+use crate::aws::verify::{TracerLatency, Verifier, VerifyError, VerifyResult};
 use crate::config::{ConfigError, RunConfig};
 use crate::load::driver::{drive, Driven};
 use crate::load::generator::Generator;
 use crate::load::keys::KeyModel;
-use crate::measure::{Latency, Ledger, TimelinePoint};
+use crate::measure::{Ledger, TimelinePoint};
 use crate::observe::{Observer, Phase};
 use crate::outcome::assemble::{assemble, Observed};
 use crate::outcome::result::{RunResult, Target, TargetKind};
@@ -201,13 +201,13 @@ async fn verify(
     driven: &Driven,
     dlq_before: Option<u64>,
     observer: &mut dyn Observer,
-) -> Result<(VerifyResult, Latency), RunError> {
+) -> Result<(VerifyResult, TracerLatency), RunError> {
     let tracers = driven.stats.tracers.items();
     let start = std::time::Instant::now();
     observer.phase(&Phase::Verifying { sampled: tracers.len(), up_to: config.settle });
-    let mut e2e = Latency::default();
+    let mut latency = TracerLatency::default();
     let (found, missing) = match &config.verify.table {
-        Some(table) => verifier.find(table, tracers, config.settle, &mut e2e).await?,
+        Some(table) => verifier.find(table, tracers, config.settle, &mut latency).await?,
         None => (0, 0),
     };
     let mut dlq_messages = None;
@@ -222,7 +222,7 @@ async fn verify(
         }
     }
     let sampled = if config.verify.table.is_some() { tracers.len() as u64 } else { 0 };
-    Ok((VerifyResult { sampled, found, missing, dlq_messages }, e2e))
+    Ok((VerifyResult { sampled, found, missing, dlq_messages }, latency))
 }
 
 /// Drives the load into `sink`; every finished second gets what the local pipeline knows

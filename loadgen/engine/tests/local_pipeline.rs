@@ -8,6 +8,7 @@ use std::time::Duration;
 use loadgen_engine::capacity::shards::Binding;
 use loadgen_engine::limit::{find_limit, LimitSearch};
 use loadgen_engine::load::keys::{KeyModel, Popularity};
+use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
 use loadgen_engine::run::run_local;
 use loadgen_engine::{RunConfig, RunResult, Silent, Stop};
@@ -52,6 +53,13 @@ async fn every_event_lands_exactly_once_even_with_retries_and_redeliveries() {
     );
     let e2e = r.latency_ms.end_to_end.expect("end-to-end measured");
     assert_eq!(e2e.count, pl.table_items, "every stored event has a latency");
+    // Every stage of the way, in order: accepted, waiting for the invocation, written.
+    let stages: Vec<Stage> = r.latency_ms.stages.iter().map(|s| s.stage).collect();
+    assert_eq!(stages, [Stage::SendToAccepted, Stage::ArrivalToInvocation, Stage::InvocationToWritten]);
+    let count = |stage| r.latency_ms.stages.iter().find(|s| s.stage == stage).unwrap().latency.count;
+    assert_eq!(count(Stage::SendToAccepted), l.accepted);
+    assert_eq!(count(Stage::ArrivalToInvocation), pl.delivered, "one per delivery");
+    assert!(count(Stage::InvocationToWritten) >= pl.table_items, "one per write, redeliveries included");
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), l.accepted);
 }
 

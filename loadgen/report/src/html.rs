@@ -341,7 +341,9 @@ impl Exporter for Html {
                 &svg,
                 "From when each event was due to when the function wrote it to the table.",
             );
-            let svg = charts::spectrum("End-to-end latency percentile spectrum", &[("end to end", e2e)])?;
+            let mut series: Vec<(&str, &loadgen_engine::measure::Latency)> = vec![("end to end", e2e)];
+            series.extend(report.histograms.stages.iter().map(|(stage, h)| (stage.label(), h)));
+            let svg = charts::spectrum("End-to-end latency percentile spectrum, by stage", &series)?;
             figure(
                 &mut s,
                 "chart-e2e-spectrum",

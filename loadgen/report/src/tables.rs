@@ -202,6 +202,19 @@ pub fn tables(report: &Report) -> Vec<Table> {
         note: Some("Corrected latency counts from when each event was due, so a stalled producer cannot hide its queueing delay (coordinated omission).".into()),
     });
 
+    if r.latency_ms.stages.len() > 1 {
+        out.push(Table {
+            title: "Latency by stage (ms)",
+            columns: vec!["", "p50", "p90", "p99", "p99.9", "max", "count"],
+            rows: r.latency_ms.stages.iter().map(|s| percentile_row(s.stage.label(), &s.latency)).collect(),
+            note: Some(if r.pipeline.is_some() {
+                "The local model stamps a record's arrival when it accepts it; the wait for the invocation holds the batching window and the polling.".into()
+            } else {
+                "Arrival is Kinesis's approximateArrivalTimestamp on the stored item: the stages read across the producer's and AWS's clocks.".into()
+            }),
+        });
+    }
+
     out.push(Table {
         title: "Shards",
         columns: vec!["shard", "records", "MB", "throttled", "mean utilisation", "peak second"],

@@ -34,6 +34,18 @@ pub struct VerifyResult {
     pub dlq_messages: Option<u64>,
 }
 
+/// What the tracer items tell of latency: intended send → `processedAt`, and split at
+/// Kinesis's arrival timestamp.
+#[derive(Debug, Clone, Default)]
+pub struct TracerLatency {
+    /// Intended send → written.
+    pub end_to_end: Latency,
+    /// Intended send → arrival in the stream.
+    pub send_to_arrival: Latency,
+    /// Arrival → written.
+    pub arrival_to_written: Latency,
+}
+
 /// Why verification could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
@@ -96,7 +108,7 @@ impl Verifier {
         table: &str,
         tracers: &[Tracer],
         settle: Duration,
-        e2e: &mut Latency,
+        latency: &mut TracerLatency,
     ) -> Result<(u64, u64), VerifyError> {
         let key_of = |t: &Tracer| {
             let id = crate::load::event_id::uuid(t.event_id).hyphenated().to_string();
@@ -109,9 +121,13 @@ impl Verifier {
         loop {
             let keys: Vec<(String, String)> = pending.keys().cloned().collect();
             for chunk in keys.chunks(100) {
-                for (key, processed_at) in self.batch_get(table, chunk).await? {
+                for (key, processed_at, arrival) in self.batch_get(table, chunk).await? {
                     if let Some(ts) = pending.remove(&key) {
-                        e2e.record_ms(processed_at - ts);
+                        latency.end_to_end.record_ms(processed_at - ts);
+                        if let Some(arrival) = arrival {
+                            latency.send_to_arrival.record_ms(arrival - ts);
+                            latency.arrival_to_written.record_ms(processed_at - arrival);
+                        }
                         found += 1;
                     }
                 }
@@ -124,12 +140,12 @@ impl Verifier {
     }
 
     /// One `BatchGetItem` of at most 100 keys, unprocessed keys retried; returns the keys
-    /// found with their `processedAt`.
+    /// found with their `processedAt` and Kinesis arrival time.
     async fn batch_get(
         &self,
         table: &str,
         keys: &[(String, String)],
-    ) -> Result<Vec<((String, String), i64)>, VerifyError> {
+    ) -> Result<Vec<((String, String), i64, Option<i64>)>, VerifyError> {
         let as_key = |(user, event_key): &(String, String)| {
             HashMap::from([
                 (attr::USER_ID.to_string(), AttributeValue::S(user.clone())),
@@ -138,10 +154,11 @@ impl Verifier {
         };
         let mut request = KeysAndAttributes::builder()
             .set_keys(Some(keys.iter().map(as_key).collect()))
-            .projection_expression("#u, #k, #p")
+            .projection_expression("#u, #k, #p, #a")
             .expression_attribute_names("#u", attr::USER_ID)
             .expression_attribute_names("#k", attr::EVENT_KEY)
             .expression_attribute_names("#p", attr::PROCESSED_AT)
+            .expression_attribute_names("#a", attr::ARRIVAL_TIMESTAMP)
             .build()
             .map_err(|e| VerifyError::Table { table: table.into(), detail: e.to_string() })?;
         let mut found = Vec::new();
@@ -155,9 +172,9 @@ impl Verifier {
                 })?;
             for item in out.responses().and_then(|r| r.get(table)).into_iter().flatten() {
                 let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-                let processed = item.get(attr::PROCESSED_AT).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
-                if let Some(p) = processed {
-                    found.push(((s(attr::USER_ID), s(attr::EVENT_KEY)), p));
+                let n = |k: &str| item.get(k).and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+                if let Some(p) = n(attr::PROCESSED_AT) {
+                    found.push(((s(attr::USER_ID), s(attr::EVENT_KEY)), p, n(attr::ARRIVAL_TIMESTAMP)));
                 }
             }
             match out.unprocessed_keys().and_then(|u| u.get(table)) {

@@ -38,6 +38,11 @@ impl Latency {
         self.0.saturating_record((d.as_micros() as u64).max(1));
     }
 
+    /// Records one duration `n` times (one value for every record of a batch).
+    pub fn record_n(&mut self, d: Duration, n: u64) {
+        self.0.saturating_record_n((d.as_micros() as u64).max(1), n);
+    }
+
     /// Records one duration in milliseconds.
     pub fn record_ms(&mut self, ms: i64) {
         self.0.saturating_record((ms.max(0) as u64 * 1000).max(1));

@@ -4,7 +4,8 @@
 //! - [`latency`]: HdrHistograms in µs and their percentiles, with the base64 codec
 //!   `result.json` uses;
 //! - [`timeline`]: the counters of the current second and the per-second points;
-//! - [`sampling`]: the bounded tracer sample for end-to-end verification.
+//! - [`sampling`]: the bounded tracer sample for end-to-end verification;
+//! - [`stages`]: the stages of the end-to-end latency.
 //!
 //! The put latency is recorded twice: from the event's *intended* send time
 //! (coordinated-omission corrected, what a user waiting on the pipeline experiences) and
@@ -13,6 +14,7 @@
 pub mod latency;
 pub mod ledger;
 pub mod sampling;
+pub mod stages;
 pub mod timeline;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +22,7 @@ use serde::{Deserialize, Serialize};
 pub use latency::{Latency, Percentiles};
 pub use ledger::Ledger;
 pub use sampling::{Reservoir, Tracer};
+pub use stages::Stage;
 pub use timeline::{Interval, TimelinePoint};
 
 /// Per-shard write counts.

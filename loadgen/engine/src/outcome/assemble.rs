@@ -2,7 +2,7 @@
 //! keys, the shard recommendation, the pipeline's counts, the verdict and thresholds all
 //! come from here, and every output renders what this computed.
 
-use crate::aws::verify::VerifyResult;
+use crate::aws::verify::{TracerLatency, VerifyResult};
 use crate::capacity::plan;
 use crate::capacity::prices::Prices;
 use crate::capacity::shards::{plan_shards, KeyLoad, Load, ShardPlan};
@@ -11,7 +11,8 @@ use crate::load::driver::Driven;
 use crate::load::generator::user_key;
 use crate::load::keys::KeyModel;
 use crate::load::schedule::RateProfile;
-use crate::measure::Latency;
+use crate::measure::{Latency, Stage};
+use crate::outcome::histograms::Histograms;
 use crate::outcome::result::{
     self, HotKeyResult, LatencySet, Pipeline, Rate, Recommendation, RunConfigSummary, RunResult, ShardResult, Target,
     Verdict,
@@ -32,8 +33,8 @@ pub struct Observed<'a> {
     pub shard_ids: &'a [String],
     /// The local pipeline's figures, when the target was the local model.
     pub pipeline: Option<PipelineSnapshot>,
-    /// What verification found, with the sampled events' end-to-end latencies.
-    pub verified: Option<(VerifyResult, Latency)>,
+    /// What verification found, with the sampled events' latencies.
+    pub verified: Option<(VerifyResult, TracerLatency)>,
     /// When the load started, RFC 3339.
     pub started_at: String,
 }
@@ -79,6 +80,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     let shard_plan = shard_plan(peak, mean_record_bytes, &hot_keys, config.target_utilization);
 
     let accepted_valid = ledger.accepted - ledger.invalid_accepted;
+    let mut stages = Vec::new();
     let (pipeline_result, invocation, e2e) = match pipeline {
         None => (None, None, None),
         Some(p) => {
@@ -99,6 +101,8 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
                 table_write_calls: p.table_write_calls,
                 table_bytes_per_item: p.table_bytes_per_item,
             };
+            stages.push((Stage::ArrivalToInvocation, p.arrival_to_invocation));
+            stages.push((Stage::InvocationToWritten, p.invocation_to_written));
             (Some(result), Some(p.invocation), Some(p.end_to_end))
         }
     };
@@ -106,8 +110,21 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     let load_s = driven.load_elapsed.as_secs_f64().max(1e-9);
     let achieved_rps = driven.accepted_in_load as f64 / load_s;
     let (verify, e2e) = match verified {
-        Some((v, latency)) => (Some(v), Some(latency)),
+        Some((v, latency)) => {
+            stages.push((Stage::SendToArrival, latency.send_to_arrival));
+            stages.push((Stage::ArrivalToWritten, latency.arrival_to_written));
+            (Some(v), Some(latency.end_to_end))
+        }
         None => (None, e2e),
+    };
+    stages.retain(|(_, h)| !h.is_empty());
+    let histograms = Histograms {
+        put_corrected: st.put_corrected.clone(),
+        put_uncorrected: st.put_uncorrected.clone(),
+        service_time: st.service_time.clone(),
+        end_to_end: e2e.filter(|h| !h.is_empty()),
+        invocation,
+        stages,
     };
     let lost = result::lost(pipeline_result.as_ref(), verify.as_ref());
     let thresholds = config.thresholds.judge(&Measured {
@@ -116,17 +133,6 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         achieved_rps,
         lost: ledger.expired + lost,
     });
-
-    let mut histograms = std::collections::BTreeMap::new();
-    histograms.insert("put_corrected".to_string(), st.put_corrected.to_base64());
-    histograms.insert("put_uncorrected".to_string(), st.put_uncorrected.to_base64());
-    histograms.insert("service_time".to_string(), st.service_time.to_base64());
-    if let Some(e2e) = &e2e {
-        histograms.insert("end_to_end".to_string(), e2e.to_base64());
-    }
-    if let Some(invocation) = &invocation {
-        histograms.insert("invocation".to_string(), invocation.to_base64());
-    }
 
     let esm = &config.local.esm;
     let mut result = RunResult {
@@ -169,7 +175,8 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             put_corrected: corrected,
             put_uncorrected: st.put_uncorrected.percentiles(),
             service_time: st.service_time.percentiles(),
-            end_to_end: e2e.as_ref().filter(|h| !h.is_empty()).map(|h| h.percentiles()),
+            end_to_end: histograms.end_to_end.as_ref().map(Latency::percentiles),
+            stages: histograms.stage_latencies(),
         },
         shards,
         pipeline: pipeline_result,
@@ -179,7 +186,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         verdict: Verdict::pending(),
         thresholds,
         timeline: st.timeline.clone(),
-        histograms,
+        histograms: histograms.encode(),
         ledger,
     };
     conclude(&mut result, &shard_plan);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::capacity::shards::{Binding, ShardPlan};
-use crate::measure::{Latency, Ledger, TimelinePoint};
+use crate::measure::{Latency, Ledger, Stage, TimelinePoint};
 use crate::outcome::result::*;
 use crate::outcome::thresholds::{ThresholdName, ThresholdResult};
 
@@ -68,6 +68,15 @@ pub fn sample_result() -> RunResult {
     histograms.insert("service_time".to_string(), service.to_base64());
     histograms.insert("end_to_end".to_string(), e2e_all.to_base64());
     histograms.insert("invocation".to_string(), invocation.to_base64());
+    let waited = latency(4_900_000, 1_000, 150);
+    let written = latency(3_000, 100, 150);
+    histograms.insert(Stage::ArrivalToInvocation.histogram_name().to_string(), waited.to_base64());
+    histograms.insert(Stage::InvocationToWritten.histogram_name().to_string(), written.to_base64());
+    let stages = vec![
+        StageLatency { stage: Stage::SendToAccepted, latency: put_all.percentiles() },
+        StageLatency { stage: Stage::ArrivalToInvocation, latency: waited.percentiles() },
+        StageLatency { stage: Stage::InvocationToWritten, latency: written.percentiles() },
+    ];
     let mut result = RunResult {
         schema_version: SCHEMA_VERSION,
         tool: "loadgen 0.1.0".into(),
@@ -119,6 +128,7 @@ pub fn sample_result() -> RunResult {
             put_uncorrected: uncorrected.percentiles(),
             service_time: service.percentiles(),
             end_to_end: Some(e2e_all.percentiles()),
+            stages,
         },
         shards: vec![
             ShardResult {

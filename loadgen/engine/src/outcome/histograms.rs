@@ -1,6 +1,6 @@
 //! A result's histograms, decoded from the base64 HdrHistograms `result.json` keeps.
 
-use crate::measure::Latency;
+use crate::measure::{Latency, Stage};
 use crate::outcome::result::RunResult;
 
 /// A histogram in a result is not a serialised HdrHistogram (the file was edited or cut
@@ -27,6 +27,8 @@ pub struct Histograms {
     pub end_to_end: Option<Latency>,
     /// Function invocation duration (local pipeline).
     pub invocation: Option<Latency>,
+    /// The stages measured beside the corrected put latency, in pipeline order.
+    pub stages: Vec<(Stage, Latency)>,
 }
 
 impl Histograms {
@@ -46,6 +48,11 @@ impl Histograms {
             service_time: get("service_time")?.unwrap_or_default(),
             end_to_end: get("end_to_end")?.filter(|h| !h.is_empty()),
             invocation: get("invocation")?.filter(|h| !h.is_empty()),
+            stages: Stage::ALL
+                .iter()
+                .filter(|s| **s != Stage::SendToAccepted)
+                .filter_map(|&s| get(s.histogram_name()).transpose().map(|h| h.map(|h| (s, h))))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -61,6 +68,21 @@ impl Histograms {
         if let Some(h) = &self.invocation {
             m.insert("invocation".to_string(), h.to_base64());
         }
+        for (stage, h) in &self.stages {
+            m.insert(stage.histogram_name().to_string(), h.to_base64());
+        }
         m
+    }
+
+    /// The stages' percentiles: send → accepted (the corrected put latency), then the
+    /// measured ones.
+    pub fn stage_latencies(&self) -> Vec<crate::outcome::result::StageLatency> {
+        use crate::outcome::result::StageLatency;
+        let mut v = Vec::with_capacity(1 + self.stages.len());
+        if !self.put_corrected.is_empty() {
+            v.push(StageLatency { stage: Stage::SendToAccepted, latency: self.put_corrected.percentiles() });
+        }
+        v.extend(self.stages.iter().map(|(stage, h)| StageLatency { stage: *stage, latency: h.percentiles() }));
+        v
     }
 }

@@ -77,6 +77,7 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.latency_ms.put_uncorrected = histograms.put_uncorrected.percentiles();
     out.latency_ms.service_time = histograms.service_time.percentiles();
     out.latency_ms.end_to_end = histograms.end_to_end.as_ref().map(Latency::percentiles);
+    out.latency_ms.stages = histograms.stage_latencies();
 
     out.timeline = merge_timelines(&results);
     out.shards = merge_shards(&results, &out.timeline, elapsed);
@@ -121,7 +122,14 @@ fn merge_histograms(all: &[Histograms]) -> Histograms {
         m.service_time.merge(&h.service_time);
         add_opt(&mut m.end_to_end, &h.end_to_end);
         add_opt(&mut m.invocation, &h.invocation);
+        for (stage, latency) in &h.stages {
+            match m.stages.iter_mut().find(|(s, _)| s == stage) {
+                Some((_, into)) => into.merge(latency),
+                None => m.stages.push((*stage, latency.clone())),
+            }
+        }
     }
+    m.stages.sort_by_key(|(s, _)| *s);
     m
 }
 

@@ -182,6 +182,20 @@ pub struct LatencySet {
     pub service_time: Percentiles,
     /// Intended send time to `processedAt`, for events the pipeline wrote.
     pub end_to_end: Option<Percentiles>,
+    /// The end-to-end latency by stage, in the order events pass them (the stages the run
+    /// could measure; see [`crate::measure::stages`]).
+    #[serde(default)]
+    pub stages: Vec<StageLatency>,
+}
+
+/// One stage's latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct StageLatency {
+    /// The stage.
+    pub stage: crate::measure::Stage,
+    /// Its percentiles, ms.
+    pub latency: Percentiles,
 }
 
 /// One shard.

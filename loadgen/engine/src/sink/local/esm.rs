@@ -90,6 +90,10 @@ pub struct EsmStats {
     pub end_to_end_interval: Latency,
     /// Invocation duration.
     pub invocation: Latency,
+    /// Per delivered record: arrival in the stream → the invocation's start.
+    pub arrival_to_invocation: Latency,
+    /// Per written record: the invocation's start → its end (the record written).
+    pub invocation_to_written: Latency,
     /// Largest iterator age, ms.
     pub max_iterator_age_ms: f64,
     /// Largest iterator age in the current interval, ms.
@@ -253,7 +257,12 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
         s.end_to_end.record_ms(ms);
         s.end_to_end_interval.record_ms(ms);
     }
-    s.invocation.record(received.elapsed());
+    let took = received.elapsed();
+    s.invocation.record(took);
+    for r in batch {
+        s.arrival_to_invocation.record(received.saturating_duration_since(r.arrival));
+    }
+    s.invocation_to_written.record_n(took, report.written() as u64);
     s.max_iterator_age_ms = s.max_iterator_age_ms.max(iterator_age_ms);
     s.interval_iterator_age_ms = s.interval_iterator_age_ms.max(iterator_age_ms);
     lowest_failed.unwrap_or(batch.len())

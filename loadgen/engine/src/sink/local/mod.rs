@@ -91,6 +91,10 @@ pub struct PipelineSnapshot {
     pub end_to_end: Latency,
     /// Invocation durations.
     pub invocation: Latency,
+    /// Per delivered record: arrival → invocation start.
+    pub arrival_to_invocation: Latency,
+    /// Per written record: invocation start → written.
+    pub invocation_to_written: Latency,
 }
 
 /// The running pipeline.
@@ -195,6 +199,8 @@ impl LocalPipeline {
             max_iterator_age_ms: s.max_iterator_age_ms,
             end_to_end: s.end_to_end.clone(),
             invocation: s.invocation.clone(),
+            arrival_to_invocation: s.arrival_to_invocation.clone(),
+            invocation_to_written: s.invocation_to_written.clone(),
             ..PipelineSnapshot::default()
         });
         snapshot.table_items = self.table_items() as u64;
