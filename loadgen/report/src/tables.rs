@@ -332,18 +332,27 @@ pub fn tables(report: &Report) -> Vec<Table> {
         rows.push(("by the read side", s.to_string()));
     }
     if let Some(t) = &rec.table {
-        rows.push(("DynamoDB table", format!("{} ({} WCU)", t.mode, count(t.units as u64))));
+        rows.push((
+            "DynamoDB table",
+            format!(
+                "{} ({} WCU), {}/month",
+                t.mode,
+                count(t.units as u64),
+                loadgen_engine::outcome::verdict::dollars(t.monthly_cost_usd)
+            ),
+        ));
     }
     if let Some(l) = &rec.lambda {
         rows.push((
             "Lambda",
             format!(
-                "batch size {}, batching window {} s, parallelization {}, {} MB; lanes {} busy",
+                "batch size {}, batching window {} s, parallelization {}, {} MB; lanes {} busy; {}/month on arm64",
                 l.batch_size,
                 l.batching_window_s,
                 l.parallelization_factor,
                 l.memory_mb,
-                pct(l.lane_utilization)
+                pct(l.lane_utilization),
+                loadgen_engine::outcome::verdict::dollars(l.monthly_cost_usd)
             ),
         ));
     }

@@ -395,6 +395,9 @@ pub struct TableRecommendation {
     /// Write capacity units to provision (provisioned) or the peak write units per
     /// second the table must absorb (on-demand).
     pub units: f64,
+    /// What the table costs a month in that mode (writes and storage).
+    #[serde(default)]
+    pub monthly_cost_usd: f64,
 }
 
 /// The Lambda settings the plan assumed.
@@ -411,6 +414,9 @@ pub struct LambdaRecommendation {
     pub memory_mb: u32,
     /// Share of the time each lane is busy (≥ 1: the iterator age grows).
     pub lane_utilization: f64,
+    /// What the function costs a month on arm64 (requests and GB-seconds).
+    #[serde(default)]
+    pub monthly_cost_usd: f64,
 }
 
 /// What the load needs.

@@ -90,6 +90,7 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
             TableRecommendation {
                 mode: if provisioned { "provisioned" } else { "on-demand" }.into(),
                 units: if provisioned { p.dynamodb.provisioned_wcu } else { p.dynamodb.peak_wcu.ceil() },
+                monthly_cost_usd: p.dynamodb.cost_provisioned.min(p.dynamodb.cost_on_demand),
             }
         }),
         lambda: plan.map(|p| LambdaRecommendation {
@@ -98,6 +99,7 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
             parallelization_factor: p.input.parallelization,
             memory_mb: p.input.memory_mb,
             lane_utilization: p.lambda.lane_utilization,
+            monthly_cost_usd: p.lambda.cost_arm64,
         }),
         monthly_cost_usd: plan.map(|p| p.total_per_month),
     }
