@@ -61,6 +61,9 @@ async fn every_event_lands_exactly_once_even_with_retries_and_redeliveries() {
     assert_eq!(count(Stage::ArrivalToInvocation), pl.delivered, "one per delivery");
     assert!(count(Stage::InvocationToWritten) >= pl.table_items, "one per write, redeliveries included");
     assert_eq!(r.shards.iter().map(|s| s.records).sum::<u64>(), l.accepted);
+    // The chart and the verdict read the same iterator age: the drain is charted too.
+    let charted = r.timeline.iter().map(|p| p.iterator_age_ms).fold(0.0, f64::max);
+    assert_eq!(charted, pl.max_iterator_age_ms, "the timeline's largest iterator age is the run's");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

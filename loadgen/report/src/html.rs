@@ -11,6 +11,7 @@ use std::fmt::Write;
 use crate::charts::{self, Line};
 use crate::tables::{headline, tables, Table};
 use crate::{count, ms, Exporter, Report, ReportError};
+use loadgen_engine::outcome::result::VerdictState;
 use loadgen_engine::RunResult;
 
 /// The HTML report.
@@ -66,6 +67,7 @@ h2{font-size:18px;margin:28px 0 10px}
 .verdict{padding:12px 16px;border-radius:8px;font-weight:600;margin:0 0 8px}
 .verdict.ok{background:#e8f5ec;color:var(--ok)}
 .verdict.bad{background:#fdecea;color:var(--bad)}
+.verdict.unclear{background:#fff4e0;color:#8a5a00}
 .findings{margin:6px 0 0 0;padding-left:20px}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin:18px 0}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 12px}
@@ -168,7 +170,11 @@ impl Exporter for Html {
             esc(&r.started_at),
             esc(&report.sources.join(", "))
         );
-        let class = if r.verdict.holds { "ok" } else { "bad" };
+        let class = match r.verdict.state {
+            VerdictState::Holds => "ok",
+            VerdictState::DoesNotHold => "bad",
+            VerdictState::Inconclusive => "unclear",
+        };
         let _ = writeln!(s, "<p class=\"verdict {class}\" id=\"verdict\">{}</p>", esc(&headline(report)));
         if let Some(cmp) = &report.comparison {
             let regressed: Vec<&str> = cmp.regressions().map(|d| d.metric).collect();
