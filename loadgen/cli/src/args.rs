@@ -35,6 +35,8 @@ use crate::spec::{self, duration_text, ProfileSpec};
 
 /// The defaults of a run, where the options read theirs.
 static RUN: LazyLock<RunConfig> = LazyLock::new(RunConfig::default);
+/// The defaults of a Kinesis target.
+static TARGET: LazyLock<KinesisTarget> = LazyLock::new(KinesisTarget::default);
 /// The defaults of a plan.
 static PLAN: LazyLock<PlanInput> = LazyLock::new(PlanInput::default);
 
@@ -51,7 +53,8 @@ Examples:
   loadgen --rps 5000 --duration 1m --shards 7 --max-p99 250ms --max-throttle-rate 0.001
       a CI gate: exit code 3 when a threshold is missed
 
-Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 thresholds not met, 130 interrupted.";
+Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 thresholds not met, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM); after 130 and 143 the results of the part that ran are written.";
 
 /// loadgen: will your Kinesis → Lambda → DynamoDB pipeline hold this traffic?
 #[derive(Debug, Parser)]
@@ -123,7 +126,7 @@ pub struct ReportArgs {
     /// `p99=10%`, `achieved-rps=2%`, `lost=+0`. Repeatable. Metrics: achieved-rps, p50,
     /// p90, p99, p999, max, service-p99, e2e-p99, throttle-rate, retries, expired, lost,
     /// iterator-age.
-    #[arg(long = "max-regression", value_name = "METRIC=ALLOWANCE", value_parser = parse_limit)]
+    #[arg(long = "max-regression", value_name = "METRIC=ALLOWANCE", value_parser = parse_limit, requires = "baseline")]
     pub max_regression: Vec<Limit>,
     /// Also write the merged result (result.json) to --out: it can be merged, compared and
     /// planned from like a run's.
@@ -281,6 +284,13 @@ pub struct ConsumeArgs {
     /// Kinesis endpoint (DynamoDB and SQS: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS).
     #[arg(long)]
     pub endpoint_url: Option<String>,
+    /// Longest wait for a connection to an AWS endpoint.
+    #[arg(long, default_value = duration_text(TARGET.connect_timeout), value_parser = spec::duration)]
+    pub connect_timeout: Duration,
+    /// Longest wait for one AWS request's answer (an endpoint that stops answering ends the
+    /// consumer with exit code 1).
+    #[arg(long, default_value = duration_text(TARGET.request_timeout), value_parser = spec::duration)]
+    pub request_timeout: Duration,
     /// Records per invocation (1–10,000).
     #[arg(long, default_value_t = RUN.local.esm.batch_size)]
     pub batch_size: usize,
@@ -290,6 +300,9 @@ pub struct ConsumeArgs {
     /// BatchWriteItem calls in flight per batch.
     #[arg(long, default_value_t = RUN.local.processor.write_concurrency)]
     pub write_concurrency: usize,
+    /// Stop once every shard is read to its tip, instead of at Ctrl-C.
+    #[arg(long)]
+    pub until_caught_up: bool,
 }
 
 impl ConsumeArgs {
@@ -297,12 +310,14 @@ impl ConsumeArgs {
     pub fn config(&self) -> Result<ConsumerConfig, UsageError> {
         check_range("batch-size", self.batch_size, quotas::ESM_BATCH_SIZE, "Lambda's limit")?;
         check_write_concurrency(self.write_concurrency)?;
-        Ok(ConsumerConfig {
+        let config = ConsumerConfig {
             stream: KinesisTarget {
                 stream: self.stream.clone(),
                 region: self.region.clone(),
                 profile: self.profile.clone(),
                 endpoint_url: self.endpoint_url.clone(),
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
             },
             table: self.table.clone(),
             dlq_url: self.dlq_url.clone(),
@@ -313,7 +328,9 @@ impl ConsumeArgs {
                 ..retail_function::ProcessorConfig::default()
             },
             retry_budget: Duration::from_secs(20),
-        })
+        };
+        config.stream.validate()?;
+        Ok(config)
     }
 }
 
@@ -444,6 +461,13 @@ pub struct RunArgs {
     /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for kinesalite (default: AWS_ENDPOINT_URL, else AWS).
     #[arg(long, requires = "stream", help_heading = "Target")]
     pub endpoint_url: Option<String>,
+    /// Longest wait for a connection to an AWS endpoint.
+    #[arg(long, default_value = duration_text(TARGET.connect_timeout), value_parser = spec::duration, help_heading = "Target")]
+    pub connect_timeout: Duration,
+    /// Longest wait for one AWS request's answer; a stream that stops answering ends the
+    /// run like a lost connection (exit 1, the partial results written).
+    #[arg(long, default_value = duration_text(TARGET.request_timeout), value_parser = spec::duration, help_heading = "Target")]
+    pub request_timeout: Duration,
     /// Verify end to end: look sampled events up in this DynamoDB table after the run.
     #[arg(long, requires = "stream", help_heading = "Target")]
     pub table: Option<String>,
@@ -645,6 +669,8 @@ impl RunArgs {
                 region: self.region.clone(),
                 profile: self.profile.clone(),
                 endpoint_url: self.endpoint_url.clone(),
+                connect_timeout: self.connect_timeout,
+                request_timeout: self.request_timeout,
             }),
             verify: VerifyConfig {
                 table: self.table.clone(),

@@ -15,6 +15,8 @@ pub enum Exit {
     Thresholds,
     /// Stopped by Ctrl-C; results of the part that ran were written. Code 130.
     Interrupted,
+    /// Stopped by SIGTERM (Kubernetes, `docker stop`); results written. Code 143.
+    Terminated,
 }
 
 impl Exit {
@@ -26,6 +28,7 @@ impl Exit {
             Exit::Usage => 2,
             Exit::Thresholds => 3,
             Exit::Interrupted => 130,
+            Exit::Terminated => 143,
         }
     }
 }

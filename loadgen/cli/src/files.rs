@@ -26,11 +26,27 @@ pub fn write_all<B: AsRef<[u8]>>(dir: &Path, files: &[(&str, B)]) -> Result<Vec<
     for (name, bytes) in files {
         let path = dir.join(name);
         let tmp = dir.join(format!(".{name}.tmp"));
-        std::fs::write(&tmp, bytes).map_err(fail(&tmp))?;
-        std::fs::rename(&tmp, &path).map_err(fail(&path))?;
+        let done = std::fs::write(&tmp, bytes)
+            .map_err(fail(&tmp))
+            .and_then(|()| std::fs::rename(&tmp, &path).map_err(fail(&path)));
+        if let Err(e) = done {
+            // No half-written temporary left behind (a full disk, say).
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
         written.push(path);
     }
     Ok(written)
+}
+
+/// Creates `dir` if needed and writes and removes a probe file in it: the results will
+/// be writable when the run ends.
+pub fn check_writable(dir: &Path) -> Result<(), WriteError> {
+    let fail = |path: PathBuf| move |source| WriteError { path, source };
+    std::fs::create_dir_all(dir).map_err(fail(dir.to_path_buf()))?;
+    let probe = dir.join(".loadgen-write-check");
+    std::fs::write(&probe, b"").map_err(fail(probe.clone()))?;
+    std::fs::remove_file(&probe).map_err(fail(probe))
 }
 
 /// `value` as pretty JSON (what `result.json` and `limit.json` hold).

@@ -31,8 +31,8 @@ pub fn main_with(cli: Cli) -> Exit {
         Some(Command::Plan(args)) => commands::plan::plan(&args),
         Some(Command::Report(args)) => commands::report::report(&args),
         Some(Command::Consume(args)) => runtime.block_on(async {
-            let stop = shutdown::install("stopping once every shard is caught up");
-            commands::consume::consume(&args, stop).await
+            let shutdown = shutdown::install("stopping once every shard is caught up");
+            commands::consume::consume(&args, shutdown.stop).await
         }),
         Some(Command::Run(args)) => runtime.block_on(run(&args)),
         None => runtime.block_on(run(&cli.run)),
@@ -40,6 +40,6 @@ pub fn main_with(cli: Cli) -> Exit {
 }
 
 async fn run(args: &args::RunArgs) -> Exit {
-    let stop = shutdown::install("stopping the schedule, settling requests in flight, writing the results");
-    commands::run::run(args, stop).await
+    let shutdown = shutdown::install("stopping the schedule, settling requests in flight, writing the results");
+    commands::run::run(args, &shutdown).await
 }

@@ -21,11 +21,91 @@ fn usage_errors_exit_2_with_a_clear_message() {
         (vec!["--rps", "100", "--keys", "random", "--user-popularity", "zipf"], "drop one of them"),
         (vec!["--duration", "1m"], "--rps is required"),
         (vec!["--rps", "100", "--invalid-rate", "2"], "--invalid-rate"),
+        (vec!["--rps", "10", "--stream", "s", "--endpoint-url", ""], "is not an endpoint URL"),
+        (
+            vec!["--rps", "10", "--stream", "s", "--endpoint-url", "http://127.0.0.1:99999"],
+            "port must be a number from 1 to 65535",
+        ),
+        (vec!["--rps", "10", "--stream", ""], "--stream needs a stream name"),
+        (vec!["--rps", "10", "--out", "/dev/null/results"], "--out: cannot write /dev/null/results"),
+        (vec!["report", "x", "--max-regression", "p99=10%"], "--baseline"),
+        (
+            vec!["consume", "--stream", "s", "--table", "t", "--dlq-url", "u", "--endpoint-url", "localhost:4567"],
+            "no scheme",
+        ),
     ] {
         let (code, _, err) = run(&args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: expected '{needle}' in: {err}");
     }
+}
+
+#[test]
+fn an_empty_endpoint_variable_is_refused_not_a_panic() {
+    let out = loadgen()
+        .env("AWS_ENDPOINT_URL", "")
+        .args(["--stream", "s", "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("AWS_ENDPOINT_URL is set to ''"), "{err}");
+}
+
+/// An endpoint that accepts the connection and never answers: the preflight gives up
+/// after the request timeout instead of hanging.
+#[test]
+fn an_endpoint_that_never_answers_ends_the_run() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn); // accept, never answer
+        }
+    });
+    let started = std::time::Instant::now();
+    let out = loadgen()
+        .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_REGION", "us-east-1")])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args([
+            "--stream",
+            "s",
+            "--endpoint-url",
+            &format!("http://127.0.0.1:{port}"),
+            "--rps",
+            "10",
+            "--duration",
+            "1s",
+        ])
+        .args(["--request-timeout", "1s", "--connect-timeout", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot reach Kinesis"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20), "it gave up in bounded time: {:?}", started.elapsed());
+}
+
+#[test]
+fn sigterm_settles_writes_results_and_exits_143() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("terminated");
+    let child = loadgen()
+        .args(["--rps", "500", "--duration", "60s", "--batching-window", "200ms", "--quiet", "--out"])
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143), "{}", String::from_utf8_lossy(&output.stderr));
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    validate(&result);
+    assert_eq!(result["interrupted"], true);
 }
 
 #[test]

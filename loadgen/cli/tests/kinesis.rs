@@ -245,6 +245,25 @@ fn cli_preflight_failures_exit_1_with_the_fix() {
     assert_eq!(out.status.code(), Some(2), "--shards contradicts --stream");
 }
 
+/// `consume --until-caught-up` reads every shard to its tip, prints a final tally and
+/// exits 0 by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consume_until_caught_up_stops_by_itself_with_a_tally() {
+    let endpoint = require_kinesalite();
+    let stream = unique("caught-up");
+    create_stream(&endpoint, &stream, 2).await;
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .args(["consume", "--stream", &stream, "--table", "t", "--dlq-url", "http://127.0.0.1:9/q"])
+        .args(["--endpoint-url", &endpoint, "--starting-position", "trim-horizon", "--until-caught-up"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("final: consumed 0 records"), "{err}");
+}
+
 #[tokio::test]
 async fn losing_the_stream_mid_run_exits_1_with_a_consistent_ledger() {
     require_kinesalite();

@@ -156,8 +156,9 @@ impl RunConfig {
                 "a peak of {peak} events/s is beyond what one loadgen process can offer; split the load over workers"
             )
         })?;
-        if self.target.is_none() {
-            check_range("shards", l.shards, LOCAL_SHARDS, "")?;
+        match &self.target {
+            None => check_range("shards", l.shards, LOCAL_SHARDS, "")?,
+            Some(t) => t.validate()?,
         }
         l.esm.validate()?;
         check_share("invalid-rate", g.invalid_rate, " (0.01 = 1%)")?;

@@ -9,21 +9,29 @@ use loadgen_engine::Stop;
 use loadgen_report::{render_all, Format, Report};
 
 use super::usage;
-use crate::args::{RunArgs, RunPlan};
+use crate::args::{RunArgs, RunPlan, UsageError};
 use crate::exit::{print_error, Exit};
 use crate::files::{self, write_all};
 use crate::progress::Progress;
+use crate::shutdown::Shutdown;
 
 /// Runs the load (or the limit search) the options describe.
-pub async fn run(args: &RunArgs, stop: Stop) -> Exit {
+pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
     let terminal = std::io::stderr().is_terminal();
     let plan = match args.plan(terminal) {
         Ok(plan) => plan,
         Err(e) => return usage(&e),
     };
+    // Find out now, not after ten minutes of load, that the results cannot be written.
+    if let Some(dir) = &plan.out {
+        if let Err(e) = files::check_writable(dir) {
+            return usage(&UsageError::new(format!("--out: {e}")));
+        }
+    }
+    let stop = shutdown.stop.clone();
     let mut progress = Progress::new(plan.progress_every, terminal);
     if let Some(search) = plan.find_limit {
-        return limit(&plan, search, &mut progress, stop).await;
+        return limit(&plan, search, &mut progress, stop, shutdown).await;
     }
     let outcome = match loadgen_engine::run(&plan.config, &mut progress, stop).await {
         Ok(outcome) => outcome,
@@ -58,7 +66,7 @@ pub async fn run(args: &RunArgs, stop: Stop) -> Exit {
         return Exit::Runtime;
     }
     if result.interrupted {
-        Exit::Interrupted
+        shutdown.interrupted_exit()
     } else if !result.thresholds_passed() {
         Exit::Thresholds
     } else {
@@ -96,7 +104,7 @@ fn write_results(dir: &Path, report: &Report) -> Result<(), Exit> {
 }
 
 /// `--find-limit`: the search, its answer on stdout, every trial in `--out`/limit.json.
-async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, stop: Stop) -> Exit {
+async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, stop: Stop, shutdown: &Shutdown) -> Exit {
     let found = match find_limit(&plan.config, search, &mut |t| progress.trial(t), stop).await {
         Ok(found) => found,
         Err(e) => {
@@ -123,7 +131,7 @@ async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, sto
         }
     }
     if found.interrupted {
-        Exit::Interrupted
+        shutdown.interrupted_exit()
     } else {
         Exit::Ok
     }

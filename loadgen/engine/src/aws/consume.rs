@@ -164,8 +164,11 @@ async fn consume_shard(
             )?;
         let records: Vec<KinesisEventRecord> = page.records().iter().map(|r| event_record(shard, r)).collect();
         let next = page.next_shard_iterator().map(str::to_string);
+        // Kinesis may answer an empty page before the tip; caught up is empty and 0 ms
+        // behind the latest record.
+        let caught_up = records.is_empty() && page.millis_behind_latest().is_none_or(|ms| ms == 0);
         if records.is_empty() {
-            if stop.is_stopped() {
+            if caught_up && stop.is_stopped() {
                 return Ok(());
             }
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -7,6 +7,7 @@
 //! each way a run can fail to start into its own error naming the fix.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
@@ -15,11 +16,12 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_kinesis::Client;
 
 use crate::capacity::quotas::{MAX_RECORD_BYTES, PUT_RECORDS_MAX_BYTES, PUT_RECORDS_MAX_RECORDS};
+use crate::checks::ConfigError;
 use crate::sink::hash_ranges::{hash_key, shard_for};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 
 /// Where to send: the stream and how to reach it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KinesisTarget {
     /// Stream name.
     pub stream: String,
@@ -29,14 +31,99 @@ pub struct KinesisTarget {
     pub profile: Option<String>,
     /// Endpoint, else `AWS_ENDPOINT_URL` or AWS's.
     pub endpoint_url: Option<String>,
+    /// Longest wait for a connection to the endpoint.
+    pub connect_timeout: Duration,
+    /// Longest wait for one request's answer (each attempt; a call with the SDK's
+    /// retries gets three times this). A target that stops answering ends the run like a
+    /// lost connection.
+    pub request_timeout: Duration,
+}
+
+impl Default for KinesisTarget {
+    fn default() -> Self {
+        Self {
+            stream: String::new(),
+            region: None,
+            profile: None,
+            endpoint_url: None,
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The environment variables that name AWS endpoints for the SDK.
+pub const ENDPOINT_VARIABLES: [&str; 4] =
+    ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"];
+
+/// Checks an endpoint URL before the SDK sees it (the SDK panics on an empty one and
+/// takes port 99999 for port 80): `http` or `https`, a host, a port from 1 to 65535.
+pub fn check_endpoint(option: &'static str, url: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| {
+        Err(ConfigError::new(
+            option,
+            format!("{option} '{url}' is not an endpoint URL: {why}; write it like http://127.0.0.1:4567 or https://kinesis.us-east-1.amazonaws.com"),
+        ))
+    };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return bad("it has no scheme");
+    };
+    if scheme != "http" && scheme != "https" {
+        return bad("the scheme must be http or https");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((h, tail)) => (h, tail.strip_prefix(':')),
+            None => return bad("the IPv6 address has no closing ]"),
+        },
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() || host.contains(char::is_whitespace) {
+        return bad("it has no host");
+    }
+    if let Some(p) = port {
+        match p.parse::<u32>() {
+            Ok(n) if (1..=65_535).contains(&n) => {}
+            _ => return bad("the port must be a number from 1 to 65535"),
+        }
+    }
+    Ok(())
 }
 
 impl KinesisTarget {
+    /// The stream name, the endpoint (given, or from the environment) and the timeouts
+    /// must make sense before anything is sent.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        crate::checks::check(!self.stream.trim().is_empty(), "stream", || {
+            "--stream needs a stream name, e.g. --stream retail-analytics-dev-events".into()
+        })?;
+        if let Some(url) = &self.endpoint_url {
+            check_endpoint("--endpoint-url", url)?;
+        }
+        check_endpoint_environment()?;
+        crate::checks::check(
+            !self.connect_timeout.is_zero() && !self.request_timeout.is_zero(),
+            "request-timeout",
+            || "--connect-timeout and --request-timeout must be longer than zero".into(),
+        )
+    }
+
+    /// The standard chain with this target's region and profile; with `kinesis_endpoint`,
     /// The standard chain with this target's region and profile; with `kinesis_endpoint`,
     /// also its Kinesis endpoint (DynamoDB and SQS keep theirs, e.g. from
     /// `AWS_ENDPOINT_URL_DYNAMODB`).
     pub fn sdk_loader(&self, kinesis_endpoint: bool) -> aws_config::ConfigLoader {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let timeouts = aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect_timeout)
+            .read_timeout(self.request_timeout)
+            .operation_attempt_timeout(self.request_timeout)
+            .operation_timeout(self.request_timeout * 3)
+            .build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts);
         if let Some(r) = &self.region {
             loader = loader.region(aws_config::Region::new(r.clone()));
         }
@@ -46,6 +133,53 @@ impl KinesisTarget {
         match (&self.endpoint_url, kinesis_endpoint) {
             (Some(e), true) => loader.endpoint_url(e),
             _ => loader,
+        }
+    }
+}
+
+/// The endpoint variables the SDK reads, when set, must be endpoint URLs too (an empty
+/// `AWS_ENDPOINT_URL=` makes the SDK panic).
+pub fn check_endpoint_environment() -> Result<(), ConfigError> {
+    for name in ENDPOINT_VARIABLES {
+        if let Ok(value) = std::env::var(name) {
+            check_endpoint("endpoint-url", &value).map_err(|e| {
+                ConfigError::new(
+                    "endpoint-url",
+                    format!("{name} is set to '{value}': {}; unset it or set an endpoint URL", e.message),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::check_endpoint;
+
+    #[test]
+    fn endpoints_are_checked_before_the_sdk_sees_them() {
+        for good in [
+            "http://127.0.0.1:4567",
+            "https://kinesis.us-east-1.amazonaws.com",
+            "http://[::1]:4567/",
+            "http://localhost",
+        ] {
+            assert!(check_endpoint("--endpoint-url", good).is_ok(), "{good}");
+        }
+        for (bad, why) in [
+            ("", "no scheme"),
+            ("127.0.0.1:4567", "no scheme"),
+            ("ftp://host", "http or https"),
+            ("http://", "no host"),
+            ("http://:4567", "no host"),
+            ("http://host:99999", "1 to 65535"),
+            ("http://host:0", "1 to 65535"),
+            ("http://host:port", "1 to 65535"),
+            ("http://[::1", "closing ]"),
+        ] {
+            let e = check_endpoint("--endpoint-url", bad).expect_err(bad);
+            assert!(e.message.contains(why), "{bad}: {e}");
         }
     }
 }
@@ -266,6 +400,9 @@ impl RecordSink for KinesisSink {
                     (SdkError::DispatchFailure(_), _) => {
                         SinkError::Fatal(format!("connection to Kinesis lost: {text}"))
                     }
+                    (SdkError::TimeoutError(_), _) => SinkError::Fatal(format!(
+                        "Kinesis stopped answering (no answer to PutRecords within the request timeout): {text}"
+                    )),
                     (_, Some("ResourceNotFoundException")) => {
                         SinkError::Fatal(format!("stream '{}' no longer exists: {text}", self.stream))
                     }
@@ -275,6 +412,14 @@ impl RecordSink for KinesisSink {
                 });
             }
         };
+        if out.records().len() != entries.len() {
+            // A malformed answer: which records were stored cannot be known.
+            return Err(SinkError::Fatal(format!(
+                "Kinesis answered PutRecords with {} results for {} records; the target is not behaving like Kinesis",
+                out.records().len(),
+                entries.len()
+            )));
+        }
         Ok(out
             .records()
             .iter()
