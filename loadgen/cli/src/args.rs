@@ -173,22 +173,22 @@ pub struct PlanArgs {
     #[arg(long = "from", value_name = "RESULT_JSON")]
     pub from: Vec<PathBuf>,
     /// Peak events per second (overrides measured runs).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub rps: Option<f64>,
     /// Mean events per second over a month (default: the peak).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub mean_rps: Option<f64>,
     /// Mean record size in bytes (overrides measured runs; default 360).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub record_bytes: Option<f64>,
     /// Mean partition key size in bytes.
-    #[arg(long, default_value_t = PLAN.key_bytes)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.key_bytes)]
     pub key_bytes: f64,
     /// Share of events under the hottest key, 0–1 (overrides measured runs).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub hot_key_share: Option<f64>,
     /// Share of a shard's quota to plan for (0–1].
-    #[arg(long, default_value_t = PLAN.target_utilization)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.target_utilization)]
     pub target_utilization: f64,
     /// Standard consumers of the stream.
     #[arg(long, default_value_t = PLAN.consumers)]
@@ -206,7 +206,7 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = PLAN.memory_mb)]
     pub memory_mb: u32,
     /// Function CPU per record, µs.
-    #[arg(long, default_value_t = PLAN.per_record_us)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.per_record_us)]
     pub per_record_us: f64,
     /// One BatchWriteItem round trip.
     #[arg(long, default_value = duration_text(PLAN.write_latency), value_parser = spec::duration)]
@@ -215,10 +215,10 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = PLAN.write_concurrency)]
     pub write_concurrency: usize,
     /// Stored item size, bytes (default: record size + 340 bytes of added attributes).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub item_bytes: Option<f64>,
     /// Days items live before TTL removes them.
-    #[arg(long, default_value_t = PLAN.ttl_days)]
+    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.ttl_days)]
     pub ttl_days: f64,
     /// A JSON file replacing some of the built-in prices (field names as in `--json` output).
     #[arg(long)]
@@ -446,7 +446,7 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Events")]
     pub payload_bytes: Option<usize>,
     /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
-    #[arg(long, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
     pub invalid_rate: f64,
 
     /// Send to this Kinesis stream instead of the embedded local pipeline.
@@ -532,7 +532,7 @@ pub struct RunArgs {
     pub table_write_latency: Duration,
     /// Share of items each BatchWriteItem leaves unprocessed (models DynamoDB throttling:
     /// exercises the function's retries and Lambda's redeliveries).
-    #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
     pub table_unprocessed_rate: f64,
     /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
     #[arg(long, default_value_t = RUN.local.processor.write_concurrency, help_heading = "Local pipeline model")]
@@ -542,7 +542,7 @@ pub struct RunArgs {
     pub settle: Duration,
 
     /// Share of a shard's quota the recommendation may use (0–1].
-    #[arg(long, default_value_t = RUN.target_utilization, help_heading = "Report")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.target_utilization, help_heading = "Report")]
     pub target_utilization: f64,
     /// Directory to write result.json and summary.txt into.
     #[arg(long, help_heading = "Report")]
@@ -562,20 +562,20 @@ pub struct RunArgs {
     #[arg(long, default_value = duration_text(LimitSearch::default().trial), value_parser = spec::duration, help_heading = "Finding the limit")]
     pub limit_trial: Duration,
     /// Highest rate the search tries.
-    #[arg(long, default_value_t = LimitSearch::default().max_rps, help_heading = "Finding the limit")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LimitSearch::default().max_rps, help_heading = "Finding the limit")]
     pub limit_max_rps: f64,
     /// Stop when the bracket is within this share of the rate.
-    #[arg(long, default_value_t = LimitSearch::default().precision, help_heading = "Finding the limit")]
+    #[arg(long, allow_negative_numbers = true, default_value_t = LimitSearch::default().precision, help_heading = "Finding the limit")]
     pub limit_precision: f64,
 
     /// Fail (exit 3) if the corrected put latency p99 exceeds this.
     #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
     pub max_p99: Option<Duration>,
     /// Fail if more than this share of put attempts is throttled (0–1).
-    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Thresholds (exit code 3)")]
     pub max_throttle_rate: Option<f64>,
     /// Fail if the achieved rate is below this many events per second.
-    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    #[arg(long, allow_negative_numbers = true, help_heading = "Thresholds (exit code 3)")]
     pub min_achieved_rate: Option<f64>,
     /// Fail if more than this many events were lost (expired, or accepted but never stored
     /// nor dead-lettered).

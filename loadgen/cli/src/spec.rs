@@ -23,7 +23,24 @@ pub fn duration(s: &str) -> Result<Duration, String> {
         .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 90s, 10m, 1h30m or 250ms"))
 }
 
+/// A share: `0.1` or `10%` (a percent sign means percent, whatever the number).
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let (number, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim(), 100.0),
+        None => (t, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && (0.0..=1.0).contains(&(v / scale)) => Ok(v / scale),
+        _ => Err(format!("'{s}' is not a share; write it as 0.1 or 10% (from 0 to 1, or 0% to 100%)")),
+    }
+}
+
 fn rate(s: &str) -> Result<f64, String> {
+    // `.5` or `5.` would turn `0...100` into a ramp to 0.1: rates are written out.
+    if s.trim().starts_with('.') || s.trim().ends_with('.') {
+        return Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000"));
+    }
     match s.trim().replace('_', "").parse::<f64>() {
         Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
         _ => Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000")),
@@ -157,7 +174,7 @@ pub fn popularity(s: &str) -> Result<Popularity, String> {
         },
         ["hot", k, share] => {
             let keys = k.parse::<usize>().ok().filter(|&k| k > 0);
-            let share = share.trim_end_matches('%').parse::<f64>().ok().map(|v| if v > 1.0 { v / 100.0 } else { v });
+            let share = parse_share(share).ok();
             match (keys, share) {
                 (Some(keys), Some(share)) if (0.0..=1.0).contains(&share) => Ok(Popularity::Hot { keys, share }),
                 _ => Err(format!("bad hot-key spec '{s}'; {help}")),
@@ -170,6 +187,7 @@ pub fn popularity(s: &str) -> Result<Popularity, String> {
 /// Parses `--mix view=70,add_to_cart=20,purchase=10` (weights, any scale).
 pub fn mix(s: &str) -> Result<EventMix, String> {
     let mut m = EventMix { view: 0.0, add_to_cart: 0.0, purchase: 0.0 };
+    let mut seen: Vec<&str> = Vec::new();
     for part in s.split(',') {
         let (name, weight) = part.split_once('=').ok_or_else(|| {
             format!("bad --mix part '{part}': write name=weight, e.g. view=70,add_to_cart=20,purchase=10")
@@ -180,6 +198,10 @@ pub fn mix(s: &str) -> Result<EventMix, String> {
             .ok()
             .filter(|w| *w >= 0.0 && w.is_finite())
             .ok_or_else(|| format!("bad --mix weight '{weight}' for {name}"))?;
+        if seen.contains(&name.trim()) {
+            return Err(format!("--mix names {} twice; give each event type once", name.trim()));
+        }
+        seen.push(name.trim());
         match name.trim() {
             "view" => m.view = w,
             "add_to_cart" => m.add_to_cart = w,
@@ -231,6 +253,11 @@ mod tests {
     #[test]
     fn popularity_and_mix() {
         assert_eq!(popularity("hot:3:40%"), Ok(Popularity::Hot { keys: 3, share: 0.4 }));
+        assert_eq!(popularity("hot:1:1%"), Ok(Popularity::Hot { keys: 1, share: 0.01 }), "1% is a hundredth");
+        assert_eq!(popularity("hot:1:0.5"), Ok(Popularity::Hot { keys: 1, share: 0.5 }));
+        assert!(popularity("hot:1:150%").is_err() && popularity("hot:1:2").is_err());
+        assert!(mix("view=1,view=2").unwrap_err().contains("twice"));
+        assert!(profile("ramp:0...100").is_err(), "not a ramp to 0.1");
         assert_eq!(popularity("zipf:1.3"), Ok(Popularity::Zipf(1.3)));
         assert!(popularity("pareto").is_err());
         let m = mix("view=1,purchase=1").unwrap();

@@ -29,6 +29,16 @@ fn usage_errors_exit_2_with_a_clear_message() {
         (vec!["--rps", "10", "--stream", ""], "--stream needs a stream name"),
         (vec!["--rps", "10", "--out", "/dev/null/results"], "--out: cannot write /dev/null/results"),
         (vec!["report", "x", "--max-regression", "p99=10%"], "--baseline"),
+        (vec!["plan", "--rps", "5000", "--mean-rps", "-5"], "--mean-rps must be a rate of 0 or more"),
+        (vec!["plan", "--rps", "NaN"], "--rps must be positive"),
+        (vec!["plan", "--rps", "5000", "--record-bytes", "inf"], "--record-bytes must be from 1 byte to 1 MiB"),
+        (vec!["--rps", "100", "--find-limit", "--limit-trial", "0s"], "--limit-trial must be at least 2s"),
+        (vec!["--rps", "100", "--find-limit", "--limit-max-rps", "0"], "--limit-max-rps (0) must be at least"),
+        (vec!["--rps", "100", "--function-timeout", "0s"], "--function-timeout must be whole seconds"),
+        (vec!["--rps", "100", "--users", "1000000000000"], "--users and --products are at most"),
+        (vec!["--rps", "100", "--mix", "view=1,view=2"], "names view twice"),
+        (vec!["--rps", "100", "--rate-profile", "ramp:0...100"], "'.100' is not a rate"),
+        (vec!["--rps", "100", "--invalid-rate", "-0.5"], "--invalid-rate is a share from 0 to 1"),
         (
             vec!["consume", "--stream", "s", "--table", "t", "--dlq-url", "u", "--endpoint-url", "localhost:4567"],
             "no scheme",
@@ -240,6 +250,8 @@ fn ctrl_c_while_the_pipeline_drains_writes_results_at_once() {
         serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
     validate(&result);
     assert_eq!(result["pipeline"]["drained"], false);
+    assert_eq!(result["pipeline"]["lost"], 0, "still in the stream is not lost");
+    assert_eq!(result["pipeline"]["not_processed"], 200);
     assert_eq!(result["ledger"]["generated"], 200);
     assert_eq!(result["ledger"]["accepted"], 200);
 }

@@ -169,6 +169,13 @@ fn bad_input_exits_2_and_says_what_to_do() {
     let future_path = dir.path().join("v3.json");
     std::fs::write(&future_path, serde_json::to_string(&future).unwrap()).unwrap();
     let missing = dir.path().join("nowhere");
+    let twin = dir.path().join("twin.json");
+    std::fs::write(&twin, &text).unwrap();
+    let mut bad_second: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(b.join("result.json")).unwrap()).unwrap();
+    bad_second["timeline"][0]["put_histogram"] = "bm90IGEgaGlzdG9ncmFt".into();
+    let bad_second_path = dir.path().join("bad-second.json");
+    std::fs::write(&bad_second_path, serde_json::to_string(&bad_second).unwrap()).unwrap();
 
     let p = |p: &Path| p.to_str().unwrap().to_string();
     for (args, needle) in [
@@ -178,6 +185,11 @@ fn bad_input_exits_2_and_says_what_to_do() {
         (vec!["report".into(), p(&bad_hist_path)], "histogram 'put_corrected' is not a valid base64 HdrHistogram"),
         (vec!["report".into(), p(&future_path)], "result format version 3"),
         (vec!["report".into(), p(a), p(b)], "--out DIR"),
+        (vec!["report".into(), p(a), p(&twin), "--out".into(), p(dir.path())], "are the same run"),
+        (
+            vec!["report".into(), p(a), p(&bad_second_path), "--out".into(), p(dir.path())],
+            "timeline[t=1].put_histogram",
+        ),
         (vec!["report".into(), p(a), "--baseline".into(), p(&missing)], "cannot read"),
         (vec!["report".into(), p(a), "--max-regression".into(), "p99".into()], "METRIC=ALLOWANCE"),
         (vec!["report".into(), p(a), "--format".into(), "pdf".into()], "invalid value 'pdf'"),

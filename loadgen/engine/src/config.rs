@@ -26,6 +26,9 @@ use crate::sink::local::LocalConfig;
 pub const WRITE_CONCURRENCY: RangeInclusive<usize> = 1..=64;
 /// The highest peak one loadgen process offers; beyond it, split the load over workers.
 pub const MAX_PEAK_RPS: f64 = 5_000_000.0;
+/// Distinct users a run may have: the generator keeps about 110 bytes per user (its id
+/// and its counters), so ten million take about 1.1 GB.
+pub const MAX_USERS: usize = 10_000_000;
 /// Shards the local model accepts.
 pub const LOCAL_SHARDS: RangeInclusive<usize> = 1..=100_000;
 
@@ -41,7 +44,14 @@ impl EsmConfig {
         check(self.batching_window.as_secs() <= quotas::ESM_MAX_BATCHING_WINDOW_SECS, "batching-window", || {
             "--batching-window must be at most 300s (Lambda's limit)".into()
         })?;
-        check_range("parallelization-factor", self.parallelization, quotas::ESM_PARALLELIZATION, "Lambda's limit")
+        check_range("parallelization-factor", self.parallelization, quotas::ESM_PARALLELIZATION, "Lambda's limit")?;
+        check(
+            (quotas::LAMBDA_MIN_TIMEOUT_SECS..=quotas::LAMBDA_MAX_TIMEOUT_SECS)
+                .contains(&self.function_timeout.as_secs())
+                && self.function_timeout.subsec_nanos() == 0,
+            "function-timeout",
+            || "--function-timeout must be whole seconds from 1s to 900s (Lambda's limits)".into(),
+        )
     }
 }
 
@@ -163,6 +173,9 @@ impl RunConfig {
         l.esm.validate()?;
         check_share("invalid-rate", g.invalid_rate, " (0.01 = 1%)")?;
         check(g.users >= 1 && g.products >= 1, "users", || "--users and --products must be at least 1".into())?;
+        check(g.users <= MAX_USERS && g.products <= MAX_USERS, "users", || {
+            format!("--users and --products are at most {MAX_USERS} (each user costs the generator about 110 bytes of memory)")
+        })?;
         if let Some(b) = g.payload_bytes {
             check(b <= quotas::MAX_RECORD_BYTES - 1024, "payload-bytes", || {
                 format!("--payload-bytes {b} exceeds Kinesis's 1 MiB record limit (with room for the key)")

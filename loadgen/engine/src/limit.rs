@@ -59,9 +59,24 @@ impl LimitSearch {
         })?;
         check(self.precision > 0.0 && self.precision < 0.5, "limit-precision", || {
             "--limit-precision is a share between 0 and 0.5, e.g. 0.02".into()
+        })?;
+        check(self.trial >= MIN_TRIAL, "limit-trial", || {
+            format!(
+                "--limit-trial must be at least {}: shorter trials cannot measure a one-second quota",
+                humantime::format_duration(MIN_TRIAL)
+            )
+        })?;
+        check(self.start_rps.is_finite() && self.start_rps > 0.0, "rps", || {
+            "--find-limit starts at --rps, which must be a positive rate".into()
+        })?;
+        check(self.max_rps.is_finite() && self.max_rps >= self.start_rps, "limit-max-rps", || {
+            format!("--limit-max-rps ({}) must be at least the starting --rps ({})", self.max_rps, self.start_rps)
         })
     }
 }
+
+/// The shortest trial the search runs: a few of the stream's one-second quota windows.
+pub const MIN_TRIAL: Duration = Duration::from_secs(2);
 
 /// One trial.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -186,6 +186,24 @@ async fn a_load_that_cannot_be_offered_is_inconclusive() {
     assert!(r.verdict.headline.starts_with("Inconclusive:"));
 }
 
+/// Items over DynamoDB's 400 KB are dead-lettered by the function: in the queue, not
+/// lost, and the pipeline does not hold for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_lettered_valid_events_are_not_lost() {
+    // Records of 480–720 KB: every item is over the limit.
+    // Spread over 8 shards by explicit hash keys, so that no shard's 1 MiB/s throttles.
+    let mut c = config(2.0, 2, 8, 200, 41);
+    c.generator.payload_bytes = Some(600_000);
+    c.generator.keys = KeyModel::explicit(8);
+    let r = run(&c).await;
+    let p = r.pipeline.as_ref().unwrap();
+    assert!(r.ledger.accepted > 0, "{:?}", r.ledger);
+    assert_eq!(p.table_items, 0, "nothing that large is stored");
+    assert_eq!(p.valid_dead_lettered, r.ledger.accepted, "{p:?}");
+    assert_eq!(p.lost, 0, "dead-lettered is not lost");
+    assert_eq!(r.verdict.bottleneck.as_ref().map(|b| b.kind), Some(BottleneckKind::DynamodbTable));
+}
+
 /// A short load whose last events land in the drain: achieved counts the load window.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_achieved_rate_is_over_the_load_window() {

@@ -455,13 +455,32 @@ impl PlanRequest {
         })?;
         check_range("parallelization-factor", b.parallelization, quotas::ESM_PARALLELIZATION, "Lambda's limit")?;
         check_range("batch-size", b.batch_size, quotas::ESM_BATCH_SIZE, "Lambda's limit")?;
+        // Every other figure: a finite number in its range, or the plan prints nonsense.
+        let finite = |option: &'static str, v: f64, lo: f64, hi: f64, what: &str| {
+            check(v.is_finite() && (lo..=hi).contains(&v), option, || format!("--{option} must be {what}, not {v}"))
+        };
+        if let Some(m) = self.mean_rps {
+            finite("mean-rps", m, 0.0, f64::MAX, "a rate of 0 or more events per second")?;
+        }
+        finite("record-bytes", record_bytes, 1.0, quotas::MAX_RECORD_BYTES as f64, "from 1 byte to 1 MiB")?;
+        finite("key-bytes", b.key_bytes, 0.0, quotas::MAX_PARTITION_KEY_CHARS as f64 * 4.0, "from 0 to 1024 bytes")?;
+        if let Some(i) = self.item_bytes {
+            finite("item-bytes", i, 1.0, 400.0 * 1024.0, "from 1 byte to DynamoDB's 400 KB")?;
+        }
+        finite("per-record-us", b.per_record_us, 0.0, 1e9, "0 or more microseconds")?;
+        finite("ttl-days", b.ttl_days, 0.0, 36_500.0, "0 or more days")?;
+        check((128..=10_240).contains(&b.memory_mb), "memory-mb", || {
+            format!("--memory-mb must be 128–10240 (Lambda's range), not {}", b.memory_mb)
+        })?;
+        check(b.consumers >= 1, "consumers", || "--consumers must be at least 1".into())?;
+        crate::config::check_write_concurrency(b.write_concurrency)?;
         Ok(PlanInput {
             peak_rps,
             mean_rps: self.mean_rps.unwrap_or(peak_rps),
             record_bytes,
             hottest_key_share,
-            consumers: b.consumers.max(1),
-            write_concurrency: b.write_concurrency.max(1),
+            consumers: b.consumers,
+            write_concurrency: b.write_concurrency,
             item_bytes: self.item_bytes.unwrap_or(record_bytes + ITEM_OVERHEAD_BYTES),
             ..b.clone()
         })

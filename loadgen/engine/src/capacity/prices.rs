@@ -85,10 +85,51 @@ impl Prices {
         let mut prices: Prices = serde_json::from_str(&text).map_err(|e| {
             format!("the prices file {} is not a JSON object of known price fields: {e}", path.display())
         })?;
+        // Every price a finite amount of zero or more dollars, named when it is not.
+        let fields = serde_json::to_value(&prices).map_err(|e| e.to_string())?;
+        for (name, value) in fields.as_object().into_iter().flatten() {
+            if let Some(v) = value.as_f64() {
+                if !v.is_finite() || v < 0.0 {
+                    return Err(format!(
+                        "the prices file {} sets {name} to {v}: a price is 0 or more dollars",
+                        path.display()
+                    ));
+                }
+            }
+        }
         // A file that does not name its source is still not the built-in table.
         if prices.source == Prices::default().source {
             prices.source = format!("{} over the built-in {}", path.display(), Prices::default().source);
         }
         Ok(prices)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, text: &str) -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("loadgen-prices-{}-{name}.json", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn a_price_file_replaces_prices_and_names_itself() {
+        let path = file("ok", r#"{"kinesis_shard_hour": 0.02}"#);
+        let p = Prices::from_file(&path).unwrap();
+        assert_eq!(p.kinesis_shard_hour, 0.02);
+        assert_eq!(p.lambda_requests_per_million, Prices::default().lambda_requests_per_million);
+        assert!(p.source.starts_with(&path.display().to_string()), "{}", p.source);
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn negative_prices_are_refused_by_name() {
+        let path = file("negative", r#"{"dynamodb_wcu_hour": -1}"#);
+        let e = Prices::from_file(&path).unwrap_err();
+        assert!(e.contains("dynamodb_wcu_hour to -1"), "{e}");
+        let _ = std::fs::remove_file(path);
     }
 }

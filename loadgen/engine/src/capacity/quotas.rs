@@ -34,6 +34,10 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 /// Longest partition key, in characters.
 pub const MAX_PARTITION_KEY_CHARS: usize = 256;
 
+/// Lambda's shortest function timeout, seconds.
+pub const LAMBDA_MIN_TIMEOUT_SECS: u64 = 1;
+/// Lambda's longest function timeout, seconds (15 minutes).
+pub const LAMBDA_MAX_TIMEOUT_SECS: u64 = 900;
 /// Lambda's invocation payload limit for an event source mapping batch.
 pub const LAMBDA_MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// Event source mapping batch size range.

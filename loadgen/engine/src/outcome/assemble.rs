@@ -79,7 +79,6 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     }
     let shard_plan = shard_plan(peak, mean_record_bytes, &hot_keys, config.target_utilization);
 
-    let accepted_valid = ledger.accepted - ledger.invalid_accepted;
     let mut stages = Vec::new();
     let (pipeline_result, invocation, e2e) = match pipeline {
         None => (None, None, None),
@@ -96,7 +95,11 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
                 max_iterator_age_ms: p.max_iterator_age_ms,
                 mean_batch_size: if p.invocations > 0 { p.delivered as f64 / p.invocations as f64 } else { 0.0 },
                 invocation_ms: p.invocation.percentiles(),
-                lost: accepted_valid.saturating_sub(p.table_items),
+                // Every accepted event is in the table, in the dead-letter queue, or still
+                // in the stream; what is in none of them is lost.
+                lost: ledger.accepted.saturating_sub(p.table_items + p.dlq_messages + p.backlog),
+                not_processed: p.backlog,
+                valid_dead_lettered: p.dlq_messages.saturating_sub(ledger.invalid_accepted),
                 drained: p.drained,
                 table_write_calls: p.table_write_calls,
                 table_bytes_per_item: p.table_bytes_per_item,

@@ -161,6 +161,8 @@ pub fn sample_result() -> RunResult {
             mean_batch_size: 100.0,
             invocation_ms: invocation.percentiles(),
             lost: 0,
+            not_processed: 0,
+            valid_dead_lettered: 0,
             drained: true,
             table_write_calls: 80,
             table_bytes_per_item: 24,

@@ -39,6 +39,15 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
             other.target.kind, runs[0].0
         )));
     }
+    for (i, (a, ra)) in runs.iter().enumerate() {
+        if let Some((b, _)) = runs[i + 1..].iter().find(|(_, rb)| {
+            rb.started_at == ra.started_at && rb.config.seed == ra.config.seed && rb.ledger == ra.ledger
+        }) {
+            return Err(MergeError::Incompatible(format!(
+                "{a} and {b} are the same run (same start, seed and ledger): merge each worker's result once"
+            )));
+        }
+    }
     let decoded: Vec<Histograms> =
         runs.iter().map(|(label, r)| Histograms::decode(r, label)).collect::<Result<_, _>>()?;
     let histograms = merge_histograms(&decoded);
@@ -79,7 +88,8 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.latency_ms.end_to_end = histograms.end_to_end.as_ref().map(Latency::percentiles);
     out.latency_ms.stages = histograms.stage_latencies();
 
-    out.timeline = merge_timelines(&results);
+    let labels: Vec<&str> = runs.iter().map(|(l, _)| l.as_str()).collect();
+    out.timeline = merge_timelines(&results, &labels)?;
     out.shards = merge_shards(&results, &out.timeline, elapsed);
     out.pipeline = merge_pipelines(&results, histograms.invocation.as_ref());
     out.verify = merge_verify(&results);
@@ -144,19 +154,21 @@ fn weighted(pairs: impl Iterator<Item = (f64, u64)>) -> f64 {
 }
 
 /// Second `i` of every run, added up.
-fn merge_timelines(results: &[&RunResult]) -> Vec<TimelinePoint> {
+fn merge_timelines(results: &[&RunResult], labels: &[&str]) -> Result<Vec<TimelinePoint>, MergeError> {
     let len = results.iter().map(|r| r.timeline.len()).max().unwrap_or(0);
     (0..len)
         .map(|i| {
-            let points: Vec<&TimelinePoint> = results.iter().filter_map(|r| r.timeline.get(i)).collect();
-            let mut m = TimelinePoint { t: points.iter().map(|p| p.t).fold(0.0, f64::max), ..TimelinePoint::default() };
-            let shards = points.iter().map(|p| p.shard_records.len()).max().unwrap_or(0);
+            let points: Vec<(&str, &TimelinePoint)> =
+                results.iter().zip(labels).filter_map(|(r, label)| Some((*label, r.timeline.get(i)?))).collect();
+            let mut m =
+                TimelinePoint { t: points.iter().map(|(_, p)| p.t).fold(0.0, f64::max), ..TimelinePoint::default() };
+            let shards = points.iter().map(|(_, p)| p.shard_records.len()).max().unwrap_or(0);
             m.shard_records = vec![0; shards];
             let mut put = Latency::default();
             let mut e2e = Latency::default();
             let mut put_exact = true;
             let mut e2e_exact = true;
-            for p in &points {
+            for &(label, p) in &points {
                 m.target_rps += p.target_rps;
                 m.generated_rps += p.generated_rps;
                 m.achieved_rps += p.achieved_rps;
@@ -168,9 +180,13 @@ fn merge_timelines(results: &[&RunResult]) -> Vec<TimelinePoint> {
                 for (s, n) in m.shard_records.iter_mut().zip(&p.shard_records) {
                     *s += n;
                 }
-                merge_interval(&mut put, &mut put_exact, &p.put_histogram, p.put_p99_ms);
-                merge_interval(&mut e2e, &mut e2e_exact, &p.end_to_end_histogram, p.end_to_end_p99_ms);
+                let name = |what: &str| format!("timeline[t={:.0}].{what}", p.t);
+                merge_interval(&mut put, &mut put_exact, &p.put_histogram, p.put_p99_ms)
+                    .map_err(|()| HistogramError { source_label: label.into(), name: name("put_histogram") })?;
+                merge_interval(&mut e2e, &mut e2e_exact, &p.end_to_end_histogram, p.end_to_end_p99_ms)
+                    .map_err(|()| HistogramError { source_label: label.into(), name: name("end_to_end_histogram") })?;
             }
+            let points: Vec<&TimelinePoint> = points.into_iter().map(|(_, p)| p).collect();
             if put_exact {
                 let q = put.percentiles();
                 (m.put_p50_ms, m.put_p99_ms, m.put_max_ms) = (q.p50, q.p99, q.max);
@@ -186,17 +202,25 @@ fn merge_timelines(results: &[&RunResult]) -> Vec<TimelinePoint> {
             } else {
                 m.end_to_end_p99_ms = points.iter().map(|p| p.end_to_end_p99_ms).fold(0.0, f64::max);
             }
-            m
+            Ok(m)
         })
         .collect()
 }
 
 /// Adds one run's interval histogram; a second with a percentile but no histogram (a
-/// result from before interval histograms) makes the merged second approximate.
-fn merge_interval(into: &mut Latency, exact: &mut bool, encoded: &str, p99: f64) {
+/// result from before interval histograms) makes the merged second approximate, and a
+/// histogram that does not decode is an error (as it is for the run alone).
+fn merge_interval(into: &mut Latency, exact: &mut bool, encoded: &str, p99: f64) -> Result<(), ()> {
     match Latency::from_base64(encoded) {
-        Some(h) if !encoded.is_empty() || p99 == 0.0 => into.merge(&h),
-        _ => *exact = false,
+        None => Err(()),
+        Some(h) if !encoded.is_empty() || p99 == 0.0 => {
+            into.merge(&h);
+            Ok(())
+        }
+        Some(_) => {
+            *exact = false;
+            Ok(())
+        }
     }
 }
 
@@ -236,6 +260,8 @@ fn merge_pipelines(results: &[&RunResult], invocation: Option<&Latency>) -> Opti
         m.function_errors += p.function_errors;
         m.max_iterator_age_ms = m.max_iterator_age_ms.max(p.max_iterator_age_ms);
         m.lost += p.lost;
+        m.not_processed += p.not_processed;
+        m.valid_dead_lettered += p.valid_dead_lettered;
         m.drained &= p.drained;
         m.table_write_calls += p.table_write_calls;
         m.table_bytes_per_item = m.table_bytes_per_item.max(p.table_bytes_per_item);

@@ -284,6 +284,14 @@ pub struct Pipeline {
     pub invocation_ms: Percentiles,
     /// Accepted valid events that are neither in the table nor dead-lettered.
     pub lost: u64,
+    /// Accepted events still in the stream when the run ended (an interrupted or
+    /// undrained run): not yet processed, which is not lost.
+    #[serde(default)]
+    pub not_processed: u64,
+    /// Valid events the function dead-lettered instead of storing (an item over
+    /// DynamoDB's 400 KB, say): in the queue, not lost, and not in the table.
+    #[serde(default)]
+    pub valid_dead_lettered: u64,
     /// Whether the pipeline finished processing within `--settle`.
     pub drained: bool,
     /// `BatchWriteItem` calls.

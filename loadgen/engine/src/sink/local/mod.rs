@@ -87,6 +87,8 @@ pub struct PipelineSnapshot {
     pub table_bytes_per_item: u64,
     /// Whether it finished processing within the settle time.
     pub drained: bool,
+    /// Records still in the stream, not processed.
+    pub backlog: u64,
     /// Intended send time to `processedAt`, for every stored event.
     pub end_to_end: Latency,
     /// Invocation durations.
@@ -209,6 +211,7 @@ impl LocalPipeline {
         snapshot.table_write_calls = self.table().calls();
         snapshot.table_bytes_per_item = self.table().memory_bytes() / snapshot.table_items.max(1);
         snapshot.drained = drained;
+        snapshot.backlog = self.backlog();
         snapshot
     }
 
