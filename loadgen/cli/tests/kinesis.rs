@@ -406,4 +406,8 @@ async fn end_to_end_through_the_emulators() {
     assert_eq!(stored.iter().map(|(_, n)| *n as u64).sum::<u64>(), r.ledger.accepted);
     tokio::time::timeout(Duration::from_secs(30), poller).await.expect("consumer stops").unwrap().expect("consumer ok");
     assert!(consumed.lock().unwrap().written >= r.ledger.accepted - r.ledger.invalid_accepted);
+    // Dead letters name the stream, as Lambda's records do.
+    let letters = aws_sdk_sqs::Client::new(&sdk).receive_message().queue_url(&queue).send().await.unwrap();
+    let body = letters.messages().first().and_then(|m| m.body()).expect("a dead letter").to_string();
+    assert!(body.contains("\"eventSourceArn\":\"arn:aws:kinesis:") && body.contains(&stream), "{body}");
 }

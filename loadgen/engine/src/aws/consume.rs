@@ -96,7 +96,8 @@ pub async fn consume(config: ConsumerConfig, stats: Arc<Mutex<ConsumerStats>>, s
     for (shard, _, _) in info.shards {
         let (client, processor, stats, stop, config) =
             (client.clone(), processor.clone(), stats.clone(), stop.clone(), config.clone());
-        tasks.spawn(async move { consume_shard(&client, &config, &shard, &processor, &stats, stop).await });
+        let arn = info.arn.clone();
+        tasks.spawn(async move { consume_shard(&client, &config, (&shard, &arn), &processor, &stats, stop).await });
     }
     while let Some(joined) = tasks.join_next().await {
         if let Ok(Err(e)) = joined {
@@ -132,7 +133,7 @@ async fn iterator(
 async fn consume_shard(
     client: &Client,
     config: &ConsumerConfig,
-    shard: &str,
+    (shard, arn): (&str, &str),
     processor: &retail_function::Processor<
         retail_function::aws::DynamoDbStore,
         retail_function::aws::SqsDeadLetters,
@@ -162,7 +163,7 @@ async fn consume_shard(
                     detail: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
                 },
             )?;
-        let records: Vec<KinesisEventRecord> = page.records().iter().map(|r| event_record(shard, r)).collect();
+        let records: Vec<KinesisEventRecord> = page.records().iter().map(|r| event_record(shard, arn, r)).collect();
         let next = page.next_shard_iterator().map(str::to_string);
         // Kinesis may answer an empty page before the tip; caught up is empty and 0 ms
         // behind the latest record.
@@ -207,8 +208,12 @@ async fn consume_shard(
     }
 }
 
-fn event_record(shard: &str, r: &aws_sdk_kinesis::types::Record) -> KinesisEventRecord {
+fn event_record(shard: &str, arn: &str, r: &aws_sdk_kinesis::types::Record) -> KinesisEventRecord {
     let arrival = r.approximate_arrival_timestamp().map_or(0.0, |t| t.as_secs_f64());
     let key = r.partition_key().unwrap_or_default().to_string();
-    KinesisEventRecord::new(shard, r.sequence_number().to_string(), key, r.data().as_ref(), arrival)
+    let mut record = KinesisEventRecord::new(shard, r.sequence_number().to_string(), key, r.data().as_ref(), arrival);
+    // As Lambda delivers it: dead letters name the stream they came from.
+    record.event_source_arn = (!arn.is_empty()).then(|| arn.to_string());
+    record.event_source = Some("aws:kinesis".into());
+    record
 }

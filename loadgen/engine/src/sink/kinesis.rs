@@ -189,6 +189,8 @@ mod endpoint_tests {
 pub struct StreamInfo {
     /// Stream name.
     pub name: String,
+    /// Stream ARN (what Lambda puts in each record's `eventSourceArn`).
+    pub arn: String,
     /// `PROVISIONED` or `ON_DEMAND`.
     pub mode: String,
     /// Open shards, in hash-key order: id and `[start, end]` hash range.
@@ -250,7 +252,14 @@ pub async fn preflight(target: &KinesisTarget) -> Result<(Client, StreamInfo), P
         return Err(PreflightError::NoCredentials("no credential provider is configured".into()));
     };
     use aws_credential_types::provider::ProvideCredentials;
-    provider.provide_credentials().await.map_err(|e| PreflightError::NoCredentials(e.to_string()))?;
+    provider.provide_credentials().await.map_err(|e| {
+        PreflightError::NoCredentials(match &target.profile {
+            Some(p) => {
+                format!("profile '{p}' gives none ({e}); check that it exists in ~/.aws/config or ~/.aws/credentials")
+            }
+            None => e.to_string(),
+        })
+    })?;
     let endpoint = target
         .endpoint_url
         .clone()
@@ -280,6 +289,7 @@ pub async fn preflight(target: &KinesisTarget) -> Result<(Client, StreamInfo), P
     if status != "ACTIVE" && status != "UPDATING" {
         return Err(PreflightError::NotActive { stream: target.stream.clone(), status });
     }
+    let arn = desc.map(|d| d.stream_arn().to_string()).unwrap_or_default();
     let mode = desc
         .and_then(|d| d.stream_mode_details())
         .map(|m| m.stream_mode().as_str().to_string())
@@ -317,7 +327,7 @@ pub async fn preflight(target: &KinesisTarget) -> Result<(Client, StreamInfo), P
     if shards.is_empty() {
         return Err(PreflightError::Other(format!("stream '{}' has no open shards", target.stream)));
     }
-    Ok((client, StreamInfo { name: target.stream.clone(), mode, shards }))
+    Ok((client, StreamInfo { name: target.stream.clone(), arn, mode, shards }))
 }
 
 /// The parts of an SDK error the classification reads, whatever the operation.
