@@ -407,6 +407,9 @@ impl RecordSink for KinesisSink {
             Err(e) => {
                 let text = ErrorView::text(&e);
                 return Err(match (&e, ErrorView::code(&e)) {
+                    (SdkError::DispatchFailure(d), _) if d.is_timeout() => SinkError::Fatal(format!(
+                        "Kinesis stopped answering (no answer to PutRecords within the request timeout): {text}"
+                    )),
                     (SdkError::DispatchFailure(_), _) => {
                         SinkError::Fatal(format!("connection to Kinesis lost: {text}"))
                     }
