@@ -164,6 +164,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
                 }
                 RecordOutcome::Written => {
                     if let Some(item) = &items[alias[i]] {
+                        report.pipeline_ms.push(item.processed_at - item.arrival_timestamp);
                         if item.timestamp_source == TimestampSource::Event {
                             report.end_to_end_ms.push(item.processed_at - item.event_timestamp);
                         }

@@ -66,9 +66,14 @@ pub struct BatchReport {
     /// Sequence numbers of the records to retry, in input order (the
     /// `batchItemFailures` item identifiers).
     pub retry_sequence_numbers: Vec<String>,
-    /// End-to-end latency of each written event that carried a `timestamp`, in ms from
-    /// that timestamp to `processedAt`.
+    /// Event-time lag of each written event that carried a `timestamp`: ms from that
+    /// timestamp to `processedAt` (for load-generated events, the intended send time, so
+    /// loadgen reads it as the end-to-end latency; for replayed or old events it can be
+    /// days).
     pub end_to_end_ms: Vec<i64>,
+    /// The pipeline's latency of each written record: ms from Kinesis's
+    /// `approximateArrivalTimestamp` to `processedAt`, whatever the event's own time.
+    pub pipeline_ms: Vec<i64>,
     /// `BatchWriteItem` calls made, retries included.
     pub store_calls: u32,
     /// `SendMessageBatch` calls made, retries included.

@@ -54,7 +54,8 @@ async fn valid_records_are_written_and_bad_ones_dead_lettered() {
     assert_eq!(missing.sequence_number, records[4].kinesis.sequence_number);
     assert_eq!(missing.shard_id, "shardId-000000000000");
     assert_eq!(missing.data, records[4].kinesis.data);
-    assert_eq!(report.end_to_end_ms, vec![1_500], "only events with a timestamp have a latency");
+    assert_eq!(report.end_to_end_ms, vec![1_500], "only events with a timestamp have an event-time lag");
+    assert_eq!(report.pipeline_ms.len(), 2, "every written record has a pipeline latency, from its arrival");
 }
 
 #[tokio::test(start_paused = true)]

@@ -175,8 +175,10 @@ const EMF_METRICS: f64 = 5.0;
 fn emf_bytes(records: usize) -> f64 {
     let report = retail_function::BatchReport {
         outcomes: vec![retail_function::RecordOutcome::Written; records],
-        // Four-digit millisecond latencies: a typical batching window's worth.
+        // Four-digit millisecond latencies (a typical batching window's worth), for both
+        // the pipeline latency and the event-time lag.
         end_to_end_ms: vec![1_234; records],
+        pipeline_ms: vec![1_234; records],
         ..retail_function::BatchReport::default()
     };
     let emf =
@@ -627,14 +629,14 @@ mod tests {
         assert!(small.warnings.is_empty(), "{:?}", small.warnings);
     }
 
-    /// CloudWatch: the function's EMF line for a batch of 100 (about 1 KB: the metric
-    /// definitions plus 100 latencies), one line per invocation; $0.50 + $0.03 per GB for
+    /// CloudWatch: the function's EMF line for a batch of 100 (about 1.5 KB: the metric
+    /// definitions plus 100 values of each of its two latencies), one line per invocation; $0.50 + $0.03 per GB for
     /// ingestion and a month of storage; 5 custom metrics × $0.30 = $1.50.
     #[test]
     fn cloudwatch_costs_follow_the_emf_lines() {
         let p = plan(&input(1000.0, 300.0), &Prices::default());
         let cw = &p.cloudwatch;
-        assert!((700.0..1500.0).contains(&cw.emf_bytes_per_invocation), "{}", cw.emf_bytes_per_invocation);
+        assert!((1000.0..2000.0).contains(&cw.emf_bytes_per_invocation), "{}", cw.emf_bytes_per_invocation);
         let gb = p.lambda.invocations_per_month * cw.emf_bytes_per_invocation / GB;
         assert!((cw.log_gb_per_month - gb).abs() < 1e-9);
         assert!((cw.logs - gb * 0.53).abs() < 1e-9);
