@@ -757,6 +757,8 @@ mod tests {
             "md,csv",
             "--max-regression",
             "p99=10%",
+            "--baseline",
+            "base",
         ])
         .unwrap();
         let Some(Command::Report(r)) = cli.command else { panic!("a report") };
@@ -766,8 +768,11 @@ mod tests {
         let cli = Cli::try_parse_from(["loadgen", "report", "a", "b"]).unwrap();
         let Some(Command::Report(r)) = cli.command else { panic!("a report") };
         assert!(r.out_dir().unwrap_err().to_string().contains("--out DIR"));
-        let e = Cli::try_parse_from(["loadgen", "report", "a", "--max-regression", "p98=1%"]).unwrap_err();
+        let e = Cli::try_parse_from(["loadgen", "report", "a", "--baseline", "b", "--max-regression", "p98=1%"])
+            .unwrap_err();
         assert!(e.to_string().contains("unknown metric 'p98'"), "{e}");
+        let e = Cli::try_parse_from(["loadgen", "report", "a", "--max-regression", "p99=1%"]).unwrap_err();
+        assert!(e.to_string().contains("--baseline"), "a limit without a baseline is refused: {e}");
     }
 
     #[test]

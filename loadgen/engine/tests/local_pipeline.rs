@@ -224,3 +224,16 @@ fn invalid_configs_are_refused_before_anything_starts() {
         .expect_err("batch size 0 cannot run");
     assert!(e.to_string().contains("--batch-size must be 1–10000"), "{e}");
 }
+
+/// One throttled shard: each second's utilisation is what the quota allowed in it, never
+/// 200–300% from intervals that closed late.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_shard_peaks_at_its_quota() {
+    let mut c = config(3000.0, 3, 1, 200, 43);
+    c.driver.record_ttl = Duration::from_secs(3);
+    let r = run(&c).await;
+    assert!(r.ledger.throttled > 0);
+    let peak = r.shards[0].peak_utilization;
+    assert!(peak <= 1.1, "peak second at {:.0}% of the quota", peak * 100.0);
+    assert!(peak >= 0.9, "a throttled shard runs at its quota: {:.0}%", peak * 100.0);
+}

@@ -27,6 +27,10 @@ use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 use crate::stop::Stop;
 
+/// How late the schedule may end and still count as offered on time (a busy host's
+/// scheduling noise; a producer that cannot keep up ends seconds late).
+pub const LOAD_END_SLACK: Duration = Duration::from_millis(250);
+
 /// Events generated per driver turn at most.
 pub const MAX_BURST: usize = 2_048;
 
@@ -145,6 +149,8 @@ struct Shared<S> {
     fatal: Mutex<Option<String>>,
     wake: Notify,
     config: DriverConfig,
+    /// Where the sink's one-second windows begin.
+    origin: Instant,
 }
 
 impl<S: RecordSink> Shared<S> {
@@ -204,9 +210,12 @@ impl<S: RecordSink> Shared<S> {
                                 s.records += 1;
                                 s.bytes += p.entry.quota_bytes() as u64;
                             }
-                            if let Some(n) = st.interval.shard_records.get_mut(shard) {
-                                *n += 1;
-                            }
+                            // By the stream's second of acceptance, so that a second never
+                            // holds more than the stream let through in it.
+                            let window = done.saturating_duration_since(self.origin).as_secs();
+                            let offset = window.saturating_sub(st.window) as usize;
+                            let shards = st.shards.len();
+                            st.interval.count_accepted(shard, offset, shards);
                         }
                         PutResult::Throttled { shard } => {
                             st.ledger.throttled += 1;
@@ -260,6 +269,7 @@ pub async fn drive<S: RecordSink>(
     mut stop: Stop,
 ) -> Driven {
     let (retry_tx, mut retry_rx) = mpsc::unbounded_channel();
+    let origin = sink.second_origin().unwrap_or_else(Instant::now);
     let shared = Arc::new(Shared {
         stats: Mutex::new(RunStats {
             tracers: Reservoir::new(config.trace_sample, config.seed ^ 0x7ace),
@@ -271,6 +281,7 @@ pub async fn drive<S: RecordSink>(
         fatal: Mutex::new(None),
         wake: Notify::new(),
         config: config.clone(),
+        origin,
     });
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
@@ -442,7 +453,8 @@ pub async fn drive<S: RecordSink>(
     let (load_end, accepted_in_load) = load_end.unwrap_or((end, stats.ledger.accepted));
     let mut load_elapsed = load_end.duration_since(t0);
     if !interrupted {
-        load_elapsed = load_elapsed.max(config.duration);
+        // A schedule that ends within LOAD_END_SLACK of its time counts as on time.
+        load_elapsed = load_elapsed.saturating_sub(LOAD_END_SLACK).max(config.duration);
     }
     Driven { stats, per_user, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal }
 }
@@ -458,8 +470,11 @@ fn close_interval<S: RecordSink>(
     let t = now.duration_since(t0).as_secs_f64();
     let secs = (t - st.timeline.last().map_or(0.0, |p| p.t)).max(1e-3);
     let shards = st.shards.len();
-    let interval = std::mem::take(&mut st.interval);
-    st.interval.shard_records = vec![0; shards];
+    let mut interval = std::mem::take(&mut st.interval);
+    // This interval takes its window; the windows after it carry over.
+    let shard_records = interval.shard_windows.pop_front().unwrap_or_else(|| vec![0; shards]);
+    st.interval.shard_windows = std::mem::take(&mut interval.shard_windows);
+    st.window += 1;
     let put = interval.put.percentiles();
     let mut point = TimelinePoint {
         t,
@@ -477,7 +492,7 @@ fn close_interval<S: RecordSink>(
         put_p50_ms: put.p50,
         put_p99_ms: put.p99,
         put_max_ms: put.max,
-        shard_records: interval.shard_records,
+        shard_records,
         put_histogram: interval.put.to_base64(),
         ..TimelinePoint::default()
     };

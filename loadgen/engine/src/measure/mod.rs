@@ -51,6 +51,8 @@ pub struct RunStats {
     pub shards: Vec<ShardCounts>,
     /// The current second.
     pub interval: Interval,
+    /// The stream window (seconds since the sink's origin) the current interval counts.
+    pub window: u64,
     /// Past seconds.
     pub timeline: Vec<TimelinePoint>,
     /// Offered load per second (generated events), for the planner.
@@ -68,7 +70,8 @@ impl RunStats {
             put_uncorrected: Latency::default(),
             service_time: Latency::default(),
             shards: vec![ShardCounts::default(); shards],
-            interval: Interval { shard_records: vec![0; shards], ..Interval::default() },
+            interval: Interval::default(),
+            window: 0,
             timeline: Vec::new(),
             offered_bytes: 0,
             tracers: Reservoir::new(0, 0),

@@ -62,6 +62,19 @@ pub struct Interval {
     pub retries: u64,
     /// Corrected put latency.
     pub put: Latency,
-    /// Accepted per shard.
-    pub shard_records: Vec<u64>,
+    /// Accepted per shard, by the stream's one-second window of acceptance: the front is
+    /// this interval's window, later entries windows that began before it closed.
+    pub shard_windows: std::collections::VecDeque<Vec<u64>>,
+}
+
+impl Interval {
+    /// Counts a record accepted by `shard` in window `offset` after this interval's.
+    pub fn count_accepted(&mut self, shard: usize, offset: usize, shards: usize) {
+        while self.shard_windows.len() <= offset {
+            self.shard_windows.push_back(vec![0; shards]);
+        }
+        if let Some(n) = self.shard_windows[offset].get_mut(shard) {
+            *n += 1;
+        }
+    }
 }

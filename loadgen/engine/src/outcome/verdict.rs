@@ -28,8 +28,10 @@ use crate::outcome::result::{
 
 /// The share of the target rate that must be offered for a run to say anything.
 pub const OFFERED_SHARE: f64 = 0.995;
-/// The share of events that may be sent late (more than 10 ms after their due time).
-pub const LATE_SHARE: f64 = 0.01;
+/// The share of events that may be sent late (more than 10 ms after their due time): a
+/// few late sends are scheduling noise on a busy host, a twentieth of the load is a
+/// producer that fell behind.
+pub const LATE_SHARE: f64 = 0.05;
 /// The consumer falls behind when the iterator age passes the batching window by this.
 pub const ITERATOR_AGE_SLACK_S: f64 = 5.0;
 
@@ -543,7 +545,7 @@ mod tests {
                 BottleneckKind::DeadLetterPath,
             ),
             ("offered short", |r| r.rate.offered_rps = 180.0, VerdictState::Inconclusive, BottleneckKind::Producer),
-            ("late", |r| r.rate.late_sends = 100, VerdictState::Inconclusive, BottleneckKind::Producer),
+            ("late", |r| r.rate.late_sends = 200, VerdictState::Inconclusive, BottleneckKind::Producer),
             ("interrupted", |r| r.interrupted = true, VerdictState::Inconclusive, BottleneckKind::Producer),
             (
                 "failed while short: the failure wins",

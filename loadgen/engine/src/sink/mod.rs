@@ -74,6 +74,12 @@ pub trait RecordSink: Send + Sync + 'static {
     /// Number of shards (for per-shard accounting).
     fn shard_count(&self) -> usize;
 
+    /// Where the sink's one-second quota windows begin, when it knows (the local model);
+    /// per-second counts are kept by these windows.
+    fn second_origin(&self) -> Option<std::time::Instant> {
+        None
+    }
+
     /// Whether `put_records` completes without waiting on I/O (an in-process model), so
     /// the driver may call it directly instead of in a task of its own.
     fn answers_inline(&self) -> bool {

@@ -245,4 +245,8 @@ impl RecordSink for LocalPipeline {
     fn answers_inline(&self) -> bool {
         true
     }
+
+    fn second_origin(&self) -> Option<Instant> {
+        Some(self.stream.origin)
+    }
 }

@@ -67,6 +67,8 @@ pub struct WriteQuota {
 pub struct Stream {
     ranges: Vec<(u128, u128)>,
     wake_at: usize,
+    /// Where every shard's one-second write windows begin.
+    pub origin: Instant,
     /// The shards, in hash-key order.
     pub shards: Vec<Shard>,
 }
@@ -87,7 +89,7 @@ impl Stream {
                 lanes: (0..lanes.max(1)).map(|_| Arc::new(Lane::default())).collect(),
             })
             .collect();
-        Stream { ranges, shards, wake_at: wake_at.max(1) }
+        Stream { ranges, shards, wake_at: wake_at.max(1), origin: now }
     }
 
     /// Stores what the quotas allow of `entries` and answers per record, as `PutRecords`
