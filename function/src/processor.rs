@@ -125,6 +125,9 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         let mut report = BatchReport {
             outcomes: vec![RecordOutcome::Retry(String::new()); records.len()],
             store_calls: write_stats.calls,
+            // One latency of each kind per written record: allocate them once.
+            end_to_end_ms: Vec::with_capacity(records.len()),
+            pipeline_ms: Vec::with_capacity(records.len()),
             ..BatchReport::default()
         };
         let mut rejected_why: Vec<Option<String>> = vec![None; records.len()];
