@@ -98,27 +98,6 @@ fn an_endpoint_that_never_answers_ends_the_run() {
 }
 
 #[test]
-fn sigterm_settles_writes_results_and_exits_143() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("terminated");
-    let child = loadgen()
-        .args(["--rps", "500", "--duration", "60s", "--batching-window", "200ms", "--quiet", "--out"])
-        .arg(&out)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(143), "{}", String::from_utf8_lossy(&output.stderr));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
-    validate(&result);
-    assert_eq!(result["interrupted"], true);
-}
-
-#[test]
 fn help_shows_examples() {
     let (code, out, _) = run(&["--help"]);
     assert_eq!(code, 0);
@@ -191,10 +170,10 @@ fn missed_thresholds_exit_3() {
     assert!(stdout.contains("max-throttle-rate") && stdout.contains("FAIL"), "{stdout}");
 }
 
-#[test]
-fn ctrl_c_settles_writes_results_and_exits_130() {
+/// A 60 s run signalled after 2 s: its exit code and its result.
+fn signalled_midrun(signal: &str) -> (Option<i32>, String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("interrupted");
+    let out = dir.path().join("stopped");
     let child = loadgen()
         .args(["--rps", "500", "--duration", "60s", "--batching-window", "200ms", "--quiet", "--out"])
         .arg(&out)
@@ -203,18 +182,33 @@ fn ctrl_c_settles_writes_results_and_exits_130() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_secs(2));
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    assert!(Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap().success());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
-    let result: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("result.json")).unwrap()).unwrap();
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    let text =
+        std::fs::read_to_string(out.join("result.json")).unwrap_or_else(|e| panic!("no result.json ({e}): {err}"));
+    let result: serde_json::Value = serde_json::from_str(&text).unwrap();
     validate(&result);
+    (output.status.code(), err, result)
+}
+
+#[test]
+fn ctrl_c_settles_writes_results_and_exits_130() {
+    let (code, err, result) = signalled_midrun("-INT");
+    assert_eq!(code, Some(130), "{err}");
     assert_eq!(result["interrupted"], true);
     let l = &result["ledger"];
     let n = |k: &str| l[k].as_u64().unwrap();
     assert!(n("generated") > 500 && n("generated") < 30_000, "stopped early: {l}");
     assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
+}
+
+/// SIGTERM (what Kubernetes and `docker stop` send) is the first Ctrl-C, with its own code.
+#[test]
+fn sigterm_settles_writes_results_and_exits_143() {
+    let (code, err, result) = signalled_midrun("-TERM");
+    assert_eq!(code, Some(143), "{err}");
+    assert_eq!(result["interrupted"], true);
 }
 
 #[test]
