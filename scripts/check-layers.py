@@ -87,9 +87,7 @@ def code_of(text):
 def references(module, code):
     refs = []
     for kind, rest in PATH.findall(code):
-        base = list(module) if kind == "crate" else list(module[:-1])
-        if kind == "crate":
-            base = []
+        base = [] if kind == "crate" else list(module[:-1])
         refs.append(tuple(base + rest.strip(":").split("::")))
     for kind, inner in GROUP.findall(code):
         base = [] if kind == "crate" else list(module[:-1])

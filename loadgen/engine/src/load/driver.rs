@@ -186,6 +186,10 @@ impl<S: RecordSink> Shared<S> {
         let mut guard = self.lock();
         let st = &mut *guard;
         st.service_time.record(done - start);
+        // The stream's one-second window the whole answer falls in, relative to the one
+        // the current interval counts.
+        let window_offset = done.saturating_duration_since(self.origin).as_secs().saturating_sub(st.window) as usize;
+        let shard_count = st.shards.len();
         match result {
             Ok(results) => {
                 for (p, r) in batch.into_iter().zip(results) {
@@ -212,10 +216,7 @@ impl<S: RecordSink> Shared<S> {
                             }
                             // By the stream's second of acceptance, so that a second never
                             // holds more than the stream let through in it.
-                            let window = done.saturating_duration_since(self.origin).as_secs();
-                            let offset = window.saturating_sub(st.window) as usize;
-                            let shards = st.shards.len();
-                            st.interval.count_accepted(shard, offset, shards);
+                            st.interval.count_accepted(shard, window_offset, shard_count);
                         }
                         PutResult::Throttled { shard } => {
                             st.ledger.throttled += 1;

@@ -60,13 +60,18 @@ pub fn dollars(v: f64) -> String {
     out
 }
 
+/// The write units the hottest user puts on its DynamoDB partition, when the plan has
+/// them above the partition's limit.
+fn over_partition(plan: Option<&Plan>) -> Option<f64> {
+    plan?.dynamodb.hottest_key_wcu.filter(|w| *w > f64::from(DYNAMODB_PARTITION_WCU))
+}
+
 /// The recommendation for `r`'s load: its shard plan (`shard_plan`, the write side) and
 /// its capacity plan (`plan`, for the read side, the table, Lambda and the cost).
 pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> Recommendation {
     let mut spread_keys: Vec<String> = shard_plan.unfixable_key.iter().map(|k| k.key.clone()).collect();
-    if let (Some(p), Some(hot)) = (plan, r.hot_keys.first()) {
-        let over_partition = p.dynamodb.hottest_key_wcu.is_some_and(|w| w > f64::from(DYNAMODB_PARTITION_WCU));
-        if over_partition && !spread_keys.contains(&hot.key) {
+    if let (Some(_), Some(hot)) = (over_partition(plan), r.hot_keys.first()) {
+        if !spread_keys.contains(&hot.key) {
             spread_keys.push(hot.key.clone());
         }
     }
@@ -143,8 +148,7 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
     let hot = rec.unfixable_key.as_ref();
     if let Some(k) = hot {
         let share = r.hot_keys.iter().find(|h| h.key == k.key).map_or(0.0, |h| h.share);
-        let partition = rec.spread_keys.len() > 1
-            || plan.is_some_and(|p| p.dynamodb.hottest_key_wcu.is_some_and(|w| w > f64::from(DYNAMODB_PARTITION_WCU)));
+        let partition = over_partition(plan).is_some();
         failures.push(Failure {
             bottleneck: Bottleneck {
                 kind: BottleneckKind::HotKey,
@@ -288,30 +292,26 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
             }
         }
     }
-    if let Some(p) = plan {
-        if let (Some(wcu), Some(k)) = (p.dynamodb.hottest_key_wcu, r.hot_keys.first()) {
-            if wcu > f64::from(DYNAMODB_PARTITION_WCU) {
-                findings.push(format!(
-                    "User '{}' writes about {wcu:.0} WCU to one DynamoDB partition, over its 1,000 WCU: DynamoDB throttles it in either capacity mode (the local model does not enforce partitions yet).",
-                    k.key
-                ));
-                failures.push(Failure {
-                    bottleneck: Bottleneck {
-                        kind: BottleneckKind::DynamodbPartition,
-                        measured: wcu,
-                        limit: f64::from(DYNAMODB_PARTITION_WCU),
-                        unit: "WCU".into(),
-                        subject: Some(k.key.clone()),
-                    },
-                    headline: format!(
-                        "Does not hold: user {} writes about {wcu:.0} WCU to one DynamoDB partition (limit 1,000) — spread it; the rest needs {} shard{}{cost}.",
-                        k.key,
-                        rec.planned_shards(),
-                        plural(rec.planned_shards())
-                    ),
-                });
-            }
-        }
+    if let (Some(wcu), Some(k)) = (over_partition(plan), r.hot_keys.first()) {
+        findings.push(format!(
+            "User '{}' writes about {wcu:.0} WCU to one DynamoDB partition, over its 1,000 WCU: DynamoDB throttles it in either capacity mode (the local model does not enforce partitions yet).",
+            k.key
+        ));
+        failures.push(Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::DynamodbPartition,
+                measured: wcu,
+                limit: f64::from(DYNAMODB_PARTITION_WCU),
+                unit: "WCU".into(),
+                subject: Some(k.key.clone()),
+            },
+            headline: format!(
+                "Does not hold: user {} writes about {wcu:.0} WCU to one DynamoDB partition (limit 1,000) — spread it; the rest needs {} shard{}{cost}.",
+                k.key,
+                rec.planned_shards(),
+                plural(rec.planned_shards())
+            ),
+        });
     }
     if let Some(p) = &r.pipeline {
         if p.lost > 0 || p.discarded > 0 {
