@@ -20,6 +20,7 @@ pub mod dead_letter;
 pub mod decode;
 pub mod emf;
 pub mod handler;
+pub mod init_error;
 pub mod kinesis;
 pub mod memory;
 pub mod ports;

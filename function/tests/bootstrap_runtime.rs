@@ -61,11 +61,15 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, served: &Mutex<bool>, event: &str)
         }
         seen.lock().unwrap().first_request.get_or_insert_with(Instant::now);
         let mut length = 0;
+        let mut error_type = String::new();
         loop {
             let mut line = String::new();
             reader.read_line(&mut line).unwrap();
             if line == "\r\n" || line.is_empty() {
                 break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("lambda-runtime-function-error-type:") {
+                error_type = v.trim().to_string();
             }
             if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                 length = v.trim().parse().unwrap();
@@ -96,7 +100,7 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, served: &Mutex<bool>, event: &str)
             if path.ends_with("/response") {
                 seen.lock().unwrap().response = Some(body);
             } else {
-                seen.lock().unwrap().errors.push(format!("{path}: {body}"));
+                seen.lock().unwrap().errors.push(format!("{path} [{error_type}]: {body}"));
             }
             out.write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}").unwrap();
         }
@@ -196,10 +200,32 @@ async fn bootstrap_serves_a_kinesis_invocation() {
 #[test]
 fn missing_configuration_fails_init_with_a_clear_message() {
     let api = RuntimeApi::start(String::new());
-    let out = bootstrap(&api.addr, &[]).output().unwrap();
+    let out = bootstrap(&api.addr, &[("WRITE_CONCURRENCY", "0")]).output().unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(text.contains("TABLE_NAME is not set") && text.contains("DLQ_URL is not set"), "{text}");
+    // Lambda is told, so the invoke shows Runtime.InitError with the whole message.
+    let errors = api.seen.lock().unwrap().errors.clone();
+    assert_eq!(errors.len(), 1, "{errors:?}\n{text}");
+    let (head, body) = errors[0].split_once(": ").unwrap();
+    assert_eq!(head, "/2018-06-01/runtime/init/error [runtime.initerror]");
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(body["errorType"], "Runtime.InitError");
+    let message = body["errorMessage"].as_str().unwrap();
+    for problem in ["TABLE_NAME is not set", "DLQ_URL is not set", "WRITE_CONCURRENCY=\"0\""] {
+        assert!(message.contains(problem), "{problem} missing from {message}");
+    }
+}
+
+#[test]
+fn init_failure_without_a_runtime_api_still_exits_promptly() {
+    // Nothing listens on port 9: reporting fails, the process still exits non-zero.
+    let start = Instant::now();
+    let out = bootstrap("127.0.0.1:9", &[]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(start.elapsed() < Duration::from_secs(20), "took {:?}", start.elapsed());
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("TABLE_NAME is not set") && text.contains("/init/error"), "{text}");
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The Lambda entry point: read the configuration, build the clients, serve invocations.
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use retail_function::{aws_processor, handler, Config, KinesisEvent};
+use std::time::Duration;
+
+use retail_function::{aws_processor, handler, init_error, Config, KinesisEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,7 +17,16 @@ async fn main() -> Result<(), Error> {
         .with_target(false)
         .without_time()
         .init();
-    let config = Config::from_env().inspect_err(|e| tracing::error!("{e}"))?;
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!("{e}");
+            if let Err(why) = init_error::report_init_error(&e.to_string(), Duration::from_secs(2)).await {
+                tracing::error!("{why}");
+            }
+            return Err(e.into());
+        }
+    };
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "retail-function".into());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let processor = aws_processor(&sdk, &config, &function_name);
