@@ -10,7 +10,8 @@ use std::path::PathBuf;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use loadgen_engine::aws::consume::{ConsumerConfig, StartingPosition};
 use loadgen_engine::capacity::plan::{PlanInput, PlanRequest};
 use loadgen_engine::capacity::prices::Prices;
@@ -55,6 +56,51 @@ Examples:
 
 Exit codes: 0 ok, 1 runtime error, 2 usage error, 3 thresholds not met, 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM); after 130 and 143 the results of the part that ran are written.";
+
+/// Parses a command line as `loadgen` does.
+///
+/// Every option that takes a value accepts the negative form (`--payload-bytes -1`), so a
+/// negative number reaches the option's own check and is refused with its real reason,
+/// not clap's "unexpected argument '-1'"; where the option takes a whole number, the error
+/// says so in one sentence.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut command = negative_numbers_reach_validation(Cli::command());
+    let parsed = command.try_get_matches_from_mut(args).and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
+    parsed.map_err(|e| reword_negative(e).format(&mut command))
+}
+
+fn negative_numbers_reach_validation(command: clap::Command) -> clap::Command {
+    command
+        .mut_args(|a| if a.get_action().takes_values() { a.allow_negative_numbers(true) } else { a })
+        .mut_subcommands(negative_numbers_reach_validation)
+}
+
+/// clap's "invalid digit found in string" for a whole-number option becomes a sentence:
+/// "--payload-bytes cannot be negative: -1", "--users takes a whole number, not '10x'".
+fn reword_negative(e: clap::Error) -> clap::Error {
+    let text = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let (ErrorKind::ValueValidation, Some(arg), Some(value)) =
+        (e.kind(), text(ContextKind::InvalidArg), text(ContextKind::InvalidValue))
+    else {
+        return e;
+    };
+    let flag = arg.split_whitespace().next().unwrap_or(&arg).to_string();
+    let message = if value.starts_with('-') && value[1..].parse::<f64>().is_ok() {
+        format!("{flag} cannot be negative: {value}")
+    } else if e.to_string().contains("invalid digit found in string") {
+        format!("{flag} takes a whole number, not '{value}'")
+    } else {
+        return e;
+    };
+    clap::Error::raw(ErrorKind::ValueValidation, message + "\n")
+}
 
 /// loadgen: will your Kinesis → Lambda → DynamoDB pipeline hold this traffic?
 #[derive(Debug, Parser)]
@@ -173,22 +219,22 @@ pub struct PlanArgs {
     #[arg(long = "from", value_name = "RESULT_JSON")]
     pub from: Vec<PathBuf>,
     /// Peak events per second (overrides measured runs).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     pub rps: Option<f64>,
     /// Mean events per second over a month (default: the peak).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     pub mean_rps: Option<f64>,
     /// Mean record size in bytes (overrides measured runs; default 360).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     pub record_bytes: Option<f64>,
     /// Mean partition key size in bytes.
-    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.key_bytes)]
+    #[arg(long, default_value_t = PLAN.key_bytes)]
     pub key_bytes: f64,
     /// Share of events under the hottest key, 0–1 (overrides measured runs).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     pub hot_key_share: Option<f64>,
     /// Share of a shard's quota to plan for (0–1].
-    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.target_utilization)]
+    #[arg(long, default_value_t = PLAN.target_utilization)]
     pub target_utilization: f64,
     /// Standard consumers of the stream.
     #[arg(long, default_value_t = PLAN.consumers)]
@@ -206,7 +252,7 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = PLAN.memory_mb)]
     pub memory_mb: u32,
     /// Function CPU per record, µs.
-    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.per_record_us)]
+    #[arg(long, default_value_t = PLAN.per_record_us)]
     pub per_record_us: f64,
     /// One BatchWriteItem round trip.
     #[arg(long, default_value = duration_text(PLAN.write_latency), value_parser = spec::duration)]
@@ -215,10 +261,10 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = PLAN.write_concurrency)]
     pub write_concurrency: usize,
     /// Stored item size, bytes (default: record size + 340 bytes of added attributes).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     pub item_bytes: Option<f64>,
     /// Days items live before TTL removes them.
-    #[arg(long, allow_negative_numbers = true, default_value_t = PLAN.ttl_days)]
+    #[arg(long, default_value_t = PLAN.ttl_days)]
     pub ttl_days: f64,
     /// A JSON file replacing some of the built-in prices (field names as in `--json` output).
     #[arg(long)]
@@ -412,7 +458,7 @@ pub enum KeysArg {
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {
     /// Target events per second (constant profile, or the base of a spike).
-    #[arg(long, allow_negative_numbers = true, help_heading = "Load")]
+    #[arg(long, help_heading = "Load")]
     pub rps: Option<f64>,
     /// How long to generate load: 90s, 10m, 1h.
     #[arg(long, default_value = duration_text(RUN.driver.duration), value_parser = spec::duration, help_heading = "Load")]
@@ -446,7 +492,7 @@ pub struct RunArgs {
     #[arg(long, help_heading = "Events")]
     pub payload_bytes: Option<usize>,
     /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
-    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
+    #[arg(long, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
     pub invalid_rate: f64,
 
     /// Send to this Kinesis stream instead of the embedded local pipeline.
@@ -519,7 +565,7 @@ pub struct RunArgs {
     #[arg(long, default_value_t = RUN.local.esm.parallelization, help_heading = "Local pipeline model")]
     pub parallelization_factor: usize,
     /// Retries of a failing batch (-1 = until the record expires).
-    #[arg(long, default_value_t = RUN.local.esm.max_retry_attempts.map_or(-1, i64::from), allow_negative_numbers = true, help_heading = "Local pipeline model")]
+    #[arg(long, default_value_t = RUN.local.esm.max_retry_attempts.map_or(-1, i64::from), help_heading = "Local pipeline model")]
     pub max_retry_attempts: i64,
     /// Do not split a batch whose invocation failed.
     #[arg(long, help_heading = "Local pipeline model")]
@@ -532,7 +578,7 @@ pub struct RunArgs {
     pub table_write_latency: Duration,
     /// Share of items each BatchWriteItem leaves unprocessed (models DynamoDB throttling:
     /// exercises the function's retries and Lambda's redeliveries).
-    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
+    #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
     pub table_unprocessed_rate: f64,
     /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
     #[arg(long, default_value_t = RUN.local.processor.write_concurrency, help_heading = "Local pipeline model")]
@@ -542,7 +588,7 @@ pub struct RunArgs {
     pub settle: Duration,
 
     /// Share of a shard's quota the recommendation may use (0–1].
-    #[arg(long, allow_negative_numbers = true, default_value_t = RUN.target_utilization, help_heading = "Report")]
+    #[arg(long, default_value_t = RUN.target_utilization, help_heading = "Report")]
     pub target_utilization: f64,
     /// Directory to write result.json and summary.txt into.
     #[arg(long, help_heading = "Report")]
@@ -562,20 +608,20 @@ pub struct RunArgs {
     #[arg(long, default_value = duration_text(LimitSearch::default().trial), value_parser = spec::duration, help_heading = "Finding the limit")]
     pub limit_trial: Duration,
     /// Highest rate the search tries.
-    #[arg(long, allow_negative_numbers = true, default_value_t = LimitSearch::default().max_rps, help_heading = "Finding the limit")]
+    #[arg(long, default_value_t = LimitSearch::default().max_rps, help_heading = "Finding the limit")]
     pub limit_max_rps: f64,
     /// Stop when the bracket is within this share of the rate.
-    #[arg(long, allow_negative_numbers = true, default_value_t = LimitSearch::default().precision, help_heading = "Finding the limit")]
+    #[arg(long, default_value_t = LimitSearch::default().precision, help_heading = "Finding the limit")]
     pub limit_precision: f64,
 
     /// Fail (exit 3) if the corrected put latency p99 exceeds this.
     #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
     pub max_p99: Option<Duration>,
     /// Fail if more than this share of put attempts is throttled (0–1).
-    #[arg(long, allow_negative_numbers = true, help_heading = "Thresholds (exit code 3)")]
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
     pub max_throttle_rate: Option<f64>,
     /// Fail if the achieved rate is below this many events per second.
-    #[arg(long, allow_negative_numbers = true, help_heading = "Thresholds (exit code 3)")]
+    #[arg(long, help_heading = "Thresholds (exit code 3)")]
     pub min_achieved_rate: Option<f64>,
     /// Fail if more than this many events were lost (expired, or accepted but never stored
     /// nor dead-lettered).
@@ -736,7 +782,7 @@ mod tests {
     use clap::CommandFactory;
 
     fn plan(args: &[&str]) -> Result<RunPlan, UsageError> {
-        let cli = Cli::try_parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
+        let cli = parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
             Some(Command::Consume(_) | Command::Plan(_) | Command::Report(_)) => panic!("not a run"),
@@ -746,7 +792,7 @@ mod tests {
 
     #[test]
     fn report_options() {
-        let cli = Cli::try_parse_from([
+        let cli = parse_from([
             "loadgen",
             "report",
             "a",
@@ -765,13 +811,12 @@ mod tests {
         assert_eq!(r.runs.len(), 2);
         assert_eq!(r.formats(), [Format::Md, Format::Csv]);
         assert_eq!(r.out_dir().unwrap(), PathBuf::from("m"));
-        let cli = Cli::try_parse_from(["loadgen", "report", "a", "b"]).unwrap();
+        let cli = parse_from(["loadgen", "report", "a", "b"]).unwrap();
         let Some(Command::Report(r)) = cli.command else { panic!("a report") };
         assert!(r.out_dir().unwrap_err().to_string().contains("--out DIR"));
-        let e = Cli::try_parse_from(["loadgen", "report", "a", "--baseline", "b", "--max-regression", "p98=1%"])
-            .unwrap_err();
+        let e = parse_from(["loadgen", "report", "a", "--baseline", "b", "--max-regression", "p98=1%"]).unwrap_err();
         assert!(e.to_string().contains("unknown metric 'p98'"), "{e}");
-        let e = Cli::try_parse_from(["loadgen", "report", "a", "--max-regression", "p99=1%"]).unwrap_err();
+        let e = parse_from(["loadgen", "report", "a", "--max-regression", "p99=1%"]).unwrap_err();
         assert!(e.to_string().contains("--baseline"), "a limit without a baseline is refused: {e}");
     }
 
@@ -785,7 +830,7 @@ mod tests {
         assert_eq!(a.config.local, LocalConfig { shards: 1, ..d.local });
         assert_eq!(a.config.generator.mix, d.generator.mix);
         assert_eq!(a.config.settle, d.settle);
-        let cli = Cli::try_parse_from(["loadgen", "plan", "--rps", "1000"]).unwrap();
+        let cli = parse_from(["loadgen", "plan", "--rps", "1000"]).unwrap();
         let Some(Command::Plan(p)) = cli.command else { panic!("a plan") };
         assert_eq!(p.request().input(&[]).unwrap(), PlanInput::default());
     }

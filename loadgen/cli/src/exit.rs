@@ -45,8 +45,9 @@ pub fn print_error(e: &dyn std::error::Error) {
     let mut source = e.source();
     while let Some(cause) = source {
         let cause_text = cause.to_string();
-        // Transparent wrappers repeat their inner message; say each thing once.
-        if !text.ends_with(&cause_text) {
+        // Transparent wrappers and messages that quote their cause repeat it; say each
+        // thing once.
+        if !text.contains(&cause_text) {
             text.push_str(": ");
             text.push_str(&cause_text);
         }

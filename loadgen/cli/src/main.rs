@@ -2,11 +2,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use loadgen::args::Cli;
-
 fn main() -> ExitCode {
-    match Cli::try_parse() {
+    match loadgen::args::parse_from(std::env::args_os()) {
         Ok(cli) => loadgen::main_with(cli).into(),
         Err(e) => {
             let _ = e.print();

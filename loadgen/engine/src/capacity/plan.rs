@@ -440,16 +440,30 @@ impl PlanRequest {
                 hot = Some(hot.unwrap_or(0.0).max(h.share));
             }
         }
+        // A figure that is wrong names where it came from: the option the user passed, or
+        // the measured runs (`--from`) when no option overrode them.
+        let from = |flag: &'static str, given: bool, what: &str| {
+            if given {
+                format!("--{flag}")
+            } else {
+                format!("the measured runs' {what} (from --from; override it with --{flag})")
+            }
+        };
         let peak_rps = self.rps.or(peak).ok_or_else(|| {
             ConfigError::new("rps", "give a rate (--rps 5000) or measured runs (--from results/run/result.json)")
         })?;
-        check(peak_rps > 0.0 && peak_rps.is_finite(), "rps", || format!("--rps must be positive, not {peak_rps}"))?;
+        check(peak_rps > 0.0 && peak_rps.is_finite(), "rps", || {
+            format!("{} must be a positive rate, not {peak_rps}", from("rps", self.rps.is_some(), "peak rate"))
+        })?;
         let record_bytes = self.record_bytes.or(bytes).unwrap_or(PlanInput::default().record_bytes);
-        check(record_bytes > 0.0, "record-bytes", || "--record-bytes must be positive".into())?;
+        let record_bytes_from = from("record-bytes", self.record_bytes.is_some() || bytes.is_none(), "record size");
         let hottest_key_share = self.hot_key_share.or(hot);
         if let Some(h) = hottest_key_share {
             check((0.0..=1.0).contains(&h), "hot-key-share", || {
-                format!("--hot-key-share is a share from 0 to 1, not {h}")
+                format!(
+                    "{} is a share from 0 to 1, not {h}",
+                    from("hot-key-share", self.hot_key_share.is_some(), "hottest key's share")
+                )
             })?;
         }
         check(b.target_utilization > 0.0 && b.target_utilization <= 1.0, "target-utilization", || {
@@ -464,7 +478,11 @@ impl PlanRequest {
         if let Some(m) = self.mean_rps {
             finite("mean-rps", m, 0.0, f64::MAX, "a rate of 0 or more events per second")?;
         }
-        finite("record-bytes", record_bytes, 1.0, quotas::MAX_RECORD_BYTES as f64, "from 1 byte to 1 MiB")?;
+        check(
+            record_bytes.is_finite() && (1.0..=quotas::MAX_RECORD_BYTES as f64).contains(&record_bytes),
+            "record-bytes",
+            || format!("{record_bytes_from} must be from 1 byte to 1 MiB, not {record_bytes}"),
+        )?;
         finite("key-bytes", b.key_bytes, 0.0, quotas::MAX_PARTITION_KEY_CHARS as f64 * 4.0, "from 0 to 1024 bytes")?;
         if let Some(i) = self.item_bytes {
             finite("item-bytes", i, 1.0, 400.0 * 1024.0, "from 1 byte to DynamoDB's 400 KB")?;
@@ -641,5 +659,24 @@ mod tests {
         assert!((cw.log_gb_per_month - gb).abs() < 1e-9);
         assert!((cw.logs - gb * 0.53).abs() < 1e-9);
         assert!((cw.metrics - 1.5).abs() < 1e-12);
+    }
+
+    /// A bad figure read from a measured run names the run as its source and the option
+    /// that overrides it, not an option the user never passed.
+    #[test]
+    fn bad_figures_from_runs_name_the_runs() {
+        let mut run = crate::outcome::fixture::sample_result();
+        run.rate.peak_target_rps = 0.0;
+        let e = PlanRequest::default().input(std::slice::from_ref(&run)).unwrap_err().to_string();
+        assert!(e.contains("the measured runs' peak rate (from --from; override it with --rps)"), "{e}");
+        let given = PlanRequest { rps: Some(-1.0), ..PlanRequest::default() }.input(&[]).unwrap_err().to_string();
+        assert!(given.starts_with("--rps must be a positive rate, not -1"), "{given}");
+
+        let mut run = crate::outcome::fixture::sample_result();
+        run.rate.mean_record_bytes = 0.0;
+        let e = PlanRequest::default().input(std::slice::from_ref(&run)).unwrap_err().to_string();
+        assert!(e.contains("the measured runs' record size (from --from; override it with --record-bytes)"), "{e}");
+        let fixed = PlanRequest { record_bytes: Some(300.0), ..PlanRequest::default() };
+        assert!(fixed.input(std::slice::from_ref(&run)).is_ok());
     }
 }

@@ -77,8 +77,13 @@ impl Default for Prices {
     }
 }
 
+/// How far past the built-in price a prices file may go (regional prices differ from
+/// us-east-1's by well under 2×).
+pub const MAX_PRICE_FACTOR: f64 = 1000.0;
+
 impl Prices {
-    /// The defaults with any field of the JSON object in `path` replacing its own.
+    /// The defaults with any field of the JSON object in `path` replacing its own: each a
+    /// finite number of dollars from 0 to [`MAX_PRICE_FACTOR`] times the built-in one.
     pub fn from_file(path: &Path) -> Result<Self, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the prices file {}: {e}", path.display()))?;
@@ -86,12 +91,22 @@ impl Prices {
             format!("the prices file {} is not a JSON object of known price fields: {e}", path.display())
         })?;
         // Every price a finite amount of zero or more dollars, named when it is not.
+        // Nor far past the built-in price: a figure a thousand times AWS's is a unit
+        // mistake (cents, per second), and the plan would print it as a fact.
         let fields = serde_json::to_value(&prices).map_err(|e| e.to_string())?;
+        let built_in = serde_json::to_value(Prices::default()).map_err(|e| e.to_string())?;
         for (name, value) in fields.as_object().into_iter().flatten() {
             if let Some(v) = value.as_f64() {
                 if !v.is_finite() || v < 0.0 {
                     return Err(format!(
                         "the prices file {} sets {name} to {v}: a price is 0 or more dollars",
+                        path.display()
+                    ));
+                }
+                let reference = built_in[name.as_str()].as_f64().unwrap_or(f64::INFINITY);
+                if v > reference * MAX_PRICE_FACTOR {
+                    return Err(format!(
+                        "the prices file {} sets {name} to {v:e}, more than {MAX_PRICE_FACTOR} times the built-in {reference}: check its unit (dollars, per the field's name)",
                         path.display()
                     ));
                 }

@@ -562,10 +562,16 @@ pub fn load(path: &Path) -> Result<RunResult, LoadError> {
     let file = if path.is_dir() { path.join("result.json") } else { path.to_path_buf() };
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(&file).map_err(|source| LoadError::Read { path: shown.clone(), source })?;
-    let mut result: RunResult = serde_json::from_str(&text).map_err(|e| {
+    parse(&text, &shown)
+}
+
+/// Reads a result from the text of a `result.json`; `shown` names it in errors.
+pub fn parse(text: &str, shown: &str) -> Result<RunResult, LoadError> {
+    let shown = shown.to_string();
+    let mut result: RunResult = serde_json::from_str(text).map_err(|e| {
         // A result of another format version parses as JSON but not as this RunResult:
         // say which version it is rather than which field is missing.
-        let version = serde_json::from_str::<serde_json::Value>(&text)
+        let version = serde_json::from_str::<serde_json::Value>(text)
             .ok()
             .and_then(|v| v.get("schema_version").and_then(serde_json::Value::as_u64));
         match version {
