@@ -4,7 +4,8 @@
 # infra/cdk-typescript/package-lock.json; a Python venv with moto_server and
 # HdrHistogram_py (scripts/requirements-test.txt) and one with the infra tools
 # (scripts/requirements-infra.txt: cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest,
-# awscli); Debian's chromium and shellcheck when missing. Checks for terraform.
+# awscli); Debian's chromium and shellcheck when missing; cargo-fuzz (pinned) for
+# scripts/fuzz.sh. Checks for terraform.
 # Idempotent: a second run only checks. Usage: scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,3 +60,11 @@ need terraform "the infra tests run 'terraform fmt -check'; install Terraform >=
 
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt 2>/dev/null || true
 echo "setup done"
+
+# cargo-fuzz, pinned, for the fuzz targets (scripts/fuzz.sh builds them on stable Rust
+# with --sanitizer none: sanitizer-coverage needs no nightly flag).
+CARGO_FUZZ_VERSION=0.13.2
+if ! cargo fuzz --version 2>/dev/null | grep -q " $CARGO_FUZZ_VERSION"; then
+  echo "==> cargo install cargo-fuzz $CARGO_FUZZ_VERSION"
+  cargo install --quiet --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
+fi

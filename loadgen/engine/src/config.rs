@@ -174,7 +174,7 @@ impl RunConfig {
         check_share("invalid-rate", g.invalid_rate, " (0.01 = 1%)")?;
         check(g.users >= 1 && g.products >= 1, "users", || "--users and --products must be at least 1".into())?;
         check(g.users <= MAX_USERS && g.products <= MAX_USERS, "users", || {
-            format!("--users and --products are at most {MAX_USERS} (each user costs the generator about 110 bytes of memory)")
+            format!("--users and --products are at most {MAX_USERS} (a run keeps about 100 bytes for each user it meets, so at most about 1 GB)")
         })?;
         if let Some(b) = g.payload_bytes {
             check(b <= quotas::MAX_RECORD_BYTES - 1024, "payload-bytes", || {

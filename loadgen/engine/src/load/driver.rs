@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
+use crate::load::per_user::PerUser;
 use crate::load::schedule::{Arrivals, RateProfile, Schedule};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
@@ -91,8 +92,8 @@ pub struct UserLoad {
 pub struct Driven {
     /// Everything measured.
     pub stats: RunStats,
-    /// Offered load per user index.
-    pub per_user: Vec<UserLoad>,
+    /// Offered load per user index (the users the run met).
+    pub per_user: PerUser<UserLoad>,
     /// From the first due time to the last acknowledgment.
     pub elapsed: Duration,
     /// The load window: from the first due time until the schedule ended (its last event
@@ -288,7 +289,7 @@ pub async fn drive<S: RecordSink>(
     let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
-    let mut per_user = vec![UserLoad::default(); generator.config().users.max(1)];
+    let mut per_user: PerUser<UserLoad> = PerUser::new(generator.config().users, |_| UserLoad::default());
     let t0 = Instant::now();
     let t0_ms = retail_function::now_ms();
     let mut sequence = 0u64;
@@ -350,9 +351,7 @@ pub async fn drive<S: RecordSink>(
             };
             let size = entry.quota_bytes();
             offered += size as u64;
-            if let Some(u) = per_user.get_mut(rec.user) {
-                u.events += 1;
-            }
+            per_user.get_mut(rec.user).events += 1;
             invalid += u64::from(rec.invalid.is_some());
             let p = Pending {
                 entry,

@@ -23,6 +23,7 @@ use rand_distr::Distribution;
 
 use crate::load::event_id::push_uuid;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
+use crate::load::per_user::PerUser;
 
 /// Relative weights of the three event types.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -113,6 +114,15 @@ pub struct GeneratedRecord {
     pub user: usize,
 }
 
+struct UserSlot {
+    id: Arc<str>,
+    state: UserState,
+}
+
+fn user_slot(index: usize) -> UserSlot {
+    UserSlot { id: Arc::from(user_key(index)), state: UserState::default() }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 struct UserState {
     session: u64,
@@ -127,8 +137,8 @@ pub struct Generator {
     rng: SmallRng,
     config: GeneratorConfig,
     users: UserPicker,
-    user_ids: Vec<Arc<str>>,
-    state: Vec<UserState>,
+    /// Each user's `userId` and session, made when the user is first drawn.
+    user_slots: PerUser<UserSlot>,
     /// JSON-escaped once, at construction, so events copy them without scanning.
     user_agents: Vec<String>,
     /// JSON-escaped once (addresses never need it, but the pool is treated alike).
@@ -153,7 +163,6 @@ impl Generator {
     pub fn new(config: GeneratorConfig) -> Self {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
-        let user_ids: Vec<Arc<str>> = (0..users).map(|i| Arc::from(user_key(i))).collect();
         let user_agents =
             (0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))).collect();
         let ips = (0..IP_POOL).map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng))).collect();
@@ -168,8 +177,7 @@ impl Generator {
         let total = (m.view + m.add_to_cart + m.purchase).max(f64::MIN_POSITIVE);
         Generator {
             users: UserPicker::new(users, &config.popularity),
-            state: vec![UserState::default(); users],
-            user_ids,
+            user_slots: PerUser::new(users, user_slot),
             user_agents,
             ips,
             prices_cents,
@@ -183,8 +191,8 @@ impl Generator {
     }
 
     /// The `userId` of user `index` (shared, no copy).
-    pub fn user_id(&self, index: usize) -> &Arc<str> {
-        &self.user_ids[index % self.user_ids.len()]
+    pub fn user_id(&mut self, index: usize) -> &Arc<str> {
+        &self.user_slots.get_mut(index).id
     }
 
     /// The configuration this generator was built with.
@@ -212,14 +220,16 @@ impl Generator {
         let mut data = Vec::with_capacity(self.size_hint);
         self.encode_event(user, event_id, timestamp_ms, invalid, &mut data);
         self.size_hint = self.size_hint.max(data.len());
-        let (partition_key, explicit_hash_key) = self.config.keys.key_for(&self.user_ids[user], event_id, sequence);
+        let (partition_key, explicit_hash_key) =
+            self.config.keys.key_for(&self.user_slots.get_mut(user).id, event_id, sequence);
         GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
 
     fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>, b: &mut Vec<u8>) {
         let roll: f64 = self.rng.random();
         let zipf_product = self.products.sample(&mut self.rng) as u32;
-        let st = &mut self.state[user];
+        let slot = self.user_slots.get_mut(user);
+        let st = &mut slot.state;
         if st.events_in_session == 0 {
             self.sessions_started += 1;
             st.session = self.sessions_started ^ (self.config.seed.rotate_left(17));
@@ -247,9 +257,10 @@ impl Generator {
         let ua = &self.user_agents[user % self.user_agents.len()];
         let ip = &self.ips[(user * 7919) % self.ips.len()];
 
+        let user_id = &slot.id;
         if invalid == Some(InvalidKind::NotUtf8) {
             b.extend_from_slice(b"\xff\xfe{\"userId\":\"");
-            b.extend_from_slice(self.user_ids[user].as_bytes());
+            b.extend_from_slice(user_id.as_bytes());
             b.extend_from_slice(b"\"}");
             return;
         }
@@ -258,7 +269,7 @@ impl Generator {
         if invalid != Some(InvalidKind::MissingUser) {
             b.extend_from_slice(b"\",\"userId\":\"");
             // `user-NNNNNNN`: nothing to escape.
-            b.extend_from_slice(self.user_ids[user].as_bytes());
+            b.extend_from_slice(user_id.as_bytes());
         }
         b.extend_from_slice(b"\",\"sessionId\":\"");
         push_uuid(b, u128::from(session) << 64 | user as u128);
@@ -333,6 +344,16 @@ mod tests {
     fn generate(config: GeneratorConfig, n: usize) -> Vec<GeneratedRecord> {
         let mut g = Generator::new(config);
         (0..n).map(|i| g.next_record(TS + i as i64, i as u64)).collect()
+    }
+
+    /// Ten million users cost only the users a run meets: a hundred events hold at most a
+    /// hundred users' state (it used to be a gigabyte made up front).
+    #[test]
+    fn memory_follows_the_users_met_not_the_users_named() {
+        let mut g = Generator::new(GeneratorConfig { users: crate::config::MAX_USERS, ..GeneratorConfig::default() });
+        let users: std::collections::HashSet<usize> = (0..100).map(|i| g.next_record(TS + i, i as u64).user).collect();
+        assert_eq!(g.user_slots.len(), users.len());
+        assert!(users.iter().any(|&u| u > super::super::per_user::DENSE_USERS), "users are drawn from the whole range");
     }
 
     #[test]

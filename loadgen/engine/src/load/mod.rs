@@ -2,7 +2,8 @@
 //!
 //! [`schedule`] turns a rate profile into due times on an absolute timeline (pure, seeded);
 //! [`generator`] builds each event, its id ([`event_id`]) and its partition key ([`keys`]); [`batcher`] packs
-//! records into PutRecords requests; [`driver`] runs all of it against a sink, waits for
+//! records into PutRecords requests; [`per_user`] keeps per-user state in memory
+//! proportional to the users a run meets; [`driver`] runs all of it against a sink, waits for
 //! due times, retries and keeps the ledger.
 
 pub mod batcher;
@@ -10,4 +11,5 @@ pub mod driver;
 pub mod event_id;
 pub mod generator;
 pub mod keys;
+pub mod per_user;
 pub mod schedule;

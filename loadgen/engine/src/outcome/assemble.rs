@@ -70,8 +70,9 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     let mut hot_keys = Vec::new();
     if config.generator.keys == KeyModel::User && ledger.generated > 0 {
         let mut users: Vec<(usize, u64)> =
-            driven.per_user.iter().enumerate().filter(|(_, u)| u.events > 0).map(|(i, u)| (i, u.events)).collect();
-        users.sort_by_key(|&(_, events)| std::cmp::Reverse(events));
+            driven.per_user.iter().filter(|(_, u)| u.events > 0).map(|(i, u)| (i, u.events)).collect();
+        // Busiest first, ties by index, whichever order the table holds them in.
+        users.sort_by_key(|&(i, events)| (std::cmp::Reverse(events), i));
         for &(i, events) in users.iter().take(HOT_KEYS_LISTED) {
             let share = events as f64 / ledger.generated as f64;
             hot_keys.push(HotKeyResult { key: user_key(i), events, share, peak_rps: share * peak });
