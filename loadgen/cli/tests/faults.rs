@@ -1,8 +1,10 @@
 //! loadgen against a Kinesis endpoint that misbehaves on purpose: a small fake that
 //! speaks just enough of the Kinesis JSON protocol (DescribeStreamSummary, ListShards,
-//! PutRecords) and then, for PutRecords, answers too few results, never answers, answers
-//! 500s or throttles every record. Each run ends by itself in bounded time, with the right
-//! exit code and a balanced ledger in its result. No emulator needed.
+//! PutRecords, GetShardIterator, GetRecords) and then, for PutRecords and GetRecords,
+//! answers too few results, never answers, answers slowly, drops the connection, answers
+//! 500s or throttles every record. Each `run` and `consume` ends by itself in bounded
+//! time, with the right exit code, a balanced ledger in a run's result and a final tally
+//! from the consumer. No emulator needed.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -23,7 +25,13 @@ enum Fault {
     ServerError,
     /// Every record throttled.
     Throttle,
+    /// Close the connection without an answer.
+    Drop,
+    /// Answer correctly, 300 ms late.
+    Slow,
 }
+
+const SLOW: Duration = Duration::from_millis(300);
 
 const SUMMARY: &str = r#"{"StreamDescriptionSummary":{"StreamName":"s","StreamARN":"arn:aws:kinesis:us-east-1:123456789012:stream/s","StreamStatus":"ACTIVE","StreamModeDetails":{"StreamMode":"PROVISIONED"},"RetentionPeriodHours":24,"StreamCreationTimestamp":1764000000,"EnhancedMonitoring":[],"OpenShardCount":1}}"#;
 const SHARDS: &str = r#"{"Shards":[{"ShardId":"shardId-000000000000","HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"340282366920938463463374607431768211455"},"SequenceNumberRange":{"StartingSequenceNumber":"1"}}]}"#;
@@ -64,6 +72,22 @@ fn serve(conn: TcpStream, fault: Fault) -> std::io::Result<()> {
             answer(&mut conn, "200 OK", SUMMARY)?;
         } else if target.ends_with("listshards") {
             answer(&mut conn, "200 OK", SHARDS)?;
+        } else if target.ends_with("getsharditerator") {
+            answer(&mut conn, "200 OK", r#"{"ShardIterator":"it-1"}"#)?;
+        } else if target.ends_with("getrecords") {
+            match fault {
+                Fault::Stall => std::thread::sleep(Duration::from_secs(3600)),
+                Fault::Drop => return Ok(()),
+                Fault::ServerError => {
+                    answer(&mut conn, "500 Internal Server Error", r#"{"__type":"InternalFailure","message":"boom"}"#)?
+                }
+                _ => {
+                    if fault == Fault::Slow {
+                        std::thread::sleep(SLOW);
+                    }
+                    answer(&mut conn, "200 OK", r#"{"Records":[],"NextShardIterator":"it-2","MillisBehindLatest":0}"#)?
+                }
+            }
         } else if target.ends_with("putrecords") {
             let sent = serde_json::from_slice::<serde_json::Value>(&body)
                 .ok()
@@ -87,6 +111,15 @@ fn serve(conn: TcpStream, fault: Fault) -> std::io::Result<()> {
                     "200 OK",
                     &format!(r#"{{"FailedRecordCount":{sent},"Records":[{}]}}"#, results(throttled, sent)),
                 )?,
+                Fault::Drop => return Ok(()),
+                Fault::Slow => {
+                    std::thread::sleep(SLOW);
+                    answer(
+                        &mut conn,
+                        "200 OK",
+                        &format!(r#"{{"FailedRecordCount":0,"Records":[{}]}}"#, results(ok, sent)),
+                    )?
+                }
             }
         } else {
             answer(&mut conn, "400 Bad Request", r#"{"__type":"UnknownOperationException"}"#)?;
@@ -162,5 +195,54 @@ fn server_errors_and_throttling_expire_events_within_their_ttl() {
         assert!(r["ledger"]["expired"].as_u64().unwrap() > 0, "{}", r["ledger"]);
         assert_eq!(r["verdict"]["state"], "does_not_hold", "{}", r["verdict"]);
         assert!(took < Duration::from_secs(40), "{took:?}");
+    }
+}
+
+#[test]
+fn a_dropped_connection_ends_the_run_with_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, r, took) = run(&fake_kinesis(Fault::Drop), &dir.path().join("r"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(balanced(&r), "{}", r["ledger"]);
+    assert_eq!(r["ledger"]["accepted"], 0);
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+#[test]
+fn slow_answers_are_waited_for_and_every_event_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err, r, took) = run(&fake_kinesis(Fault::Slow), &dir.path().join("r"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(balanced(&r), "{}", r["ledger"]);
+    assert_eq!(r["ledger"]["accepted"], r["ledger"]["generated"], "{}", r["ledger"]);
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
+
+/// `loadgen consume --until-caught-up` against the fake: exit code, stderr, time taken.
+fn consume(endpoint: &str) -> (Option<i32>, String, Duration) {
+    let started = Instant::now();
+    let output = loadgen()
+        .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_REGION", "us-east-1")])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .args(["consume", "--stream", "s", "--table", "t", "--dlq-url", "http://127.0.0.1:9/q", "--until-caught-up"])
+        .args(["--endpoint-url", endpoint, "--request-timeout", "1s", "--connect-timeout", "1s"])
+        .output()
+        .unwrap();
+    (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned(), started.elapsed())
+}
+
+#[test]
+fn consume_ends_in_bounded_time_with_a_tally_whatever_the_endpoint_does() {
+    for (fault, code, says) in [
+        (Fault::Stall, 1, "reading shard shardId-000000000000 failed"),
+        (Fault::Drop, 1, "reading shard shardId-000000000000 failed"),
+        (Fault::ServerError, 1, "reading shard shardId-000000000000 failed"),
+        (Fault::Slow, 0, ""),
+    ] {
+        let (got, err, took) = consume(&fake_kinesis(fault));
+        assert_eq!(got, Some(code), "{err}");
+        assert!(err.contains("final: consumed 0 records"), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(took < Duration::from_secs(30), "it gave up in bounded time: {took:?}");
     }
 }
