@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone: installs the pinned test tools, starts the
 # emulators on 127.0.0.1, runs cargo fmt --check, clippy -D warnings, the layering check
-# (scripts/check-layers.py) and every Rust test,
-# then the infra validation (infra/tests/run.sh), and stops the emulators it started
+# (scripts/check-layers.py) and every Rust test, the fuzz targets for 20 s each
+# (scripts/fuzz.sh), then the infra validation (infra/tests/run.sh), and stops the emulators it started
 # (also when something fails).
 # Usage: scripts/test.sh
 set -euo pipefail
@@ -29,6 +29,8 @@ echo "==> cargo test"
 cargo test --workspace --all-targets
 echo "==> doc tests"
 cargo test --workspace --doc
+echo "==> fuzz targets (cargo fuzz, 20 s each from the committed corpus)"
+scripts/fuzz.sh 20
 echo "==> infra (shellcheck, terraform fmt, cdk synth, cfn-lint, checkov, equivalence, moto_server deploys)"
 infra/tests/run.sh
 echo "all tests passed"
