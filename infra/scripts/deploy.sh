@@ -18,6 +18,12 @@
 #   --zip PATH            the function zip (default target/lambda/bootstrap.zip,
 #                         built by build-function.sh when missing)
 #   --bucket NAME         artifact bucket (default PROJECT-ENV-artifacts-ACCOUNT)
+#   VPC mode (off unless --vpc is given): the function in private subnets, AWS reached
+#   through VPC endpoints scoped to the pipeline's resources:
+#   --vpc VPC_ID          the VPC (vpc-...)
+#   --subnets IDS         private subnets, comma-separated, two or more AZs
+#   --route-tables IDS    their route tables, comma-separated (DynamoDB gateway endpoint)
+#   --security-group ID   the function's security group (default: one is created)
 # Honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL (moto_server: http://127.0.0.1:5000).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -25,6 +31,7 @@ source "$(dirname "$0")/common.sh"
 
 project=retail-analytics environment=dev stack="" shards=1 memory=256 timeout=120 arch=arm64
 billing=PAY_PER_REQUEST rcu=5 wcu=5 email="" zip="$REPO_DIR/target/lambda/bootstrap.zip" bucket=""
+vpc="" subnets="" route_tables="" security_group=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) show_help "$0"; exit 0 ;;
@@ -41,6 +48,10 @@ while [ $# -gt 0 ]; do
     --notify) email=$(value_of "$@"); shift 2 ;;
     --zip) zip=$(value_of "$@"); shift 2 ;;
     --bucket) bucket=$(value_of "$@"); shift 2 ;;
+    --vpc) vpc=$(value_of "$@"); shift 2 ;;
+    --subnets) subnets=$(value_of "$@"); shift 2 ;;
+    --route-tables) route_tables=$(value_of "$@"); shift 2 ;;
+    --security-group) security_group=$(value_of "$@"); shift 2 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
 done
@@ -56,6 +67,16 @@ case "$arch" in arm64|x86_64) ;; *) usage_error "--arch is arm64 or x86_64, not 
 case "$billing" in PAY_PER_REQUEST|PROVISIONED) ;; *) usage_error "--billing-mode is PAY_PER_REQUEST or PROVISIONED, not '$billing'" ;; esac
 if [ -n "$email" ] && ! [[ "$email" =~ ^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$ ]]; then
   usage_error "--notify needs an e-mail address, not '$email'"
+fi
+if [ -n "$vpc$subnets$route_tables$security_group" ]; then
+  [[ "$vpc" =~ ^vpc-[0-9a-f]{8,17}$ ]] || usage_error "VPC mode needs --vpc with a VPC id (vpc-...), not '$vpc'"
+  [[ "$subnets" =~ ^subnet-[0-9a-f]{8,17}(,subnet-[0-9a-f]{8,17})*$ ]] ||
+    usage_error "VPC mode needs --subnets with comma-separated subnet ids (subnet-...,subnet-...), not '$subnets'"
+  [[ "$route_tables" =~ ^rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*$ ]] ||
+    usage_error "VPC mode needs --route-tables with comma-separated route table ids (rtb-...), not '$route_tables'"
+  if [ -n "$security_group" ] && ! [[ "$security_group" =~ ^sg-[0-9a-f]{8,17}$ ]]; then
+    usage_error "--security-group needs a security group id (sg-...), not '$security_group'"
+  fi
 fi
 stack=${stack:-$project-$environment-pipeline}
 
@@ -84,6 +105,7 @@ echo "==> uploading $zip to s3://$bucket/$key" >&2
 awscli s3 cp --only-show-errors "$zip" "s3://$bucket/$key" >&2
 
 notify=false; [ -n "$email" ] && notify=true
+use_vpc=false; [ -n "$vpc" ] && use_vpc=true
 params=(
   "ParameterKey=ProjectName,ParameterValue=$project" "ParameterKey=Environment,ParameterValue=$environment"
   "ParameterKey=KinesisShardCount,ParameterValue=$shards" "ParameterKey=LambdaMemorySize,ParameterValue=$memory"
@@ -91,7 +113,11 @@ params=(
   "ParameterKey=LambdaCodeS3Bucket,ParameterValue=$bucket" "ParameterKey=LambdaCodeS3Key,ParameterValue=$key"
   "ParameterKey=DynamoDBBillingMode,ParameterValue=$billing" "ParameterKey=DynamoDBReadCapacity,ParameterValue=$rcu"
   "ParameterKey=DynamoDBWriteCapacity,ParameterValue=$wcu" "ParameterKey=EnableNotifications,ParameterValue=$notify"
-  "ParameterKey=NotificationEmail,ParameterValue=$email"
+  "ParameterKey=NotificationEmail,ParameterValue=$email" "ParameterKey=EnableVpc,ParameterValue=$use_vpc"
+  "ParameterKey=VpcId,ParameterValue=$vpc" "ParameterKey=VpcSecurityGroupId,ParameterValue=$security_group"
+  # CommaDelimitedList values: the commas escaped for the CLI's shorthand syntax.
+  "ParameterKey=VpcSubnetIds,ParameterValue=${subnets//,/\\,}"
+  "ParameterKey=VpcRouteTableIds,ParameterValue=${route_tables//,/\\,}"
 )
 # create-stack / update-stack rather than `cloudformation deploy`: the same on AWS, and
 # moto_server reports outputs only for stacks made this way.

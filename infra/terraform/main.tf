@@ -16,6 +16,9 @@ locals {
   alarm_actions = var.enable_notifications ? [aws_sns_topic.alarm_topic[0].arn] : []
   account_arn   = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"
   log_group_arn = "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${local.log_group}"
+  # VPC mode: the function's security group, given or created (CreateVpcSecurityGroup).
+  create_vpc_security_group = var.enable_vpc && var.vpc_security_group_id == ""
+  function_security_group   = local.create_vpc_security_group ? aws_security_group.function_security_group[0].id : var.vpc_security_group_id
 }
 
 resource "aws_kms_key" "pipeline_key" {
@@ -172,9 +175,35 @@ resource "aws_iam_role_policy" "function_role_pipeline" {
   })
 }
 
+# VPC mode: Lambda manages the function's network interfaces with its role (the actions
+# of AWSLambdaVPCAccessExecutionRole without its logs:*). CloudFormation has these two
+# statements in the pipeline policy under the VpcEnabled condition.
+resource "aws_iam_role_policy" "function_role_vpc_access" {
+  count = var.enable_vpc ? 1 : 0
+  name  = "vpc-access"
+  role  = aws_iam_role.function_role.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "DescribeTheVpc"
+        Effect   = "Allow"
+        Action   = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"]
+        Resource = "*"
+      },
+      {
+        Sid      = "ManageNetworkInterfaces"
+        Effect   = "Allow"
+        Action   = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
+        Resource = "arn:${data.aws_partition.current.partition}:ec2:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:*/*"
+      },
+    ]
+  })
+}
+
 resource "aws_lambda_function" "processor_function" {
   #checkov:skip=CKV_AWS_116:Failed records go to the SQS queue through the event source mapping's on-failure destination; a function DLQ applies to asynchronous invocations only, which a stream consumer never gets.
-  #checkov:skip=CKV_AWS_117:The function reaches only Kinesis, DynamoDB, SQS and CloudWatch; a VPC would add NAT or endpoint cost and cold-start latency and protect nothing.
+  #checkov:skip=CKV_AWS_117:VPC mode is a variable (enable_vpc, off by default); off, the function reaches only Kinesis, DynamoDB, SQS and CloudWatch and a VPC would add endpoint cost and cold-start latency.
   #checkov:skip=CKV_AWS_115:Concurrency is bounded by the event source mapping (shards x parallelization factor); a reserved limit below that would throttle the stream's own consumer.
   #checkov:skip=CKV_AWS_272:Code signing needs an AWS Signer profile the pipeline does not own; the zip is built by build-function.sh and uploaded by the deployer, as in the CloudFormation template.
   function_name = local.function_name
@@ -193,6 +222,14 @@ resource "aws_lambda_function" "processor_function" {
     mode = "Active"
   }
 
+  dynamic "vpc_config" {
+    for_each = var.enable_vpc ? [1] : []
+    content {
+      subnet_ids         = var.vpc_subnet_ids
+      security_group_ids = [local.function_security_group]
+    }
+  }
+
   logging_config {
     log_format = "JSON"
     log_group  = aws_cloudwatch_log_group.function_log_group.name
@@ -209,7 +246,14 @@ resource "aws_lambda_function" "processor_function" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.function_role_pipeline]
+  lifecycle {
+    precondition {
+      condition     = !var.enable_vpc || (var.vpc_id != "" && length(var.vpc_subnet_ids) > 0 && length(var.vpc_route_table_ids) > 0)
+      error_message = "enable_vpc = true needs vpc_id, vpc_subnet_ids (private subnets in two or more Availability Zones) and vpc_route_table_ids (for the DynamoDB gateway endpoint)."
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.function_role_pipeline, aws_iam_role_policy.function_role_vpc_access]
 }
 
 resource "aws_lambda_event_source_mapping" "stream_event_source_mapping" {
@@ -327,5 +371,155 @@ resource "aws_cloudwatch_dashboard" "pipeline_dashboard" {
     FunctionName = aws_lambda_function.processor_function.function_name
     TableName    = aws_dynamodb_table.events_table.name
     QueueName    = aws_sqs_queue.dead_letter_queue.name
+  })
+}
+
+# ---- VPC mode (enable_vpc): the function in private subnets, AWS reached through endpoints
+
+resource "aws_security_group" "function_security_group" {
+  count       = local.create_vpc_security_group ? 1 : 0
+  name        = "${local.prefix}-processor"
+  description = "The pipeline function; sends HTTPS only (to the VPC endpoints), accepts nothing"
+  vpc_id      = var.vpc_id
+
+  egress {
+    protocol    = "tcp"
+    from_port   = 443
+    to_port     = 443
+    cidr_blocks = ["0.0.0.0/0"]
+    description = "HTTPS to the VPC endpoints (the subnets have no other route out)"
+  }
+}
+
+resource "aws_security_group" "endpoint_security_group" {
+  count       = var.enable_vpc ? 1 : 0
+  name        = "${local.prefix}-endpoints"
+  description = "The pipeline interface endpoints; HTTPS from the function only"
+  vpc_id      = var.vpc_id
+
+  ingress {
+    protocol        = "tcp"
+    from_port       = 443
+    to_port         = 443
+    security_groups = [local.function_security_group]
+    description     = "HTTPS from the pipeline function"
+  }
+
+  egress {
+    protocol    = "-1"
+    from_port   = 0
+    to_port     = 0
+    cidr_blocks = ["127.0.0.1/32"]
+    description = "Nothing (an endpoint only answers)"
+  }
+}
+
+resource "aws_vpc_endpoint" "dynamodb_endpoint" {
+  count             = var.enable_vpc ? 1 : 0
+  vpc_endpoint_type = "Gateway"
+  service_name      = "com.amazonaws.${data.aws_region.current.name}.dynamodb"
+  vpc_id            = var.vpc_id
+  route_table_ids   = var.vpc_route_table_ids
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "WriteTheTable"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["dynamodb:BatchWriteItem", "dynamodb:GetItem"]
+        Resource  = aws_dynamodb_table.events_table.arn
+      },
+    ]
+  })
+}
+
+# The interface endpoints, each with a policy naming the one pipeline resource it serves.
+
+resource "aws_vpc_endpoint" "kinesis_endpoint" {
+  count               = var.enable_vpc ? 1 : 0
+  vpc_endpoint_type   = "Interface"
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.kinesis-streams"
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.vpc_subnet_ids
+  security_group_ids  = [aws_security_group.endpoint_security_group[0].id]
+  private_dns_enabled = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "UseTheStream"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecords", "kinesis:GetShardIterator", "kinesis:GetRecords"]
+        Resource  = aws_kinesis_stream.event_stream.arn
+      },
+    ]
+  })
+}
+
+resource "aws_vpc_endpoint" "sqs_endpoint" {
+  count               = var.enable_vpc ? 1 : 0
+  vpc_endpoint_type   = "Interface"
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.sqs"
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.vpc_subnet_ids
+  security_group_ids  = [aws_security_group.endpoint_security_group[0].id]
+  private_dns_enabled = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DeadLetter"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+        Resource  = aws_sqs_queue.dead_letter_queue.arn
+      },
+    ]
+  })
+}
+
+resource "aws_vpc_endpoint" "logs_endpoint" {
+  count               = var.enable_vpc ? 1 : 0
+  vpc_endpoint_type   = "Interface"
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.logs"
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.vpc_subnet_ids
+  security_group_ids  = [aws_security_group.endpoint_security_group[0].id]
+  private_dns_enabled = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "WriteItsLogs"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+        Resource  = "${aws_cloudwatch_log_group.function_log_group.arn}:*"
+      },
+    ]
+  })
+}
+
+resource "aws_vpc_endpoint" "kms_endpoint" {
+  count               = var.enable_vpc ? 1 : 0
+  vpc_endpoint_type   = "Interface"
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.kms"
+  vpc_id              = var.vpc_id
+  subnet_ids          = var.vpc_subnet_ids
+  security_group_ids  = [aws_security_group.endpoint_security_group[0].id]
+  private_dns_enabled = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "UseThePipelineKey"
+        Effect    = "Allow"
+        Principal = "*"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource  = aws_kms_key.pipeline_key.arn
+      },
+    ]
   })
 }

@@ -111,6 +111,44 @@ variable "notification_email" {
   }
 }
 
+variable "enable_vpc" {
+  description = "Run the function in your VPC's private subnets, reaching AWS only through VPC endpoints (no internet route needed)."
+  type        = bool
+  default     = false
+}
+
+variable "vpc_id" {
+  description = "The VPC (with enable_vpc)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.vpc_id == "" || can(regex("^vpc-[0-9a-f]{8,17}$", var.vpc_id))
+    error_message = "vpc_id must be a VPC id (vpc-...) or empty."
+  }
+}
+
+variable "vpc_subnet_ids" {
+  description = "Private subnets for the function's network interfaces and the interface endpoints, two or more Availability Zones (with enable_vpc)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_route_table_ids" {
+  description = "Route tables of those subnets, for the DynamoDB gateway endpoint (with enable_vpc)."
+  type        = list(string)
+  default     = []
+}
+
+variable "vpc_security_group_id" {
+  description = "The function's security group; empty creates one that sends only HTTPS (with enable_vpc)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.vpc_security_group_id == "" || can(regex("^sg-[0-9a-f]{8,17}$", var.vpc_security_group_id))
+    error_message = "vpc_security_group_id must be a security group id (sg-...) or empty."
+  }
+}
+
 variable "common_tags" {
   description = "Tags on every resource (Project and Environment are added)."
   type        = map(string)

@@ -24,11 +24,91 @@ def _actions(a):
     return sorted([a] if isinstance(a, str) else a)
 
 
+def _pattern(v):
+    """A string built from pseudo parameters (`Fn::Sub`, CDK's `Fn::Join`, Terraform's
+    `${data...}`) with every substitution written `${}`."""
+    if isinstance(v, dict) and "Fn::Sub" in v:
+        v = v["Fn::Sub"]
+    if isinstance(v, dict) and "Fn::Join" in v:
+        sep, parts = v["Fn::Join"]
+        v = sep.join(p if isinstance(p, str) else "${}" for p in parts)
+    if isinstance(v, str):
+        return re.sub(r"\$\{[^}]*\}", "${}", v)
+    return v
+
+
 def _resource(r):
     if isinstance(r, list):
         assert len(r) == 1, r
         r = r[0]
-    return _cfn_ref(r)
+    ref = _cfn_ref(r)
+    return _pattern(ref) if isinstance(ref, dict) else ref
+
+
+def _name(v):
+    """A resource name: `${ProjectName}-${Environment}-x` and Terraform's `${local.prefix}-x` alike."""
+    return _pattern(v).replace("${}-${}-", "${}-")
+
+
+def as_list(v):
+    """A list attribute as python-hcl2 gives it (wrapped, or unwrapped to one string)."""
+    while isinstance(v, list) and len(v) == 1 and isinstance(v[0], list):
+        v = v[0]
+    return v if isinstance(v, list) else [v]
+
+
+def _conditional(s):
+    """A statement or list item under `Fn::If [Condition, it, AWS::NoValue]`: (condition, it)."""
+    if isinstance(s, dict) and "Fn::If" in s:
+        cond, yes, no = s["Fn::If"]
+        assert no == {"Ref": "AWS::NoValue"}, no
+        return cond, yes
+    return None, s
+
+
+# The function's security group: the one given, or the one the stack creates.
+FUNCTION_SG = "sg:VpcSecurityGroupId-or-FunctionSecurityGroup"
+ENDPOINTS = ["DynamoDBEndpoint", "KinesisEndpoint", "SqsEndpoint", "LogsEndpoint", "KmsEndpoint"]
+SECURITY_GROUPS = ["FunctionSecurityGroup", "EndpointSecurityGroup"]
+
+
+def _cfn_sg(v):
+    if v == {"Fn::If": ["CreateVpcSecurityGroup", {"Ref": "FunctionSecurityGroup"}, {"Ref": "VpcSecurityGroupId"}]}:
+        return FUNCTION_SG
+    return _cfn_ref(v)
+
+
+def _rule(direction, protocol, from_port, to_port, peer, description):
+    protocol = str(protocol)
+    if protocol == "-1":
+        from_port = to_port = None
+    else:
+        from_port, to_port = int(from_port), int(to_port)
+    return (direction, protocol, from_port, to_port, peer, description)
+
+
+def _cfn_vpc(r, props):
+    fn_cond, vpc = _conditional(props["ProcessorFunction"].get("VpcConfig"))
+    sgs = {}
+    for g in SECURITY_GROUPS:
+        p = props[g]
+        rules = [_rule("egress", x["IpProtocol"], x.get("FromPort"), x.get("ToPort"), x.get("CidrIp") or _cfn_sg(x.get("DestinationSecurityGroupId")), x["Description"]) for x in p.get("SecurityGroupEgress", [])]
+        rules += [_rule("ingress", x["IpProtocol"], x.get("FromPort"), x.get("ToPort"), x.get("CidrIp") or _cfn_sg(x.get("SourceSecurityGroupId")), x["Description"]) for x in p.get("SecurityGroupIngress", [])]
+        sgs[g] = (r[g].get("Condition"), _name(p["GroupName"]), p["GroupDescription"], _cfn_ref(p["VpcId"]), sorted(rules, key=str))
+    endpoints = {}
+    for e in ENDPOINTS:
+        p = props[e]
+        statements = sorted((x["Sid"], x["Principal"], tuple(_actions(x["Action"])), _resource(x["Resource"])) for x in p["PolicyDocument"]["Statement"])
+        endpoints[e] = (
+            r[e].get("Condition"), p["VpcEndpointType"], _pattern(p["ServiceName"]), _cfn_ref(p["VpcId"]),
+            _cfn_ref(p.get("RouteTableIds")), _cfn_ref(p.get("SubnetIds")),
+            [_cfn_ref(x) for x in p.get("SecurityGroupIds", [])], p.get("PrivateDnsEnabled", False), statements,
+        )
+    return {
+        "function": (fn_cond, _cfn_ref(vpc["SubnetIds"]), [_cfn_sg(x) for x in vpc["SecurityGroupIds"]]),
+        "security_groups": sgs,
+        "endpoints": endpoints,
+    }
 
 
 def describe_cfn(t):
@@ -38,6 +118,7 @@ def describe_cfn(t):
     esm, fn, table, queue = props["StreamEventSourceMapping"], props["ProcessorFunction"], props["EventsTable"], props["DeadLetterQueue"]
     policy = props["FunctionRole"]["Policies"]
     assert [p["PolicyName"] for p in policy] == ["pipeline"]
+    statements = [_conditional(x) for x in policy[0]["PolicyDocument"]["Statement"]]
     return {
         "resources": sorted(r),
         "esm": {
@@ -98,10 +179,8 @@ def describe_cfn(t):
             )
             for a in ALARMS
         },
-        "policy": {
-            s["Sid"]: (_actions(s["Action"]), _resource(s["Resource"]))
-            for s in policy[0]["PolicyDocument"]["Statement"]
-        },
+        "policy": {s["Sid"]: (_actions(s["Action"]), _resource(s["Resource"]), cond) for cond, s in statements},
+        "vpc": _cfn_vpc(r, props),
     }
 
 
@@ -120,9 +199,20 @@ TF_TYPES = {
     "AWS::SNS::Subscription": "aws_sns_topic_subscription",
     "AWS::CloudWatch::Alarm": "aws_cloudwatch_metric_alarm",
     "AWS::CloudWatch::Dashboard": "aws_cloudwatch_dashboard",
+    "AWS::EC2::SecurityGroup": "aws_security_group",
+    "AWS::EC2::VPCEndpoint": "aws_vpc_endpoint",
 }
-# Terraform resources with no resource of their own in CloudFormation.
-TF_EXTRA = {("aws_iam_role_policy", "function_role_pipeline")}
+# Terraform resources with no resource of their own in CloudFormation: the role's
+# policies (inline in the template), the VPC one holding the template's VpcEnabled
+# statements.
+TF_EXTRA = {("aws_iam_role_policy", "function_role_pipeline"), ("aws_iam_role_policy", "function_role_vpc_access")}
+# A Terraform `count` and the template's condition it stands for.
+TF_CONDITIONS = {
+    "${var.enable_vpc ? 1 : 0}": "VpcEnabled",
+    "${local.create_vpc_security_group ? 1 : 0}": "CreateVpcSecurityGroup",
+    "${var.enable_notifications ? 1 : 0}": "NotificationsEnabled",
+    '${var.enable_notifications && var.notification_email != "" ? 1 : 0}': "SubscribeEmail",
+}
 
 
 def one(v):
@@ -137,14 +227,21 @@ def describe_terraform(tf, template):
     ids = {snake(k): k for k in template["Resources"]}
     res = tf["resource"]
 
+    params = {snake(k): k for k in template["Parameters"]}
+
     def ref(v):
         """`${aws_TYPE.NAME[0].ATTR}` (an ARN may end in `:*`, as CloudFormation's log
-        group Arn attribute does) -> `ref:LogicalId`."""
-        v = one(v)
+        group Arn attribute does) -> `ref:LogicalId`; `${var.NAME}` -> `ref:Parameter`."""
+        v = one(v) if not (isinstance(v, list) and len(v) == 1 and isinstance(v[0], list)) else v[0]
         if isinstance(v, str):
             m = re.fullmatch(r"\$\{aws_[a-z0-9_]+\.([a-z0-9_]+)(\[0\])?\.[a-z_]+\}(:\*)?", v)
             if m and m.group(1) in ids:
                 return f"ref:{ids[m.group(1)]}"
+            m = re.fullmatch(r"\$\{var\.([a-z0-9_]+)\}", v)
+            if m and m.group(1) in params:
+                return f"ref:{params[m.group(1)]}"
+            if v == "${local.function_security_group}":
+                return FUNCTION_SG
         return v
 
     def r(rtype, name):
@@ -156,8 +253,13 @@ def describe_terraform(tf, template):
     queue = r("aws_sqs_queue", "dead_letter_queue")
     stream = r("aws_kinesis_stream", "event_stream")
     logs = r("aws_cloudwatch_log_group", "function_log_group")
-    policy_src = one(r("aws_iam_role_policy", "function_role_pipeline")["policy"])
-    policy = ast.literal_eval(policy_src[len("${jsonencode("):-len(")}")])
+    def jsonencoded(src):
+        src = one(src)
+        return ast.literal_eval(src[len("${jsonencode("):-len(")}")])
+
+    policy = jsonencoded(r("aws_iam_role_policy", "function_role_pipeline")["policy"])
+    vpc_policy = r("aws_iam_role_policy", "function_role_vpc_access")
+    vpc_statements = [(TF_CONDITIONS[one(vpc_policy["count"])], x) for x in jsonencoded(vpc_policy["policy"])["Statement"]]
     topic, sub = r("aws_sns_topic", "alarm_topic"), r("aws_sns_topic_subscription", "alarm_email_subscription")
     fn_log = one(fn["logging_config"])
     alarms = {}
@@ -223,7 +325,38 @@ def describe_terraform(tf, template):
         "subscription": (one(sub["protocol"]), ref(sub["topic_arn"])),
         "alarms": alarms,
         "policy": {
-            s["Sid"]: (_actions(s["Action"]), ref(s["Resource"]) if s["Resource"] != "*" else "*")
-            for s in policy["Statement"]
+            s["Sid"]: (_actions(s["Action"]), _pattern(ref(s["Resource"])) if s["Resource"] != "*" else "*", cond)
+            for cond, s in [(None, x) for x in policy["Statement"]] + vpc_statements
         },
+        "vpc": _terraform_vpc(r, ref, fn, jsonencoded),
+    }
+
+
+def _terraform_vpc(r, ref, fn, jsonencoded):
+    vpc = one(fn["dynamic"])["vpc_config"]
+    assert one(vpc["for_each"]) == "${var.enable_vpc ? [1] : []}", vpc["for_each"]
+    content = one(vpc["content"])
+    sgs = {}
+    for g in SECURITY_GROUPS:
+        p = r("aws_security_group", snake(g))
+        rules = []
+        for direction in ("egress", "ingress"):
+            for x in p.get(direction, []):
+                peer = one(x["cidr_blocks"]) if "cidr_blocks" in x else ref(one(x["security_groups"]))
+                rules.append(_rule(direction, one(x["protocol"]), one(x["from_port"]), one(x["to_port"]), peer, one(x["description"])))
+        sgs[g] = (TF_CONDITIONS[one(p["count"])], _name(one(p["name"])), one(p["description"]), ref(p["vpc_id"]), sorted(rules, key=str))
+    endpoints = {}
+    for e in ENDPOINTS:
+        p = r("aws_vpc_endpoint", snake(e))
+        statements = sorted((x["Sid"], x["Principal"], tuple(_actions(x["Action"])), ref(x["Resource"])) for x in jsonencoded(p["policy"])["Statement"])
+        sg_ids = [ref(x) for x in as_list(p["security_group_ids"])] if "security_group_ids" in p else []
+        endpoints[e] = (
+            TF_CONDITIONS[one(p["count"])], one(p["vpc_endpoint_type"]), _pattern(one(p["service_name"])), ref(p["vpc_id"]),
+            ref(p["route_table_ids"]) if "route_table_ids" in p else None, ref(p["subnet_ids"]) if "subnet_ids" in p else None,
+            sg_ids, one(p.get("private_dns_enabled", False)), statements,
+        )
+    return {
+        "function": ("VpcEnabled", ref(content["subnet_ids"]), [ref(x) for x in as_list(content["security_group_ids"])]),
+        "security_groups": sgs,
+        "endpoints": endpoints,
     }

@@ -4,7 +4,7 @@ template itself."""
 import pytest
 
 from conftest import load_synth, snake
-from describe import TF_TYPES, describe_cfn, describe_terraform
+from describe import TF_CONDITIONS, TF_TYPES, describe_cfn, describe_terraform
 
 
 def _dashboard_file():
@@ -14,6 +14,10 @@ def _dashboard_file():
 
 
 def _norm_default(v):
+    """Defaults compared as text: booleans as CloudFormation writes them, and an empty
+    list (Terraform's list(string)) as an empty CommaDelimitedList."""
+    if isinstance(v, list):
+        return ",".join(map(str, v))
     return str(v).lower() if isinstance(v, bool) else str(v)
 
 
@@ -22,6 +26,7 @@ def test_cdk_synth_is_the_template(template, app):
     synth = load_synth(app)
     for section in ("Parameters", "Conditions", "Outputs"):
         assert sorted(synth.get(section, {})) == sorted(template[section]), f"{app}: {section} differ"
+    assert synth.get("Rules") == template["Rules"], f"{app}: the rules differ"
     for name, p in template["Parameters"].items():
         s = synth["Parameters"][name]
         for field in ("Type", "Default", "AllowedValues", "AllowedPattern", "MinValue", "MaxValue"):
@@ -52,9 +57,15 @@ def test_terraform_is_the_template(template, terraform):
     for key in expected:
         assert d[key] == expected[key], f"terraform differs in {key}"
     # Conditional resources are conditional in Terraform too.
-    for logical_id in ("AlarmTopic", "AlarmEmailSubscription"):
-        count = terraform["resource"][TF_TYPES[template["Resources"][logical_id]["Type"]]][snake(logical_id)]["count"][0]
-        assert "enable_notifications" in count, f"{logical_id} depends on enable_notifications"
+    for logical_id, spec in template["Resources"].items():
+        if "Condition" in spec:
+            count = terraform["resource"][TF_TYPES[spec["Type"]]][snake(logical_id)].get("count", [""])[0]
+            assert TF_CONDITIONS.get(count) == spec["Condition"], \
+                f"{logical_id} is created under {spec['Condition']} in the template, under count = {count!r} in Terraform"
+    # The template's VpcModeNeedsItsNetwork rule is the function's precondition.
+    precondition = terraform["resource"]["aws_lambda_function"]["processor_function"]["lifecycle"][0]["precondition"][0]
+    for name in ("var.enable_vpc", "var.vpc_id", "var.vpc_subnet_ids", "var.vpc_route_table_ids"):
+        assert name in precondition["condition"][0], f"the VPC precondition checks {name}"
     dashboard = terraform["resource"]["aws_cloudwatch_dashboard"]["pipeline_dashboard"]["dashboard_body"][0]
     assert "../dashboards/pipeline.json" in dashboard
 

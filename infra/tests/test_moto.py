@@ -114,14 +114,84 @@ def _check_deployment(aws, cfn, stack, project):
     # test_template.py checks both in the template.
     assert aws("sns").get_topic_attributes(TopicArn=outputs["AlarmTopicArn"])["Attributes"]["TopicArn"]
     role = aws("iam").get_role_policy(RoleName=f"{prefix}-processor", PolicyName="pipeline")
-    doc = role["PolicyDocument"]
-    if isinstance(doc, str):  # moto answers with the document as text (JSON, or a Python repr)
+    doc = _policy(role["PolicyDocument"])
+    # Outside VPC mode the role has no EC2 permission at all.
+    assert {s["Sid"] for s in doc["Statement"]} == {"ReadTheStream", "WriteTheTable", "DeadLetter", "UseThePipelineKey", "WriteItsLogs", "Tracing"}
+
+
+def _network(aws):
+    """A VPC with two private subnets in two zones and their route table."""
+    ec2 = aws("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")["Subnet"]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    for subnet in subnets:
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    return vpc, subnets, table
+
+
+def _policy(doc):
+    """A policy document as moto answers it: as text (JSON, or a Python repr), and with a
+    statement under a false `Fn::If` left as null where CloudFormation drops it."""
+    if isinstance(doc, str):
         text = urllib.parse.unquote(doc)
         try:
             doc = json.loads(text)
         except ValueError:
             doc = ast.literal_eval(text)
-    assert {s["Sid"] for s in doc["Statement"]} == {"ReadTheStream", "WriteTheTable", "DeadLetter", "UseThePipelineKey", "WriteItsLogs", "Tracing"}
+    doc["Statement"] = [s for s in doc["Statement"] if s is not None]
+    return doc
+
+
+def _check_vpc_mode(aws, prefix, vpc, subnets, table):
+    fn = aws("lambda").get_function_configuration(FunctionName=f"{prefix}-processor")
+    assert sorted(fn["VpcConfig"]["SubnetIds"]) == sorted(subnets)
+    ec2 = aws("ec2")
+    groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["SecurityGroups"]}
+    function_sg, endpoint_sg = groups[f"{prefix}-processor"], groups[f"{prefix}-endpoints"]
+    assert fn["VpcConfig"]["SecurityGroupIds"] == [function_sg["GroupId"]]
+    # moto ignores a security group's inline rules: test_template.py checks them.
+    endpoints = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+    by_service = {e["ServiceName"].rsplit(".", 1)[1]: e for e in endpoints}
+    assert sorted(by_service) == ["dynamodb", "kinesis-streams", "kms", "logs", "sqs"], sorted(by_service)
+    assert by_service["dynamodb"]["VpcEndpointType"] == "Gateway" and by_service["dynamodb"]["RouteTableIds"] == [table]
+    for service in ("kinesis-streams", "kms", "logs", "sqs"):
+        e = by_service[service]
+        assert e["VpcEndpointType"] == "Interface" and sorted(e["SubnetIds"]) == sorted(subnets), e
+        assert [g["GroupId"] for g in e["Groups"]] == [endpoint_sg["GroupId"]], e
+    for e in endpoints:
+        statement = _policy(e["PolicyDocument"])["Statement"]
+        assert len(statement) == 1 and statement[0]["Resource"].startswith("arn:aws:"), (e["ServiceName"], statement)
+    role = aws("iam").get_role_policy(RoleName=f"{prefix}-processor", PolicyName="pipeline")
+    sids = {s["Sid"] for s in _policy(role["PolicyDocument"])["Statement"]}
+    assert {"DescribeTheVpc", "ManageNetworkInterfaces"} <= sids, sids
+
+
+def test_the_template_deploys_in_vpc_mode(aws, function_zip):
+    project = "vpc-" + uuid.uuid4().hex[:8]
+    vpc, subnets, table = _network(aws)
+    aws("s3").create_bucket(Bucket=project + "-code")
+    aws("s3").upload_file(str(function_zip), project + "-code", "bootstrap.zip")
+    params = {
+        "ProjectName": project, "LambdaCodeS3Bucket": project + "-code", "LambdaCodeS3Key": "bootstrap.zip",
+        "EnableVpc": "true", "VpcId": vpc, "VpcSubnetIds": ",".join(subnets), "VpcRouteTableIds": table,
+    }
+    cfn = aws("cloudformation")
+    stack = project + "-stack"
+    cfn.create_stack(
+        StackName=stack, TemplateBody=TEMPLATE.read_text(), Capabilities=["CAPABILITY_NAMED_IAM"],
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+    )
+    try:
+        cfn.get_waiter("stack_create_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+        _check_vpc_mode(aws, f"{project}-dev", vpc, subnets, table)
+    finally:
+        cfn.delete_stack(StackName=stack)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    # (moto leaves VPC endpoints behind when their stack is deleted; AWS removes them.)
 
 
 def _run(script, *args, env, check=True):
@@ -210,8 +280,24 @@ def test_scripts_name_a_missing_stack(script_env):
         assert p.returncode == 1 and "stack 'no-such-stack' not found" in p.stderr, f"{script}: {p.stderr}"
 
 
+def test_deploy_sh_in_vpc_mode(script_env, function_zip, aws):
+    project = "shv-" + uuid.uuid4().hex[:8]
+    vpc, subnets, table = _network(aws)
+    stack = f"{project}-dev-pipeline"
+    _run("deploy.sh", "--project", project, "--zip", str(function_zip), "--vpc", vpc, "--subnets", ",".join(subnets),
+         "--route-tables", table, env=script_env)
+    try:
+        _check_vpc_mode(aws, f"{project}-dev", vpc, subnets, table)
+    finally:
+        _run("destroy.sh", "--stack-name", stack, "--yes", "--delete-artifacts", env=script_env)
+
+
 def test_deploy_rejects_bad_parameters(script_env):
     for args, needle in [
+        (["--vpc", "vpc-0123456789abcdef0"], "VPC mode needs --subnets"),
+        (["--subnets", "subnet-01234567"], "VPC mode needs --vpc"),
+        (["--vpc", "vpc-01234567", "--subnets", "subnet-01234567", "--route-tables", "rtb-01234567", "--security-group", "web"],
+         "--security-group needs a security group id"),
         (["--shards", "0"], "--shards must be a positive whole number"),
         (["--environment", "qa"], "--environment is dev, staging or prod"),
         (["--billing-mode", "ON_DEMAND"], "--billing-mode is PAY_PER_REQUEST or PROVISIONED"),

@@ -21,11 +21,17 @@ def test_alarms_watch_the_pipeline_and_notify_when_enabled(template):
 
 def test_iam_is_least_privilege(template):
     policy = describe_cfn(template)["policy"]
-    for sid, (actions, resource) in policy.items():
+    for sid, (actions, resource, condition) in policy.items():
         assert all("*" not in a for a in actions), f"{sid}: every action is named"
         if resource == "*":
-            assert all(a.startswith("xray:") for a in actions), f"{sid}: only X-Ray (which has no resource ARNs) may use '*'"
-    assert policy["WriteTheTable"] == (["dynamodb:BatchWriteItem"], "ref:EventsTable")
+            # X-Ray and EC2's Describe calls have no resource ARNs.
+            assert all(a.startswith("xray:") or a.startswith("ec2:Describe") for a in actions), f"{sid}: only X-Ray and ec2:Describe* may use '*'"
+        if any(a.startswith("ec2:") for a in actions):
+            assert condition == "VpcEnabled", f"{sid}: network interface permissions only in VPC mode"
+        else:
+            assert condition is None, f"{sid}: the pipeline's own grants hold in both modes"
+    assert policy["ManageNetworkInterfaces"][1] == "arn:${}:ec2:${}:${}:*/*", "ENIs of this account and region only"
+    assert policy["WriteTheTable"] == (["dynamodb:BatchWriteItem"], "ref:EventsTable", None)
     assert policy["ReadTheStream"][1] == "ref:EventStream"
     role = template["Resources"]["FunctionRole"]["Properties"]
     assert "ManagedPolicyArns" not in role, "no managed policies: they grant more than the function needs"
@@ -59,3 +65,30 @@ def test_the_function_and_mapping_follow_the_contract(template):
     assert params["LambdaArchitecture"]["Default"] == "arm64" and params["LambdaMemorySize"]["Default"] == 256
     assert params["LambdaTimeout"]["Default"] == 120 and params["KinesisShardCount"]["Default"] == 1
     assert params["DynamoDBBillingMode"]["Default"] == "PAY_PER_REQUEST" and params["EnableNotifications"]["Default"] == "false"
+
+
+def test_vpc_mode_reaches_each_service_through_an_endpoint_scoped_to_the_pipeline(template):
+    vpc = describe_cfn(template)["vpc"]
+    assert vpc["function"] == ("VpcEnabled", "ref:VpcSubnetIds", ["sg:VpcSecurityGroupId-or-FunctionSecurityGroup"])
+    served = {}
+    for logical_id, (condition, kind, service, _vpc, route_tables, subnets, groups, private_dns, statements) in vpc["endpoints"].items():
+        assert condition == "VpcEnabled", logical_id
+        if kind == "Gateway":
+            assert route_tables == "ref:VpcRouteTableIds" and subnets is None, logical_id
+        else:
+            assert (subnets, groups, private_dns) == ("ref:VpcSubnetIds", ["ref:EndpointSecurityGroup"], True), logical_id
+        for _sid, principal, _actions, resource in statements:
+            assert principal == "*" and resource.startswith("ref:"), f"{logical_id}: scoped to one pipeline resource, not {resource}"
+            served[service.rsplit(".", 1)[1]] = resource
+    assert served == {
+        "dynamodb": "ref:EventsTable", "kinesis-streams": "ref:EventStream", "sqs": "ref:DeadLetterQueue",
+        "logs": "ref:FunctionLogGroup", "kms": "ref:PipelineKey",
+    }
+    groups = vpc["security_groups"]
+    assert groups["FunctionSecurityGroup"][0] == "CreateVpcSecurityGroup", "created only when none is given"
+    assert [r[:5] for r in groups["FunctionSecurityGroup"][4]] == [("egress", "tcp", 443, 443, "0.0.0.0/0")]
+    ingress = [r for r in groups["EndpointSecurityGroup"][4] if r[0] == "ingress"]
+    assert [r[:5] for r in ingress] == [("ingress", "tcp", 443, 443, "sg:VpcSecurityGroupId-or-FunctionSecurityGroup")]
+    rules = template["Rules"]["VpcModeNeedsItsNetwork"]
+    assert rules["RuleCondition"] == {"Fn::Equals": [{"Ref": "EnableVpc"}, "true"]}
+    assert len(rules["Assertions"]) == 3

@@ -10,12 +10,15 @@ from aws_cdk import (
     CfnOutput,
     CfnParameter,
     CfnResource,
+    CfnRule,
+    CfnRuleAssertion,
     Duration,
     Fn,
     Stack,
 )
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
@@ -37,8 +40,8 @@ FUNCTION_SKIPS = [
     },
     {
         "id": "CKV_AWS_117",
-        "comment": "The function reaches only Kinesis, DynamoDB, SQS and CloudWatch; a VPC would add NAT or endpoint "
-        "cost and cold-start latency and protect nothing.",
+        "comment": "VPC mode is a parameter (EnableVpc, off by default); off, the function reaches only Kinesis, "
+        "DynamoDB, SQS and CloudWatch and a VPC would add endpoint cost and cold-start latency.",
     },
     {
         "id": "CKV_AWS_115",
@@ -112,6 +115,47 @@ class PipelineStack(Stack):
             description="E-mail address subscribed to the alarm topic (with EnableNotifications).",
         )
 
+        enable_vpc = CfnParameter(
+            self, "EnableVpc", type="String", default="false", allowed_values=["true", "false"],
+            description="Run the function in your VPC's private subnets, reaching AWS only through VPC endpoints "
+            "(no internet route needed).",
+        )
+        vpc_id = CfnParameter(
+            self, "VpcId", type="String", default="", allowed_pattern="^$|^vpc-[0-9a-f]{8,17}$",
+            description="The VPC (with EnableVpc).",
+        )
+        vpc_subnet_ids = CfnParameter(
+            self, "VpcSubnetIds", type="CommaDelimitedList", default="",
+            description="Private subnets for the function's network interfaces and the interface endpoints, two or "
+            "more Availability Zones (with EnableVpc).",
+        )
+        vpc_route_table_ids = CfnParameter(
+            self, "VpcRouteTableIds", type="CommaDelimitedList", default="",
+            description="Route tables of those subnets, for the DynamoDB gateway endpoint (with EnableVpc).",
+        )
+        vpc_security_group_id = CfnParameter(
+            self, "VpcSecurityGroupId", type="String", default="", allowed_pattern="^$|^sg-[0-9a-f]{8,17}$",
+            description="The function's security group; empty creates one that sends only HTTPS (with EnableVpc).",
+        )
+        CfnRule(
+            self, "VpcModeNeedsItsNetwork",
+            rule_condition=Fn.condition_equals(enable_vpc.value_as_string, "true"),
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_not(Fn.condition_equals(vpc_id.value_as_string, "")),
+                    assert_description="EnableVpc=true needs VpcId.",
+                ),
+                CfnRuleAssertion(
+                    assert_=Fn.condition_not(Fn.condition_each_member_equals(vpc_subnet_ids.value_as_list, "")),
+                    assert_description="EnableVpc=true needs VpcSubnetIds (private subnets in two or more Availability Zones).",
+                ),
+                CfnRuleAssertion(
+                    assert_=Fn.condition_not(Fn.condition_each_member_equals(vpc_route_table_ids.value_as_list, "")),
+                    assert_description="EnableVpc=true needs VpcRouteTableIds (for the DynamoDB gateway endpoint).",
+                ),
+            ],
+        )
+
         is_provisioned = CfnCondition(
             self, "IsProvisioned", expression=Fn.condition_equals(billing_mode.value_as_string, "PROVISIONED")
         )
@@ -123,6 +167,16 @@ class PipelineStack(Stack):
             "SubscribeEmail",
             expression=Fn.condition_and(
                 notifications_enabled, Fn.condition_not(Fn.condition_equals(notification_email.value_as_string, ""))
+            ),
+        )
+
+        vpc_enabled = CfnCondition(self, "VpcEnabled", expression=Fn.condition_equals(enable_vpc.value_as_string, "true"))
+        create_vpc_security_group = CfnCondition(
+            self,
+            "CreateVpcSecurityGroup",
+            expression=Fn.condition_and(
+                Fn.condition_equals(enable_vpc.value_as_string, "true"),
+                Fn.condition_equals(vpc_security_group_id.value_as_string, ""),
             ),
         )
 
@@ -245,6 +299,26 @@ class PipelineStack(Stack):
             ),
             "FunctionRole",
         )
+        # In a VPC, Lambda manages the function's network interfaces with its role (the
+        # actions of AWSLambdaVPCAccessExecutionRole without its logs:*): two statements
+        # under VpcEnabled.
+        cfn_role: iam.CfnRole = role.node.default_child
+
+        def only_in_vpc(statement):
+            return Fn.condition_if(vpc_enabled.logical_id, statement, Fn.ref("AWS::NoValue"))
+
+        cfn_role.add_property_override("Policies.0.PolicyDocument.Statement.6", only_in_vpc({
+            "Sid": "DescribeTheVpc", "Effect": "Allow",
+            "Action": ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], "Resource": "*",
+        }))
+        cfn_role.add_property_override("Policies.0.PolicyDocument.Statement.7", only_in_vpc({
+            "Sid": "ManageNetworkInterfaces", "Effect": "Allow",
+            "Action": [
+                "ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses",
+            ],
+            "Resource": f"arn:{self.partition}:ec2:{self.region}:{self.account}:*/*",
+        }))
 
         code_bucket_ref = s3.Bucket.from_bucket_name(self, "CodeBucket", code_bucket.value_as_string)
         # deploy.sh uploads every build under a key named by its digest, so new code is a new key.
@@ -284,6 +358,75 @@ class PipelineStack(Stack):
         # The Role attribute already orders the function after its role (cfn-lint W3005).
         cfn_fn.add_deletion_override("DependsOn")
         cfn_fn.add_metadata("checkov", {"skip": FUNCTION_SKIPS})
+
+        # VPC mode (EnableVpc): the function in private subnets, AWS reached through endpoints.
+        function_sg = ec2.CfnSecurityGroup(
+            self, "FunctionSecurityGroup",
+            group_name=f"{prefix}-processor",
+            group_description="The pipeline function; sends HTTPS only (to the VPC endpoints), accepts nothing",
+            vpc_id=vpc_id.value_as_string,
+            security_group_egress=[ec2.CfnSecurityGroup.EgressProperty(
+                ip_protocol="tcp", from_port=443, to_port=443, cidr_ip="0.0.0.0/0",
+                description="HTTPS to the VPC endpoints (the subnets have no other route out)",
+            )],
+        )
+        function_sg.cfn_options.condition = create_vpc_security_group
+        function_sg_id = Fn.condition_if(
+            create_vpc_security_group.logical_id, function_sg.ref, vpc_security_group_id.value_as_string
+        ).to_string()
+        cfn_fn.add_property_override("VpcConfig", Fn.condition_if(
+            vpc_enabled.logical_id,
+            {"SubnetIds": vpc_subnet_ids.value_as_list, "SecurityGroupIds": [function_sg_id]},
+            Fn.ref("AWS::NoValue"),
+        ))
+        endpoint_sg = ec2.CfnSecurityGroup(
+            self, "EndpointSecurityGroup",
+            group_name=f"{prefix}-endpoints",
+            group_description="The pipeline interface endpoints; HTTPS from the function only",
+            vpc_id=vpc_id.value_as_string,
+            security_group_ingress=[ec2.CfnSecurityGroup.IngressProperty(
+                ip_protocol="tcp", from_port=443, to_port=443, source_security_group_id=function_sg_id,
+                description="HTTPS from the pipeline function",
+            )],
+            security_group_egress=[ec2.CfnSecurityGroup.EgressProperty(
+                ip_protocol="-1", cidr_ip="127.0.0.1/32", description="Nothing (an endpoint only answers)",
+            )],
+        )
+        endpoint_sg.cfn_options.condition = vpc_enabled
+        empty_until_vpc_mode = "The VPC parameters are empty by default; the VpcModeNeedsItsNetwork rule refuses EnableVpc=true without them."
+        for construct in (cfn_fn, endpoint_sg):
+            for check in ("CloudFormation-Validate::F3031", "CloudFormation-Validate::E1150"):
+                Annotations.of(construct).acknowledge_warning(check, empty_until_vpc_mode)
+
+        def endpoint(logical_id, service, sid, actions, resource, gateway=False):
+            """An endpoint whose policy names the one pipeline resource it serves."""
+            placement = (
+                {"route_table_ids": vpc_route_table_ids.value_as_list}
+                if gateway
+                else {"subnet_ids": vpc_subnet_ids.value_as_list, "security_group_ids": [endpoint_sg.ref], "private_dns_enabled": True}
+            )
+            e = ec2.CfnVPCEndpoint(
+                self, logical_id,
+                vpc_endpoint_type="Gateway" if gateway else "Interface",
+                service_name=f"com.amazonaws.{self.region}.{service}",
+                vpc_id=vpc_id.value_as_string,
+                policy_document={
+                    "Version": "2012-10-17",
+                    "Statement": [{"Sid": sid, "Effect": "Allow", "Principal": "*", "Action": actions, "Resource": resource}],
+                },
+                **placement,
+            )
+            e.cfn_options.condition = vpc_enabled
+
+        endpoint("DynamoDBEndpoint", "dynamodb", "WriteTheTable", ["dynamodb:BatchWriteItem", "dynamodb:GetItem"], table.table_arn, gateway=True)
+        endpoint(
+            "KinesisEndpoint", "kinesis-streams", "UseTheStream",
+            ["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecords", "kinesis:GetShardIterator", "kinesis:GetRecords"],
+            stream.stream_arn,
+        )
+        endpoint("SqsEndpoint", "sqs", "DeadLetter", ["sqs:SendMessage", "sqs:GetQueueAttributes"], queue.queue_arn)
+        endpoint("LogsEndpoint", "logs", "WriteItsLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], log_group.log_group_arn)
+        endpoint("KmsEndpoint", "kms", "UseThePipelineKey", ["kms:Decrypt", "kms:GenerateDataKey"], key.key_arn)
 
         named(
             lambda_.EventSourceMapping(

@@ -5,10 +5,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  Annotations, CfnCondition, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Stack, StackProps,
+  Annotations, CfnCondition, CfnOutput, CfnParameter, CfnResource, CfnRule, Duration, Fn, Stack, StackProps,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kinesis from 'aws-cdk-lib/aws-kinesis';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -77,6 +78,40 @@ export class PipelineStack extends Stack {
       description: 'E-mail address subscribed to the alarm topic (with EnableNotifications).',
     });
 
+    const enableVpc = new CfnParameter(this, 'EnableVpc', {
+      type: 'String', default: 'false', allowedValues: ['true', 'false'],
+      description: "Run the function in your VPC's private subnets, reaching AWS only through VPC endpoints (no internet route needed).",
+    });
+    const vpcId = new CfnParameter(this, 'VpcId', {
+      type: 'String', default: '', allowedPattern: '^$|^vpc-[0-9a-f]{8,17}$', description: 'The VPC (with EnableVpc).',
+    });
+    const vpcSubnetIds = new CfnParameter(this, 'VpcSubnetIds', {
+      type: 'CommaDelimitedList', default: '',
+      description: "Private subnets for the function's network interfaces and the interface endpoints, two or more Availability Zones (with EnableVpc).",
+    });
+    const vpcRouteTableIds = new CfnParameter(this, 'VpcRouteTableIds', {
+      type: 'CommaDelimitedList', default: '',
+      description: 'Route tables of those subnets, for the DynamoDB gateway endpoint (with EnableVpc).',
+    });
+    const vpcSecurityGroupId = new CfnParameter(this, 'VpcSecurityGroupId', {
+      type: 'String', default: '', allowedPattern: '^$|^sg-[0-9a-f]{8,17}$',
+      description: "The function's security group; empty creates one that sends only HTTPS (with EnableVpc).",
+    });
+    new CfnRule(this, 'VpcModeNeedsItsNetwork', {
+      ruleCondition: Fn.conditionEquals(enableVpc.valueAsString, 'true'),
+      assertions: [
+        { assert: Fn.conditionNot(Fn.conditionEquals(vpcId.valueAsString, '')), assertDescription: 'EnableVpc=true needs VpcId.' },
+        {
+          assert: Fn.conditionNot(Fn.conditionEachMemberEquals(vpcSubnetIds.valueAsList, '')),
+          assertDescription: 'EnableVpc=true needs VpcSubnetIds (private subnets in two or more Availability Zones).',
+        },
+        {
+          assert: Fn.conditionNot(Fn.conditionEachMemberEquals(vpcRouteTableIds.valueAsList, '')),
+          assertDescription: 'EnableVpc=true needs VpcRouteTableIds (for the DynamoDB gateway endpoint).',
+        },
+      ],
+    });
+
     const isProvisioned = new CfnCondition(this, 'IsProvisioned', {
       expression: Fn.conditionEquals(billingMode.valueAsString, 'PROVISIONED'),
     });
@@ -85,6 +120,13 @@ export class PipelineStack extends Stack {
     });
     const subscribeEmail = new CfnCondition(this, 'SubscribeEmail', {
       expression: Fn.conditionAnd(notificationsEnabled, Fn.conditionNot(Fn.conditionEquals(notificationEmail.valueAsString, ''))),
+    });
+
+    const vpcEnabled = new CfnCondition(this, 'VpcEnabled', {
+      expression: Fn.conditionEquals(enableVpc.valueAsString, 'true'),
+    });
+    const createVpcSecurityGroup = new CfnCondition(this, 'CreateVpcSecurityGroup', {
+      expression: Fn.conditionAnd(Fn.conditionEquals(enableVpc.valueAsString, 'true'), Fn.conditionEquals(vpcSecurityGroupId.valueAsString, '')),
     });
 
     const prefix = `${projectName.valueAsString}-${environment.valueAsString}`;
@@ -177,6 +219,19 @@ export class PipelineStack extends Stack {
         }),
       },
     }), 'FunctionRole');
+    // In a VPC, Lambda manages the function's network interfaces with its role (the actions
+    // of AWSLambdaVPCAccessExecutionRole without its logs:*): two statements under VpcEnabled.
+    const cfnRole = role.node.defaultChild as iam.CfnRole;
+    const onlyInVpc = (statement: object) => Fn.conditionIf(vpcEnabled.logicalId, statement, Fn.ref('AWS::NoValue'));
+    cfnRole.addPropertyOverride('Policies.0.PolicyDocument.Statement.6', onlyInVpc({
+      Sid: 'DescribeTheVpc', Effect: 'Allow', Action: ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets'], Resource: '*',
+    }));
+    cfnRole.addPropertyOverride('Policies.0.PolicyDocument.Statement.7', onlyInVpc({
+      Sid: 'ManageNetworkInterfaces',
+      Effect: 'Allow',
+      Action: ['ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      Resource: `arn:${this.partition}:ec2:${this.region}:${this.account}:*/*`,
+    }));
 
     const codeBucketRef = s3.Bucket.fromBucketName(this, 'CodeBucket', codeBucket.valueAsString);
     // deploy.sh uploads every build under a key named by its digest, so new code is a new key.
@@ -211,10 +266,65 @@ export class PipelineStack extends Stack {
     (fn.node.defaultChild as CfnResource).addMetadata('checkov', {
       skip: [
         { id: 'CKV_AWS_116', comment: "Failed records go to the SQS queue through the event source mapping's on-failure destination; a function DLQ applies to asynchronous invocations only, which a stream consumer never gets." },
-        { id: 'CKV_AWS_117', comment: 'The function reaches only Kinesis, DynamoDB, SQS and CloudWatch; a VPC would add NAT or endpoint cost and cold-start latency and protect nothing.' },
+        { id: 'CKV_AWS_117', comment: 'VPC mode is a parameter (EnableVpc, off by default); off, the function reaches only Kinesis, DynamoDB, SQS and CloudWatch and a VPC would add endpoint cost and cold-start latency.' },
         { id: 'CKV_AWS_115', comment: "Concurrency is bounded by the event source mapping (shards x parallelization factor); a reserved limit below that would throttle the stream's own consumer." },
       ],
     });
+
+    // VPC mode (EnableVpc): the function in private subnets, AWS reached through endpoints.
+    const functionSg = new ec2.CfnSecurityGroup(this, 'FunctionSecurityGroup', {
+      groupName: `${prefix}-processor`,
+      groupDescription: 'The pipeline function; sends HTTPS only (to the VPC endpoints), accepts nothing',
+      vpcId: vpcId.valueAsString,
+      securityGroupEgress: [{
+        ipProtocol: 'tcp', fromPort: 443, toPort: 443, cidrIp: '0.0.0.0/0',
+        description: 'HTTPS to the VPC endpoints (the subnets have no other route out)',
+      }],
+    });
+    functionSg.cfnOptions.condition = createVpcSecurityGroup;
+    const functionSgId = Fn.conditionIf(createVpcSecurityGroup.logicalId, functionSg.ref, vpcSecurityGroupId.valueAsString).toString();
+    (fn.node.defaultChild as CfnResource).addPropertyOverride('VpcConfig', Fn.conditionIf(vpcEnabled.logicalId, {
+      SubnetIds: vpcSubnetIds.valueAsList,
+      SecurityGroupIds: [functionSgId],
+    }, Fn.ref('AWS::NoValue')));
+    const endpointSg = new ec2.CfnSecurityGroup(this, 'EndpointSecurityGroup', {
+      groupName: `${prefix}-endpoints`,
+      groupDescription: 'The pipeline interface endpoints; HTTPS from the function only',
+      vpcId: vpcId.valueAsString,
+      securityGroupIngress: [{
+        ipProtocol: 'tcp', fromPort: 443, toPort: 443, sourceSecurityGroupId: functionSgId, description: 'HTTPS from the pipeline function',
+      }],
+      securityGroupEgress: [{ ipProtocol: '-1', cidrIp: '127.0.0.1/32', description: 'Nothing (an endpoint only answers)' }],
+    });
+    endpointSg.cfnOptions.condition = vpcEnabled;
+    const emptyUntilVpcMode = 'The VPC parameters are empty by default; the VpcModeNeedsItsNetwork rule refuses EnableVpc=true without them.';
+    for (const c of [fn.node.defaultChild as CfnResource, endpointSg]) {
+      for (const check of ['CloudFormation-Validate::F3031', 'CloudFormation-Validate::E1150']) {
+        Annotations.of(c).acknowledgeWarning(check, emptyUntilVpcMode);
+      }
+    }
+    // Each endpoint's policy names the one pipeline resource it serves.
+    const endpoint = (id: string, service: string, sid: string, actions: string[], resource: string, gateway = false) => {
+      const e = new ec2.CfnVPCEndpoint(this, id, {
+        vpcEndpointType: gateway ? 'Gateway' : 'Interface',
+        serviceName: `com.amazonaws.${this.region}.${service}`,
+        vpcId: vpcId.valueAsString,
+        ...(gateway
+          ? { routeTableIds: vpcRouteTableIds.valueAsList }
+          : { subnetIds: vpcSubnetIds.valueAsList, securityGroupIds: [endpointSg.ref], privateDnsEnabled: true }),
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: [{ Sid: sid, Effect: 'Allow', Principal: '*', Action: actions, Resource: resource }],
+        },
+      });
+      e.cfnOptions.condition = vpcEnabled;
+    };
+    endpoint('DynamoDBEndpoint', 'dynamodb', 'WriteTheTable', ['dynamodb:BatchWriteItem', 'dynamodb:GetItem'], table.tableArn, true);
+    endpoint('KinesisEndpoint', 'kinesis-streams', 'UseTheStream',
+      ['kinesis:DescribeStreamSummary', 'kinesis:ListShards', 'kinesis:PutRecords', 'kinesis:GetShardIterator', 'kinesis:GetRecords'], stream.streamArn);
+    endpoint('SqsEndpoint', 'sqs', 'DeadLetter', ['sqs:SendMessage', 'sqs:GetQueueAttributes'], queue.queueArn);
+    endpoint('LogsEndpoint', 'logs', 'WriteItsLogs', ['logs:CreateLogStream', 'logs:PutLogEvents'], logGroup.logGroupArn);
+    endpoint('KmsEndpoint', 'kms', 'UseThePipelineKey', ['kms:Decrypt', 'kms:GenerateDataKey'], key.keyArn);
 
     named(new lambda.EventSourceMapping(this, 'StreamEventSourceMapping', {
       target: fn,
