@@ -28,6 +28,7 @@ use loadgen_engine::outcome::thresholds::Thresholds;
 use loadgen_engine::sink::kinesis::KinesisTarget;
 use loadgen_engine::sink::local::esm::EsmConfig;
 use loadgen_engine::sink::local::stream::WriteQuota;
+use loadgen_engine::sink::local::table_model::TableMode;
 use loadgen_engine::sink::local::LocalConfig;
 use loadgen_engine::RunConfig;
 use loadgen_report::Format;
@@ -380,6 +381,60 @@ impl ConsumeArgs {
     }
 }
 
+/// The table's capacity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TableModeArg {
+    /// Pay per request (the infra's default, PAY_PER_REQUEST).
+    OnDemand,
+    /// Provisioned write capacity units (PROVISIONED).
+    Provisioned,
+}
+
+impl RunArgs {
+    /// The table mode the options ask for.
+    fn table_mode(&self) -> Result<TableMode, ConfigError> {
+        let finite = |option: &'static str, v: f64, what: &str| {
+            check_finite(option, v, what)?;
+            Ok::<f64, ConfigError>(v)
+        };
+        match self.table_mode {
+            TableModeArg::OnDemand => {
+                if self.table_wcu.is_some() {
+                    return Err(ConfigError::new(
+                        "table-wcu",
+                        "--table-wcu sets a provisioned table's capacity: add --table-mode provisioned, or drop it",
+                    ));
+                }
+                let peak = self.table_previous_peak_wcu.unwrap_or(0.0);
+                Ok(TableMode::OnDemand {
+                    previous_peak_wcu: finite("table-previous-peak-wcu", peak, "0 or more WCU/s")?,
+                })
+            }
+            TableModeArg::Provisioned => {
+                if self.table_previous_peak_wcu.is_some() {
+                    return Err(ConfigError::new(
+                        "table-previous-peak-wcu",
+                        "--table-previous-peak-wcu is for an on-demand table: drop it with --table-mode provisioned",
+                    ));
+                }
+                let wcu = self.table_wcu.ok_or_else(|| {
+                    ConfigError::new("table-wcu", "--table-mode provisioned needs --table-wcu (e.g. --table-wcu 1000)")
+                })?;
+                loadgen_engine::checks::check(
+                    (1.0..=quotas::DEFAULT_DYNAMODB_TABLE_WCU).contains(&wcu),
+                    "table-wcu",
+                    || format!("--table-wcu must be 1–40000 (DynamoDB's default table quota), not {wcu}"),
+                )?;
+                Ok(TableMode::Provisioned { wcu })
+            }
+        }
+    }
+}
+
+fn check_finite(option: &'static str, v: f64, what: &str) -> Result<(), ConfigError> {
+    loadgen_engine::checks::check(v.is_finite() && v >= 0.0, option, || format!("--{option} must be {what}, not {v}"))
+}
+
 /// Spacing of events within the rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ArrivalsArg {
@@ -580,6 +635,18 @@ pub struct RunArgs {
     /// exercises the function's retries and Lambda's redeliveries).
     #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
     pub table_unprocessed_rate: f64,
+    /// The table's capacity mode, as the infra's DynamoDBBillingMode: on-demand (a new
+    /// table takes 4,000 WCU/s, or double --table-previous-peak-wcu) or provisioned
+    /// (--table-wcu, with 300 s of burst capacity). Either way one user's key takes at
+    /// most 1,000 WCU/s.
+    #[arg(long, value_enum, default_value_t = TableModeArg::OnDemand, help_heading = "Local pipeline model")]
+    pub table_mode: TableModeArg,
+    /// Provisioned write capacity units (with --table-mode provisioned).
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub table_wcu: Option<f64>,
+    /// The on-demand table's previous peak, WCU/s (default 0: a new table).
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub table_previous_peak_wcu: Option<f64>,
     /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
     #[arg(long, default_value_t = RUN.local.processor.write_concurrency, help_heading = "Local pipeline model")]
     pub write_concurrency: usize,
@@ -742,6 +809,7 @@ impl RunArgs {
                 },
                 table_write_latency: self.table_write_latency,
                 table_unprocessed_rate: self.table_unprocessed_rate,
+                table_mode: self.table_mode()?,
                 processor: retail_function::ProcessorConfig {
                     write_concurrency: self.write_concurrency,
                     ..RUN.local.processor
@@ -861,7 +929,7 @@ mod tests {
             vec!["--rps", "10", "--invalid-rate", "1.5"],
             vec!["--rps", "10", "--shards", "0"],
             vec!["--rps", "10", "--parallelization-factor", "11"],
-            vec!["--rps", "10", "--keys", "random", "--user-popularity", "zipf"],
+            vec!["--rps", "10", "--table-mode", "provisioned"],
             vec!["--rps", "10", "--payload-bytes", "2000000"],
         ] {
             assert!(plan(&args).is_err(), "{args:?} should be refused");

@@ -15,7 +15,6 @@ use crate::capacity::quotas;
 pub use crate::checks::{check, check_range, ConfigError};
 use crate::load::driver::DriverConfig;
 use crate::load::generator::GeneratorConfig;
-use crate::load::keys::{KeyModel, Popularity};
 use crate::load::schedule::RateProfile;
 use crate::outcome::thresholds::Thresholds;
 use crate::sink::kinesis::KinesisTarget;
@@ -209,11 +208,9 @@ impl RunConfig {
             format!("--target-utilization is a share in (0, 1], not {}", self.target_utilization)
         })?;
         self.thresholds.validate()?;
-        if g.keys != KeyModel::User {
-            check(matches!(g.popularity, Popularity::Uniform), "user-popularity", || {
-                "--user-popularity shapes partition keys only with --keys user; drop one of them".into()
-            })?;
-        }
+        // --user-popularity shapes the userId with every key model: with --keys random or
+        // explicit the stream's load is even, and the table's partition key (the user)
+        // still carries the hot users.
         Ok(())
     }
 }

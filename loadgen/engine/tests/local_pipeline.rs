@@ -11,6 +11,7 @@ use loadgen_engine::load::keys::{KeyModel, Popularity};
 use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
 use loadgen_engine::run::run_local;
+use loadgen_engine::sink::local::table_model::TableMode;
 use loadgen_engine::{RunConfig, RunResult, Silent, Stop};
 
 /// `rps` for `secs` seconds into `shards` shards, a `window_ms` batching window, `seed`.
@@ -177,6 +178,8 @@ async fn a_load_that_cannot_be_offered_is_inconclusive() {
     c.local.esm.batch_size = 10_000;
     c.local.esm.parallelization = 10;
     c.local.table_write_latency = Duration::ZERO;
+    // A table that takes every write: only the producer can fall short here.
+    c.local.table_mode = TableMode::Provisioned { wcu: 1e12 };
     let r = run(&c).await;
     if r.rate.offered_rps >= 0.995 * r.rate.target_rps && r.rate.late_sends * 100 <= r.ledger.generated {
         panic!("this machine offered {:.0} of 1,000,000 events/s on time: raise the rate", r.rate.offered_rps);
@@ -236,4 +239,63 @@ async fn a_throttled_shard_peaks_at_its_quota() {
     let peak = r.shards[0].peak_utilization;
     assert!(peak <= 1.1, "peak second at {:.0}% of the quota", peak * 100.0);
     assert!(peak >= 0.9, "a throttled shard runs at its quota: {:.0}%", peak * 100.0);
+}
+
+/// One user with 60% of 2,000 events/s, partition keys spread over enough shards: the
+/// stream takes it, the user's DynamoDB partition (1,000 WCU/s) does not. The function
+/// retries, reports what is still unprocessed, the mapping redelivers; the ledger balances,
+/// nothing is silently lost, and the bottleneck is that partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hot_user_throttles_its_dynamodb_partition() {
+    let mut c = config(2000.0, 4, 4, 200, 41);
+    c.generator.keys = KeyModel::Random;
+    c.generator.popularity = Popularity::Hot { keys: 1, share: 0.6 };
+    c.settle = Duration::from_secs(60);
+    let r = run(&c).await;
+    assert!(r.ledger.balanced(), "{:?}", r.ledger);
+    assert_eq!(r.ledger.throttled, 0, "the stream takes it: {:?}", r.ledger);
+    let p = r.pipeline.as_ref().unwrap();
+    let t = p.table_capacity.as_ref().unwrap();
+    assert!(t.throttled_partition > 0 && t.throttled_table == 0, "{t:?}");
+    assert_eq!(t.hottest_key.as_deref(), Some("user-0000000"));
+    assert!(t.hottest_key_wcu_per_sec > 1000.0, "{t:?}");
+    assert!(t.peak_wcu_per_sec <= 4000.0);
+    // Every accepted event is in the table, the DLQ, discarded by the mapping (counted),
+    // or still in the stream.
+    assert_eq!(p.table_items + p.dlq_messages + p.discarded + p.not_processed + p.lost, r.ledger.accepted);
+    assert_eq!(p.lost, p.discarded, "lost means discarded after the mapping's retries, nothing else");
+    if p.reported_for_retry > 0 {
+        assert_eq!(
+            r.verdict.bottleneck.as_ref().map(|b| b.kind),
+            Some(BottleneckKind::DynamodbPartition),
+            "{:?}",
+            r.verdict
+        );
+        assert!(!r.verdict.holds);
+    } else {
+        assert!(r.verdict.findings.iter().any(|f| f.contains("retries absorbed them")), "{:?}", r.verdict.findings);
+    }
+}
+
+/// Burst capacity lasts burst units ÷ the excess rate (`docs/aws-quotas.md`): 300 events/s
+/// of one-unit items (300 WCU/s asked) into a provisioned table. At 100 WCU the burst is
+/// 300 × 100 = 30,000 units, spent at 200 a second: 150 s, longer than the run. At 5 WCU
+/// it is 1,500 units at 295 a second: about 5 s, then the table throttles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisioned_table_bursts_then_throttles() {
+    let mut c = config(300.0, 16, 1, 200, 43);
+    // 100 WCU: a 16 s run sees no throttling...
+    c.local.table_mode = TableMode::Provisioned { wcu: 100.0 };
+    let r = run(&c).await;
+    let t = r.pipeline.as_ref().unwrap().table_capacity.clone().unwrap();
+    assert_eq!((t.throttled_table, t.burst_exhausted_at_s), (0, None), "{t:?}");
+    // ...while 5 WCU (burst 1,500 units, 295 WCU/s above) runs out after about 5 s.
+    c.local.table_mode = TableMode::Provisioned { wcu: 5.0 };
+    c.settle = Duration::from_secs(10); // a table this small never catches up
+    let r = run(&c).await;
+    let t = r.pipeline.as_ref().unwrap().table_capacity.clone().unwrap();
+    let at = t.burst_exhausted_at_s.expect("the burst runs out");
+    assert!((3.0..12.0).contains(&at), "burst ran out at {at:.1} s: {t:?}");
+    assert!(t.throttled_table > 0, "{t:?}");
+    assert!(r.ledger.balanced());
 }

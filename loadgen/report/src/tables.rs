@@ -265,6 +265,34 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 ),
             ],
         ));
+        if let Some(t) = &p.table_capacity {
+            let mut rows = vec![
+                ("capacity mode", format!("{}, {} WCU/s", t.mode, count(t.capacity_wcu.round() as u64))),
+                (
+                    "write units",
+                    format!(
+                        "{} consumed; at most {} in one second ({} asked, retries included)",
+                        count(t.consumed_wcu.round() as u64),
+                        count(t.peak_wcu_per_sec.round() as u64),
+                        count(t.peak_demand_wcu_per_sec.round() as u64)
+                    ),
+                ),
+                ("throttled by a partition key", count(t.throttled_partition)),
+                ("throttled by the table", count(t.throttled_table)),
+                (
+                    "busiest partition key",
+                    format!(
+                        "{} asked in one second{}",
+                        count(t.hottest_key_wcu_per_sec.round() as u64),
+                        t.hottest_key.as_ref().map(|k| format!(" ({k})")).unwrap_or_default()
+                    ),
+                ),
+            ];
+            if let Some(s) = t.burst_exhausted_at_s {
+                rows.push(("burst capacity ran out", format!("{s:.0} s into the run")));
+            }
+            out.push(kv("DynamoDB write capacity (modelled)", rows));
+        }
     }
     if let Some(v) = &r.verify {
         out.push(kv(

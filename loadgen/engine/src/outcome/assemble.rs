@@ -104,6 +104,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
                 drained: p.drained,
                 table_write_calls: p.table_write_calls,
                 table_bytes_per_item: p.table_bytes_per_item,
+                table_capacity: Some(table_capacity_result(&p.table_capacity)),
             };
             stages.push((Stage::ArrivalToInvocation, p.arrival_to_invocation));
             stages.push((Stage::InvocationToWritten, p.invocation_to_written));
@@ -233,5 +234,21 @@ fn profile_text(p: &RateProfile) -> String {
             humantime::format_duration(*at),
             humantime::format_duration(*lasting)
         ),
+    }
+}
+
+fn table_capacity_result(t: &crate::sink::local::stores::TableCapacity) -> crate::outcome::result::TableCapacityResult {
+    let s = &t.stats;
+    crate::outcome::result::TableCapacityResult {
+        mode: t.mode.name().into(),
+        capacity_wcu: t.mode.capacity_wcu(),
+        consumed_wcu: s.consumed_wcu,
+        peak_wcu_per_sec: s.peak_wcu_per_sec,
+        peak_demand_wcu_per_sec: s.peak_demand_wcu_per_sec,
+        throttled_partition: s.throttled_partition,
+        throttled_table: s.throttled_table,
+        hottest_key: t.hottest_user.clone(),
+        hottest_key_wcu_per_sec: s.hottest_key.map_or(0.0, |(_, wcu)| wcu),
+        burst_exhausted_at_s: s.burst_exhausted_at_s,
     }
 }

@@ -298,6 +298,38 @@ pub struct Pipeline {
     pub table_write_calls: u64,
     /// Estimated memory per stored item in the local table, bytes.
     pub table_bytes_per_item: u64,
+    /// The table's write capacity as the local model ran it (absent in results written
+    /// before the model existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table_capacity: Option<TableCapacityResult>,
+}
+
+/// DynamoDB's write capacity over the run, as the local pipeline's model enforced it
+/// (`docs/aws-quotas.md`, DynamoDB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct TableCapacityResult {
+    /// `on-demand` or `provisioned`.
+    pub mode: String,
+    /// The table's write units per second before burst capacity: provisioned WCU, or the
+    /// on-demand ceiling (double the previous peak, at least 4,000).
+    pub capacity_wcu: f64,
+    /// Write units consumed.
+    pub consumed_wcu: f64,
+    /// Most write units consumed in one second.
+    pub peak_wcu_per_sec: f64,
+    /// Most write units asked in one second, retries and throttled ones included.
+    pub peak_demand_wcu_per_sec: f64,
+    /// Items refused because their partition key was past 1,000 WCU in a second.
+    pub throttled_partition: u64,
+    /// Items refused because the table was past its capacity (and burst).
+    pub throttled_table: u64,
+    /// The user whose key asked most in one second, when that key was throttled.
+    pub hottest_key: Option<String>,
+    /// What that key asked in its busiest second, WCU.
+    pub hottest_key_wcu_per_sec: f64,
+    /// Seconds into the run when provisioned burst capacity ran out.
+    pub burst_exhausted_at_s: Option<f64>,
 }
 
 /// One hot key.

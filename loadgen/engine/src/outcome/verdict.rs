@@ -22,8 +22,8 @@ use crate::capacity::plan::Plan;
 use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::capacity::shards::{Binding, ShardPlan};
 use crate::outcome::result::{
-    Bottleneck, BottleneckKind, LambdaRecommendation, Recommendation, RunResult, TableRecommendation, Verdict,
-    VerdictState,
+    Bottleneck, BottleneckKind, LambdaRecommendation, Recommendation, RunResult, TableCapacityResult,
+    TableRecommendation, Verdict, VerdictState,
 };
 
 /// The share of the target rate that must be offered for a run to say anything.
@@ -116,6 +116,99 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
 struct Failure {
     bottleneck: Bottleneck,
     headline: String,
+}
+
+/// What the local table's capacity model measured: a partition key over 1,000 WCU/s, a
+/// table past its capacity (and burst), or a table that took the writes.
+fn judge_table(
+    r: &RunResult,
+    t: &TableCapacityResult,
+    plan: Option<&Plan>,
+    cost: &str,
+    findings: &mut Vec<String>,
+    failures: &mut Vec<Failure>,
+) {
+    let rec = &r.recommendation;
+    let redelivered = r.pipeline.as_ref().map_or(0, |p| p.reported_for_retry);
+    // Throttles the function's own retries absorbed cost latency, not events: a finding.
+    // Once they reach the event source mapping (records reported for redelivery), the
+    // shard waits on them and the table is what holds the pipeline back.
+    let reached_the_mapping = redelivered > 0;
+    let absorbed = if redelivered > 0 {
+        format!("the function reported {redelivered} records for redelivery")
+    } else {
+        "the function's own retries absorbed them".into()
+    };
+    if t.throttled_partition > 0 {
+        let who = t.hottest_key.clone().or_else(|| r.hot_keys.first().map(|k| k.key.clone())).unwrap_or_default();
+        findings.push(format!(
+            "DynamoDB throttled {} writes on the partition of user '{who}': its key asked up to {:.0} WCU in one second (the function's retries included), over one partition's {} WCU (in either capacity mode: adaptive capacity isolates the key, not past that limit); {absorbed}.",
+            t.throttled_partition, t.hottest_key_wcu_per_sec, DYNAMODB_PARTITION_WCU
+        ));
+        failures.extend(reached_the_mapping.then(|| Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::DynamodbPartition,
+                measured: t.hottest_key_wcu_per_sec,
+                limit: f64::from(DYNAMODB_PARTITION_WCU),
+                unit: "WCU/s".into(),
+                subject: Some(who.clone()),
+            },
+            headline: format!(
+                "Does not hold: user {who} asks up to {:.0} WCU/s of one DynamoDB partition (limit 1,000), {} writes throttled — spread its key; the rest needs {} shard{}{cost}.",
+                t.hottest_key_wcu_per_sec,
+                t.throttled_partition,
+                rec.planned_shards(),
+                plural(rec.planned_shards())
+            ),
+        }));
+    }
+    if t.throttled_table > 0 {
+        let provisioned = t.mode == "provisioned";
+        let burst = t
+            .burst_exhausted_at_s
+            .map(|s| format!("; its burst capacity ran out {s:.0} s into the run"))
+            .unwrap_or_default();
+        let fix = match plan {
+            Some(p) => format!(
+                "provision {:.0} WCU (the peak at a 70% target, {}/month) or use on-demand ({}/month)",
+                p.dynamodb.provisioned_wcu,
+                dollars(p.dynamodb.cost_provisioned),
+                dollars(p.dynamodb.cost_on_demand)
+            ),
+            None => "raise the table's capacity".into(),
+        };
+        let what = if provisioned {
+            format!("{:.0} provisioned WCU", t.capacity_wcu)
+        } else {
+            format!(
+                "the on-demand table's {:.0} WCU/s (double its previous peak; DynamoDB takes about 30 minutes to scale further, so pre-warm it or ramp up)",
+                t.capacity_wcu
+            )
+        };
+        findings.push(format!(
+            "DynamoDB throttled {} writes on the table's capacity: up to {:.0} WCU asked in one second (retries included) of {what}{burst}; {absorbed}. To hold: {fix}.",
+            t.throttled_table, t.peak_demand_wcu_per_sec
+        ));
+        failures.extend(reached_the_mapping.then(|| Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::DynamodbTable,
+                measured: t.peak_demand_wcu_per_sec,
+                limit: t.capacity_wcu,
+                unit: "WCU/s".into(),
+                subject: None,
+            },
+            headline: format!(
+                "Does not hold: the DynamoDB table ({}, {:.0} WCU/s) throttled {} writes at {:.0} WCU/s asked{burst} — {fix}.",
+                t.mode, t.capacity_wcu, t.throttled_table, t.peak_demand_wcu_per_sec
+            ),
+        }));
+    }
+    if t.throttled_partition == 0 && t.throttled_table == 0 {
+        findings.push(format!(
+            "DynamoDB took every write: at most {:.0} WCU in one second of the {} table's {:.0} WCU/s, no partition key over 1,000.",
+            t.peak_wcu_per_sec, t.mode, t.capacity_wcu
+        ));
+    }
 }
 
 /// Judges `r` (its figures, with `recommendation` already filled in by [`recommend`]):
@@ -292,26 +385,33 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
             }
         }
     }
-    if let (Some(wcu), Some(k)) = (over_partition(plan), r.hot_keys.first()) {
-        findings.push(format!(
-            "User '{}' writes about {wcu:.0} WCU to one DynamoDB partition, over its 1,000 WCU: DynamoDB throttles it in either capacity mode (the local model does not enforce partitions yet).",
-            k.key
-        ));
-        failures.push(Failure {
-            bottleneck: Bottleneck {
-                kind: BottleneckKind::DynamodbPartition,
-                measured: wcu,
-                limit: f64::from(DYNAMODB_PARTITION_WCU),
-                unit: "WCU".into(),
-                subject: Some(k.key.clone()),
-            },
-            headline: format!(
-                "Does not hold: user {} writes about {wcu:.0} WCU to one DynamoDB partition (limit 1,000) — spread it; the rest needs {} shard{}{cost}.",
-                k.key,
-                rec.planned_shards(),
-                plural(rec.planned_shards())
-            ),
-        });
+    match r.pipeline.as_ref().and_then(|p| p.table_capacity.as_ref()) {
+        // The local model enforced DynamoDB's capacity: judge what it measured.
+        Some(t) => judge_table(r, t, plan, &cost, &mut findings, &mut failures),
+        // A deployed pipeline: the plan says what the load puts on the hottest partition.
+        None => {
+            if let (Some(wcu), Some(k)) = (over_partition(plan), r.hot_keys.first()) {
+                findings.push(format!(
+                "User '{}' writes about {wcu:.0} WCU to one DynamoDB partition, over its 1,000 WCU: DynamoDB throttles it in either capacity mode (from the load; the deployed table was not measured).",
+                k.key
+            ));
+                failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::DynamodbPartition,
+                    measured: wcu,
+                    limit: f64::from(DYNAMODB_PARTITION_WCU),
+                    unit: "WCU".into(),
+                    subject: Some(k.key.clone()),
+                },
+                headline: format!(
+                    "Does not hold: user {} writes about {wcu:.0} WCU to one DynamoDB partition (limit 1,000) — spread it; the rest needs {} shard{}{cost}.",
+                    k.key,
+                    rec.planned_shards(),
+                    plural(rec.planned_shards())
+                ),
+            });
+            }
+        }
     }
     if let Some(p) = &r.pipeline {
         if p.lost > 0 || p.discarded > 0 {
@@ -573,6 +673,58 @@ mod tests {
         }
     }
 
+    /// The local table's model throttled a partition key: the bottleneck is that
+    /// partition with the key's figure, and the function's redeliveries are named.
+    #[test]
+    fn a_throttled_partition_key_is_the_bottleneck() {
+        let mut r = healthy();
+        let p = r.pipeline.as_mut().unwrap();
+        p.reported_for_retry = 40;
+        let t = p.table_capacity.as_mut().unwrap();
+        t.throttled_partition = 900;
+        t.hottest_key = Some("user-0000007".into());
+        t.hottest_key_wcu_per_sec = 1_400.0;
+        rejudge(&mut r);
+        assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(BottleneckKind::DynamodbPartition)));
+        let b = r.verdict.bottleneck.as_ref().unwrap();
+        assert_eq!((b.measured, b.limit, b.subject.as_deref()), (1_400.0, 1_000.0, Some("user-0000007")));
+        assert!(r.verdict.headline.contains("user user-0000007 asks up to 1400 WCU/s"), "{}", r.verdict.headline);
+        assert!(r.verdict.findings.iter().any(|f| f.contains("reported 40 records for redelivery")));
+        // Throttles the function's retries absorbed are a finding, not a failure.
+        r.pipeline.as_mut().unwrap().reported_for_retry = 0;
+        rejudge(&mut r);
+        assert!(r.verdict.holds, "{:?}", r.verdict.findings);
+        assert!(r.verdict.findings.iter().any(|f| f.contains("the function's own retries absorbed them")));
+    }
+
+    /// A provisioned table past its units and burst: the table is the bottleneck, the
+    /// finding says when the burst ran out and what holds, with both modes' costs.
+    #[test]
+    fn a_provisioned_table_past_its_burst_is_the_bottleneck() {
+        let mut r = healthy();
+        r.pipeline.as_mut().unwrap().reported_for_retry = 300;
+        let t = r.pipeline.as_mut().unwrap().table_capacity.as_mut().unwrap();
+        *t = TableCapacityResult {
+            mode: "provisioned".into(),
+            capacity_wcu: 1_000.0,
+            peak_demand_wcu_per_sec: 5_100.0,
+            throttled_table: 12_000,
+            burst_exhausted_at_s: Some(73.0),
+            ..t.clone()
+        };
+        rejudge(&mut r);
+        assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(BottleneckKind::DynamodbTable)));
+        let b = r.verdict.bottleneck.as_ref().unwrap();
+        assert_eq!((b.measured, b.limit), (5_100.0, 1_000.0));
+        let f = r.verdict.findings.iter().find(|f| f.contains("table's capacity")).unwrap();
+        assert!(
+            f.contains("burst capacity ran out 73 s into the run")
+                && f.contains("provision ")
+                && f.contains("or use on-demand ($"),
+            "{f}"
+        );
+    }
+
     /// A key over one shard: no shard count, the key to spread, what the rest needs, and
     /// no finding that says a shard count would do.
     #[test]
@@ -585,6 +737,9 @@ mod tests {
         r.hot_keys = vec![HotKeyResult { key: "user-0000000".into(), events: 2000, share: 0.1, peak_rps: 2000.0 }];
         r.ledger.throttled = 100_000;
         r.ledger.throttled_events = 30_000;
+        // A deployed pipeline's table is not measured: the plan says what the key puts on
+        // its partition.
+        r.pipeline.as_mut().unwrap().table_capacity = None;
         rejudge(&mut r);
         let rec = &r.recommendation;
         assert_eq!(rec.shards, None);

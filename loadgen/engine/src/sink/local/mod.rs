@@ -2,8 +2,8 @@
 //! mapping, and the real `retail-function` processor writing to an in-memory table and
 //! dead-letter queue.
 //!
-//! No emulator enforces Kinesis's per-shard limits, so this model does, with the numbers
-//! in [`crate::capacity::quotas`]. Its defaults mirror the infra defaults (1 shard, batch size 100,
+//! No emulator enforces Kinesis's per-shard limits or DynamoDB's write capacity, so this
+//! model does, with the numbers in [`crate::capacity::quotas`] and [`table_model`]. Its defaults mirror the infra defaults (1 shard, batch size 100,
 //! batching window 5 s, parallelization factor 1), so a local run shows what the deployed
 //! default would do with the requested load.
 
@@ -11,6 +11,7 @@ pub mod bucket;
 pub mod esm;
 pub mod stores;
 pub mod stream;
+pub mod table_model;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,8 +24,9 @@ use crate::capacity::quotas;
 use crate::measure::{Latency, TimelinePoint};
 use crate::sink::local::bucket::DualBucket;
 use crate::sink::local::esm::{EsmConfig, EsmStats};
-use crate::sink::local::stores::{CompactTable, CountingDlq};
+use crate::sink::local::stores::{CompactTable, CountingDlq, TableCapacity};
 use crate::sink::local::stream::{Stream, WriteQuota};
+use crate::sink::local::table_model::TableMode;
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 
 /// Every parameter of the model.
@@ -38,8 +40,11 @@ pub struct LocalConfig {
     pub esm: EsmConfig,
     /// Modelled duration of one `BatchWriteItem` call.
     pub table_write_latency: Duration,
-    /// Share of items each `BatchWriteItem` leaves unprocessed (modelled throttling).
+    /// Share of items each `BatchWriteItem` leaves unprocessed at random (an injected
+    /// fault, on top of the capacity model's throttling).
     pub table_unprocessed_rate: f64,
+    /// The table's capacity mode (default on-demand, a new table, as the infra deploys).
+    pub table_mode: TableMode,
     /// The function's own settings (write concurrency, retries).
     pub processor: ProcessorConfig,
 }
@@ -55,6 +60,7 @@ impl Default for LocalConfig {
             esm: EsmConfig::default(),
             table_write_latency: Duration::from_millis(5),
             table_unprocessed_rate: 0.0,
+            table_mode: TableMode::default(),
             processor: ProcessorConfig::default(),
         }
     }
@@ -85,6 +91,8 @@ pub struct PipelineSnapshot {
     pub table_write_calls: u64,
     /// Memory per stored item in the compact table, bytes.
     pub table_bytes_per_item: u64,
+    /// The table's capacity mode and what its capacity model saw.
+    pub table_capacity: TableCapacity,
     /// Whether it finished processing within the settle time.
     pub drained: bool,
     /// Records still in the stream, not processed.
@@ -115,7 +123,12 @@ impl LocalPipeline {
         let stream =
             Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
         let processor = Arc::new(Processor::new(
-            CompactTable::new(config.table_write_latency, config.table_unprocessed_rate),
+            CompactTable::new(
+                config.table_write_latency,
+                config.table_unprocessed_rate,
+                config.table_mode,
+                stream.origin,
+            ),
             CountingDlq::default(),
             NoMetrics,
             config.processor,
@@ -210,6 +223,7 @@ impl LocalPipeline {
         snapshot.dlq_by_kind = self.dlq().by_kind();
         snapshot.table_write_calls = self.table().calls();
         snapshot.table_bytes_per_item = self.table().memory_bytes() / snapshot.table_items.max(1);
+        snapshot.table_capacity = self.table().capacity_stats();
         snapshot.drained = drained;
         snapshot.backlog = self.backlog();
         snapshot

@@ -6,39 +6,77 @@
 //! redelivered record that overwrites its item is not counted twice. A `HashSet<u128>`
 //! costs 16 bytes per item plus hashbrown's control byte and spare capacity: 17–34 bytes
 //! per stored event, about 27 on average. Each call can take a modelled write latency (a
-//! `BatchWriteItem` round trip).
+//! `BatchWriteItem` round trip), and every item asks DynamoDB's write capacity
+//! ([`TableModel`]): an item over a partition key's or the table's capacity comes back
+//! unprocessed, as `BatchWriteItem` answers it in `UnprocessedItems`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use foldhash::fast::FixedState;
 use rand::Rng;
 use retail_events::StoredItem;
 use retail_function::{DeadLetter, DeadLetterSink, EventStore, ServiceError};
 
+use crate::sink::local::table_model::{write_units, TableMode, TableModel, TableStats, Throttle};
+
 /// A table that counts distinct items.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct CompactTable {
-    keys: Mutex<HashSet<u128, FixedState>>,
+    state: Mutex<TableState>,
     write_latency: Duration,
     unprocessed_rate: f64,
     calls: AtomicU64,
 }
 
+#[derive(Debug)]
+struct TableState {
+    keys: HashSet<u128, FixedState>,
+    capacity: TableModel,
+    /// The users behind the first few partition keys that were throttled, by hash.
+    throttled_names: std::collections::HashMap<u64, String, FixedState>,
+}
+
+/// Throttled partition keys whose user is remembered for the report.
+const NAMED_KEYS: usize = 64;
+
 impl CompactTable {
-    /// An empty table whose calls take `write_latency` and leave each item unprocessed
-    /// with probability `unprocessed_rate` (DynamoDB under throttling), so the function's
-    /// retries and Lambda's redeliveries are exercised.
-    pub fn new(write_latency: Duration, unprocessed_rate: f64) -> Self {
-        Self { write_latency, unprocessed_rate: unprocessed_rate.clamp(0.0, 1.0), ..Self::default() }
+    /// An empty table in capacity `mode` (its seconds counted from `origin`), whose calls
+    /// take `write_latency` and also leave each item unprocessed with probability
+    /// `unprocessed_rate` (a fault to inject), so the function's retries and Lambda's
+    /// redeliveries are exercised.
+    pub fn new(write_latency: Duration, unprocessed_rate: f64, mode: TableMode, origin: Instant) -> Self {
+        Self {
+            state: Mutex::new(TableState {
+                keys: HashSet::default(),
+                capacity: TableModel::new(mode, origin),
+                throttled_names: Default::default(),
+            }),
+            write_latency,
+            unprocessed_rate: unprocessed_rate.clamp(0.0, 1.0),
+            calls: AtomicU64::new(0),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, TableState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Distinct items stored.
     pub fn len(&self) -> usize {
-        self.keys.lock().unwrap_or_else(|p| p.into_inner()).len()
+        self.state().keys.len()
+    }
+
+    /// What the capacity model saw, and the user of its hottest key when that key was
+    /// throttled.
+    pub fn capacity_stats(&self) -> TableCapacity {
+        let state = self.state();
+        let stats = state.capacity.stats();
+        let hottest_user = stats.hottest_key.and_then(|(hash, _)| state.throttled_names.get(&hash).cloned());
+        TableCapacity { mode: state.capacity.mode(), stats, hottest_user }
     }
 
     /// Whether the table is empty.
@@ -49,14 +87,18 @@ impl CompactTable {
     /// Memory held by the key set, bytes (16-byte digests plus hashbrown's control
     /// bytes, over its whole capacity).
     pub fn memory_bytes(&self) -> u64 {
-        let keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        keys.capacity() as u64 * 17
+        self.state().keys.capacity() as u64 * 17
     }
 
     /// `BatchWriteItem` calls received.
     pub fn calls(&self) -> u64 {
         self.calls.load(Ordering::Relaxed)
     }
+}
+
+/// The hash of an item's partition key (its user), for the capacity model.
+fn partition_key_hash(item: &StoredItem<'_>) -> u64 {
+    FixedState::with_seed(0x5eed_0003).hash_one(&*item.user_id)
 }
 
 fn digest(item: &StoredItem<'_>) -> u128 {
@@ -72,18 +114,51 @@ impl EventStore for CompactTable {
         if !self.write_latency.is_zero() {
             tokio::time::sleep(self.write_latency).await;
         }
-        let unprocessed: Vec<usize> = if self.unprocessed_rate > 0.0 {
+        let injected: Vec<bool> = if self.unprocessed_rate > 0.0 {
             let mut rng = rand::rng();
-            (0..items.len()).filter(|_| rng.random::<f64>() < self.unprocessed_rate).collect()
+            (0..items.len()).map(|_| rng.random::<f64>() < self.unprocessed_rate).collect()
         } else {
-            Vec::new()
+            vec![false; items.len()]
         };
-        let digests: Vec<u128> =
-            items.iter().enumerate().filter(|(i, _)| !unprocessed.contains(i)).map(|(_, item)| digest(item)).collect();
-        let mut keys = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-        keys.extend(digests);
+        // Sizes and digests outside the lock.
+        let asks: Vec<(u64, f64, u128)> = items
+            .iter()
+            .map(|item| (partition_key_hash(item), write_units(item.estimated_size()), digest(item)))
+            .collect();
+        let now = Instant::now();
+        let mut unprocessed = Vec::new();
+        let mut state = self.state();
+        for (i, &(key, wcu, digest)) in asks.iter().enumerate() {
+            if injected[i] {
+                unprocessed.push(i);
+                continue;
+            }
+            match state.capacity.write(now, key, wcu) {
+                None => {
+                    state.keys.insert(digest);
+                }
+                Some(throttle) => {
+                    unprocessed.push(i);
+                    if throttle == Throttle::Partition && state.throttled_names.len() < NAMED_KEYS {
+                        state.throttled_names.entry(key).or_insert_with(|| items[i].user_id.to_string());
+                    }
+                }
+            }
+        }
+        drop(state);
         Ok(unprocessed)
     }
+}
+
+/// The table's capacity over a run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableCapacity {
+    /// The capacity mode.
+    pub mode: TableMode,
+    /// What the model saw.
+    pub stats: TableStats,
+    /// The user whose key asked most in one second, if that key was throttled.
+    pub hottest_user: Option<String>,
 }
 
 /// A dead-letter queue that counts messages by error kind.
