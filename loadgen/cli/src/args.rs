@@ -27,6 +27,7 @@ use loadgen_engine::outcome::compare::Limit;
 use loadgen_engine::outcome::thresholds::Thresholds;
 use loadgen_engine::sink::kinesis::KinesisTarget;
 use loadgen_engine::sink::local::esm::EsmConfig;
+use loadgen_engine::sink::local::lambda_model::LambdaConfig;
 use loadgen_engine::sink::local::stream::WriteQuota;
 use loadgen_engine::sink::local::table_model::TableMode;
 use loadgen_engine::sink::local::LocalConfig;
@@ -635,6 +636,14 @@ pub struct RunArgs {
     /// exercises the function's retries and Lambda's redeliveries).
     #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
     pub table_unprocessed_rate: f64,
+    /// The function's memory, MB (Lambda gives CPU in proportion: one vCPU at 1,769 MB;
+    /// the modelled invocation takes the processor's CPU time at that share).
+    #[arg(long, default_value_t = RUN.local.lambda.memory_mb, help_heading = "Local pipeline model")]
+    pub lambda_memory: u32,
+    /// Concurrent executions at most (the regional limit, or a reserved concurrency);
+    /// lanes over it are throttled and wait.
+    #[arg(long, default_value_t = RUN.local.lambda.concurrency_limit, help_heading = "Local pipeline model")]
+    pub lambda_concurrency_limit: u32,
     /// The table's capacity mode, as the infra's DynamoDBBillingMode: on-demand (a new
     /// table takes 4,000 WCU/s, or double --table-previous-peak-wcu) or provisioned
     /// (--table-wcu, with 300 s of burst capacity). Either way one user's key takes at
@@ -810,6 +819,11 @@ impl RunArgs {
                 table_write_latency: self.table_write_latency,
                 table_unprocessed_rate: self.table_unprocessed_rate,
                 table_mode: self.table_mode()?,
+                lambda: LambdaConfig {
+                    memory_mb: self.lambda_memory,
+                    concurrency_limit: self.lambda_concurrency_limit,
+                    ..RUN.local.lambda
+                },
                 processor: retail_function::ProcessorConfig {
                     write_concurrency: self.write_concurrency,
                     ..RUN.local.processor

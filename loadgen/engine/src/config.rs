@@ -204,6 +204,12 @@ impl RunConfig {
         )?;
         check(d.max_in_flight >= 1, "max-in-flight", || "--max-in-flight must be at least 1".into())?;
         check_write_concurrency(l.processor.write_concurrency)?;
+        check(crate::sink::local::lambda_model::MEMORY_MB.contains(&l.lambda.memory_mb), "lambda-memory", || {
+            format!("--lambda-memory must be 128–10240 MB (Lambda's range), not {}", l.lambda.memory_mb)
+        })?;
+        check(l.lambda.concurrency_limit >= 1, "lambda-concurrency-limit", || {
+            "--lambda-concurrency-limit must be at least 1".into()
+        })?;
         check(self.target_utilization > 0.0 && self.target_utilization <= 1.0, "target-utilization", || {
             format!("--target-utilization is a share in (0, 1], not {}", self.target_utilization)
         })?;

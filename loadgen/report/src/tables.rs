@@ -293,6 +293,31 @@ pub fn tables(report: &Report) -> Vec<Table> {
             }
             out.push(kv("DynamoDB write capacity (modelled)", rows));
         }
+        if let Some(m) = &p.lambda_model {
+            out.push(kv(
+                "Lambda (modelled)",
+                vec![
+                    ("memory", format!("{} MB, {:.1}% of a vCPU", m.memory_mb, m.cpu_share * 100.0)),
+                    (
+                        "CPU per invocation",
+                        format!(
+                            "{:.2} ms here (one core as one vCPU), {:.2} ms at that share",
+                            m.cpu_ms_per_invocation, m.modelled_cpu_ms_per_invocation
+                        ),
+                    ),
+                    (
+                        "concurrency",
+                        format!(
+                            "{} at once, limit {}",
+                            count(m.peak_concurrency),
+                            count(u64::from(m.concurrency_limit))
+                        ),
+                    ),
+                    ("throttled invocations", count(m.throttled_invocations)),
+                    ("cold starts", count(m.cold_starts)),
+                ],
+            ));
+        }
     }
     if let Some(v) = &r.verify {
         out.push(kv(

@@ -105,6 +105,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
                 table_write_calls: p.table_write_calls,
                 table_bytes_per_item: p.table_bytes_per_item,
                 table_capacity: Some(table_capacity_result(&p.table_capacity)),
+                lambda_model: Some(lambda_model_result(&p.lambda, p.invocations)),
             };
             stages.push((Stage::ArrivalToInvocation, p.arrival_to_invocation));
             stages.push((Stage::InvocationToWritten, p.invocation_to_written));
@@ -250,5 +251,22 @@ fn table_capacity_result(t: &crate::sink::local::stores::TableCapacity) -> crate
         hottest_key: t.hottest_user.clone(),
         hottest_key_wcu_per_sec: s.hottest_key.map_or(0.0, |(_, wcu)| wcu),
         burst_exhausted_at_s: s.burst_exhausted_at_s,
+    }
+}
+
+fn lambda_model_result(
+    (config, stats): &(crate::sink::local::lambda_model::LambdaConfig, crate::sink::local::lambda_model::LambdaStats),
+    invocations: u64,
+) -> crate::outcome::result::LambdaModelResult {
+    let per = |d: std::time::Duration| d.as_secs_f64() * 1000.0 / invocations.max(1) as f64;
+    crate::outcome::result::LambdaModelResult {
+        memory_mb: config.memory_mb,
+        cpu_share: crate::sink::local::lambda_model::cpu_share(config.memory_mb),
+        concurrency_limit: config.concurrency_limit,
+        peak_concurrency: stats.peak_concurrency,
+        throttled_invocations: stats.throttled_invocations,
+        cold_starts: stats.cold_starts,
+        cpu_ms_per_invocation: per(stats.cpu),
+        modelled_cpu_ms_per_invocation: per(stats.cpu + stats.stretched),
     }
 }

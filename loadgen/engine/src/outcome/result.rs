@@ -302,6 +302,32 @@ pub struct Pipeline {
     /// before the model existed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table_capacity: Option<TableCapacityResult>,
+    /// The modelled function: its memory and CPU share, concurrency and cold starts
+    /// (absent in results written before the model existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_model: Option<LambdaModelResult>,
+}
+
+/// The function as the local pipeline's model ran it (`docs/aws-quotas.md`, Lambda).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LambdaModelResult {
+    /// Memory, MB.
+    pub memory_mb: u32,
+    /// Share of one vCPU that memory gives (1.0 from 1,769 MB).
+    pub cpu_share: f64,
+    /// Concurrent executions at most.
+    pub concurrency_limit: u32,
+    /// Most executions busy at once.
+    pub peak_concurrency: u64,
+    /// Invocations that found the limit reached and waited.
+    pub throttled_invocations: u64,
+    /// New execution environments started.
+    pub cold_starts: u64,
+    /// The processor's CPU time per invocation on this machine (one core as one vCPU), ms.
+    pub cpu_ms_per_invocation: f64,
+    /// The same work at the function's CPU share, ms per invocation.
+    pub modelled_cpu_ms_per_invocation: f64,
 }
 
 /// DynamoDB's write capacity over the run, as the local pipeline's model enforced it

@@ -318,20 +318,49 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
     match (&r.pipeline, &r.verify) {
         (Some(p), _) => {
             let age_s = p.max_iterator_age_ms / 1000.0;
+            // What the modelled function says about why: its CPU share, its concurrency.
+            let lambda = p.lambda_model.as_ref();
+            let throttled = lambda.filter(|m| m.throttled_invocations > 0);
+            if let Some(m) = throttled {
+                findings.push(format!(
+                    "Lambda's concurrency limit ({}) was reached: {} invocations waited for an execution environment ({} busy at once; the mapping needs shards × parallelization factor).",
+                    m.concurrency_limit, m.throttled_invocations, m.peak_concurrency
+                ));
+            }
+            let cpu_note = lambda
+                .filter(|m| m.cpu_share < 1.0 && m.modelled_cpu_ms_per_invocation > 0.2 * p.invocation_ms.p50.max(1e-9))
+                .map(|m| {
+                    format!(
+                        " At {} MB the function has {:.0}% of a vCPU: {:.1} ms of CPU per invocation take {:.1} ms; more memory shortens them.",
+                        m.memory_mb,
+                        m.cpu_share * 100.0,
+                        m.cpu_ms_per_invocation,
+                        m.modelled_cpu_ms_per_invocation
+                    )
+                })
+                .unwrap_or_default();
             if age_s > window_s + ITERATOR_AGE_SLACK_S {
                 findings.push(format!(
-                    "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s); raise the parallelization factor, the batch size or the shard count."
+                    "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s; invocations {:.0} ms at p50); raise the parallelization factor, the batch size or the shard count.{cpu_note}",
+                    p.invocation_ms.p50
                 ));
+                let (kind, why) = match throttled {
+                    Some(m) => (
+                        BottleneckKind::LambdaConcurrency,
+                        format!("; Lambda's concurrency limit of {} throttled {} invocations", m.concurrency_limit, m.throttled_invocations),
+                    ),
+                    None => (BottleneckKind::LambdaDuration, String::new()),
+                };
                 failures.push(Failure {
                     bottleneck: Bottleneck {
-                        kind: BottleneckKind::LambdaDuration,
+                        kind,
                         measured: age_s,
                         limit: window_s + ITERATOR_AGE_SLACK_S,
                         unit: "s of iterator age".into(),
                         subject: None,
                     },
                     headline: format!(
-                        "Does not hold: the consumer fell behind (iterator age {age_s:.1} s against a {window_s:.0} s batching window); raise the parallelization factor or the batch size."
+                        "Does not hold: the consumer fell behind (iterator age {age_s:.1} s against a {window_s:.0} s batching window{why}); raise the parallelization factor or the batch size.{cpu_note}"
                     ),
                 });
             } else if p.invocations > 0 {

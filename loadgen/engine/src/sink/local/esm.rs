@@ -1,5 +1,7 @@
 //! The modelled Lambda event source mapping: one poller per lane (shard ×
-//! parallelization factor), each invoking the real `retail-function` processor.
+//! parallelization factor), each invoking the real `retail-function` processor in an
+//! execution environment of the modelled function ([`LambdaRuntime`]: its CPU share,
+//! concurrency limit and cold start).
 //!
 //! A poller waits until its lane has a full batch, or the batching window has passed
 //! since the oldest waiting record, or the 6 MB payload limit is reached; a caught-up lane
@@ -23,6 +25,7 @@ use tokio::sync::watch;
 use crate::capacity::quotas;
 use crate::measure::Latency;
 use crate::sink::local::bucket::DualBucket;
+use crate::sink::local::lambda_model::LambdaRuntime;
 use crate::sink::local::stream::{Lane, StreamRecord};
 
 /// Settings of the event source mapping, defaults as in the infra templates.
@@ -113,11 +116,14 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
     read_calls: Arc<DefaultDirectRateLimiter>,
     read_bytes: Arc<Mutex<DualBucket>>,
     processor: Arc<Processor<S, D, NoMetrics>>,
+    lambda: Arc<LambdaRuntime>,
     config: EsmConfig,
     stats: Arc<Mutex<EsmStats>>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut attempts: u32 = 0;
+    // Whether this lane's execution environment has started (its cold start is paid).
+    let mut warm = false;
     let mut last_first_sequence = None;
     // Shrinks when bisecting a batch whose invocation failed as a whole.
     let mut batch_limit = config.batch_size;
@@ -200,8 +206,10 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             attempts = 0;
             last_first_sequence = Some(first_sequence);
         }
+        let environment = lambda.acquire(&mut warm).await;
         let started = Instant::now();
-        let mut checkpoint = invoke(&shard_id, &batch, &processor, &config, &stats).await;
+        let mut checkpoint = invoke(&shard_id, &batch, &processor, &lambda, &config, &stats).await;
+        drop(environment);
         if started.elapsed() > config.function_timeout {
             // The invocation outlived the function's timeout: Lambda counts it as a
             // function error, keeps nothing, and (with bisect) retries each half.
@@ -234,6 +242,7 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
     shard_id: &str,
     batch: &[StreamRecord],
     processor: &Processor<S, D, NoMetrics>,
+    lambda: &LambdaRuntime,
     config: &EsmConfig,
     stats: &Mutex<EsmStats>,
 ) -> usize {
@@ -245,7 +254,8 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
         now_ms: retail_function::now_ms(),
         deadline: tokio::time::Instant::now() + config.function_timeout.mul_f64(0.9),
     };
-    let report = processor.process_batch(&records, ctx).await;
+    // The real processor, at the modelled function's CPU share.
+    let report = lambda.run(processor.process_batch(&records, ctx)).await;
     let lowest_failed = records.iter().position(|r| report.retry_sequence_numbers.contains(&r.kinesis.sequence_number));
     let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
     s.invocations += 1;

@@ -9,6 +9,7 @@
 
 pub mod bucket;
 pub mod esm;
+pub mod lambda_model;
 pub mod stores;
 pub mod stream;
 pub mod table_model;
@@ -24,6 +25,7 @@ use crate::capacity::quotas;
 use crate::measure::{Latency, TimelinePoint};
 use crate::sink::local::bucket::DualBucket;
 use crate::sink::local::esm::{EsmConfig, EsmStats};
+use crate::sink::local::lambda_model::{LambdaConfig, LambdaRuntime, LambdaStats};
 use crate::sink::local::stores::{CompactTable, CountingDlq, TableCapacity};
 use crate::sink::local::stream::{Stream, WriteQuota};
 use crate::sink::local::table_model::TableMode;
@@ -45,6 +47,8 @@ pub struct LocalConfig {
     pub table_unprocessed_rate: f64,
     /// The table's capacity mode (default on-demand, a new table, as the infra deploys).
     pub table_mode: TableMode,
+    /// The function's memory, concurrency limit and cold start.
+    pub lambda: LambdaConfig,
     /// The function's own settings (write concurrency, retries).
     pub processor: ProcessorConfig,
 }
@@ -61,6 +65,7 @@ impl Default for LocalConfig {
             table_write_latency: Duration::from_millis(5),
             table_unprocessed_rate: 0.0,
             table_mode: TableMode::default(),
+            lambda: LambdaConfig::default(),
             processor: ProcessorConfig::default(),
         }
     }
@@ -93,6 +98,8 @@ pub struct PipelineSnapshot {
     pub table_bytes_per_item: u64,
     /// The table's capacity mode and what its capacity model saw.
     pub table_capacity: TableCapacity,
+    /// The modelled function's settings and what its model saw.
+    pub lambda: (LambdaConfig, LambdaStats),
     /// Whether it finished processing within the settle time.
     pub drained: bool,
     /// Records still in the stream, not processed.
@@ -111,6 +118,7 @@ pub struct PipelineSnapshot {
 pub struct LocalPipeline {
     stream: Arc<Stream>,
     processor: Arc<Processor<CompactTable, CountingDlq, NoMetrics>>,
+    lambda: Arc<LambdaRuntime>,
     stats: Arc<Mutex<EsmStats>>,
     stop: watch::Sender<bool>,
     tasks: Mutex<JoinSet<()>>,
@@ -133,6 +141,7 @@ impl LocalPipeline {
             NoMetrics,
             config.processor,
         ));
+        let lambda = Arc::new(LambdaRuntime::new(config.lambda));
         let stats = Arc::new(Mutex::new(EsmStats::default()));
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
@@ -151,6 +160,7 @@ impl LocalPipeline {
                         calls.clone(),
                         bytes.clone(),
                         processor.clone(),
+                        lambda.clone(),
                         config.esm,
                         stats.clone(),
                         stop_rx.clone(),
@@ -159,7 +169,7 @@ impl LocalPipeline {
                 );
             }
         }
-        Arc::new(Self { stream, processor, stats, stop, tasks: Mutex::new(tasks) })
+        Arc::new(Self { stream, processor, lambda, stats, stop, tasks: Mutex::new(tasks) })
     }
 
     /// Records in the stream not yet processed.
@@ -224,6 +234,7 @@ impl LocalPipeline {
         snapshot.table_write_calls = self.table().calls();
         snapshot.table_bytes_per_item = self.table().memory_bytes() / snapshot.table_items.max(1);
         snapshot.table_capacity = self.table().capacity_stats();
+        snapshot.lambda = (self.lambda.config, self.lambda.stats());
         snapshot.drained = drained;
         snapshot.backlog = self.backlog();
         snapshot
