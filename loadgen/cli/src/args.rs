@@ -31,6 +31,7 @@ use loadgen_engine::sink::local::lambda_model::LambdaConfig;
 use loadgen_engine::sink::local::stream::WriteQuota;
 use loadgen_engine::sink::local::table_model::TableMode;
 use loadgen_engine::sink::local::LocalConfig;
+use loadgen_engine::sink::local::StreamMode;
 use loadgen_engine::RunConfig;
 use loadgen_report::Format;
 
@@ -382,6 +383,15 @@ impl ConsumeArgs {
     }
 }
 
+/// The local stream's capacity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StreamModeArg {
+    /// A fixed shard count (the infra's default).
+    Provisioned,
+    /// On-demand capacity.
+    OnDemand,
+}
+
 /// The table's capacity mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TableModeArg {
@@ -392,6 +402,32 @@ pub enum TableModeArg {
 }
 
 impl RunArgs {
+    /// The stream mode the options ask for.
+    fn stream_mode(&self) -> Result<StreamMode, ConfigError> {
+        match self.stream_mode {
+            StreamModeArg::Provisioned => {
+                if self.stream_previous_peak_rps.is_some() {
+                    return Err(ConfigError::new(
+                        "stream-previous-peak-rps",
+                        "--stream-previous-peak-rps is for an on-demand stream: add --stream-mode on-demand, or drop it",
+                    ));
+                }
+                Ok(StreamMode::Provisioned)
+            }
+            StreamModeArg::OnDemand => {
+                if self.shards.is_some() {
+                    return Err(ConfigError::new(
+                        "shards",
+                        "an on-demand stream sizes itself (4 shards' worth when new): drop --shards, or use --stream-mode provisioned",
+                    ));
+                }
+                let peak = self.stream_previous_peak_rps.unwrap_or(0.0);
+                check_finite("stream-previous-peak-rps", peak, "0 or more records/s")?;
+                Ok(StreamMode::OnDemand { previous_peak_rps: peak })
+            }
+        }
+    }
+
     /// The table mode the options ask for.
     fn table_mode(&self) -> Result<TableMode, ConfigError> {
         let finite = |option: &'static str, v: f64, what: &str| {
@@ -599,6 +635,14 @@ pub struct RunArgs {
     /// Shards of the local stream (default 1, as the infra default).
     #[arg(long, help_heading = "Local pipeline model")]
     pub shards: Option<usize>,
+    /// The local stream's capacity mode: provisioned (--shards) or on-demand (a new
+    /// stream takes 4,000 records/s, four shards' worth, or double
+    /// --stream-previous-peak-rps; each shard keeps its limit, so hot keys still throttle).
+    #[arg(long, value_enum, default_value_t = StreamModeArg::Provisioned, help_heading = "Local pipeline model")]
+    pub stream_mode: StreamModeArg,
+    /// The on-demand stream's previous peak, records/s (default 0: a new stream).
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub stream_previous_peak_rps: Option<f64>,
     /// Per-shard write quota, records/s (AWS: 1,000; change it only to model something else).
     #[arg(long, default_value_t = quotas::SHARD_WRITE_RECORDS_PER_SEC, help_heading = "Local pipeline model")]
     pub shard_records_per_sec: u32,
@@ -801,6 +845,7 @@ impl RunArgs {
             },
             local: LocalConfig {
                 shards,
+                stream_mode: self.stream_mode()?,
                 write_quota: WriteQuota {
                     records_per_sec: f64::from(self.shard_records_per_sec),
                     bytes_per_sec: f64::from(self.shard_bytes_per_sec),

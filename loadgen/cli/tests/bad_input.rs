@@ -75,6 +75,8 @@ fn bad_input_is_refused_with_its_reason() {
         // The search for the limit
         ("--rps 100 --find-limit --limit-trial 0s", "", 2, "--limit-trial must be at least 2s"),
         ("--rps 100 --find-limit --limit-max-rps 0", "", 2, "--limit-max-rps (0) must be at least"),
+        ("--rps 100 --stream-mode on-demand --shards 3", "", 2, "an on-demand stream sizes itself"),
+        ("--rps 100 --stream-previous-peak-rps 100", "", 2, "is for an on-demand stream"),
         ("--rps 100 --lambda-memory 64", "", 2, "--lambda-memory must be 128–10240 MB"),
         ("--rps 100 --lambda-concurrency-limit 0", "", 2, "--lambda-concurrency-limit must be at least 1"),
         ("--rps 100 --table-wcu 100", "", 2, "--table-wcu sets a provisioned table's capacity"),

@@ -166,7 +166,7 @@ impl RunConfig {
             )
         })?;
         match &self.target {
-            None => check_range("shards", l.shards, LOCAL_SHARDS, "")?,
+            None => check_range("shards", l.shard_count(), LOCAL_SHARDS, "")?,
             Some(t) => t.validate()?,
         }
         l.esm.validate()?;

@@ -83,7 +83,12 @@ pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: St
     driven.interrupted = interrupted;
     // Dropping a runtime may block; inside an async context it must not.
     pipeline_runtime.shutdown_background();
-    let target = Target { kind: TargetKind::Local, shards: config.local.shards, stream: None, mode: None };
+    let target = Target {
+        kind: TargetKind::Local,
+        shards: config.local.shard_count(),
+        stream: None,
+        mode: Some(config.local.stream_mode.name().into()),
+    };
     let result = assemble(Observed {
         config,
         driven: &driven,

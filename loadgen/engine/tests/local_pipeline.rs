@@ -12,6 +12,7 @@ use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
 use loadgen_engine::run::run_local;
 use loadgen_engine::sink::local::table_model::TableMode;
+use loadgen_engine::sink::local::StreamMode;
 use loadgen_engine::{RunConfig, RunResult, Silent, Stop};
 
 /// `rps` for `secs` seconds into `shards` shards, a `window_ms` batching window, `seed`.
@@ -298,4 +299,22 @@ async fn a_provisioned_table_bursts_then_throttles() {
     assert!((3.0..12.0).contains(&at), "burst ran out at {at:.1} s: {t:?}");
     assert!(t.throttled_table > 0, "{t:?}");
     assert!(r.ledger.balanced());
+}
+
+/// A new on-demand stream takes 4,000 records/s as four shards: 3,000 events/s hold,
+/// 6,000 throttle, and the headline says it is the on-demand stream's ceiling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_on_demand_stream_takes_four_shards_worth() {
+    let mut c = config(3000.0, 2, 1, 200, 47);
+    c.local.stream_mode = StreamMode::OnDemand { previous_peak_rps: 0.0 };
+    c.local.table_mode = TableMode::Provisioned { wcu: 40_000.0 };
+    let r = run(&c).await;
+    assert_eq!((r.target.shards, r.target.mode.as_deref()), (4, Some("ON_DEMAND")));
+    assert_eq!(r.ledger.throttled, 0, "{:?}", r.ledger);
+    let mut c = config(6000.0, 2, 1, 200, 47);
+    c.local.stream_mode = StreamMode::OnDemand { previous_peak_rps: 0.0 };
+    c.local.table_mode = TableMode::Provisioned { wcu: 40_000.0 };
+    let r = run(&c).await;
+    assert!(r.ledger.throttled > 0 && r.ledger.balanced(), "{:?}", r.ledger);
+    assert!(r.verdict.headline.contains("the on-demand stream (4 shards' worth at once)"), "{}", r.verdict.headline);
 }

@@ -121,9 +121,13 @@ pub fn tables(report: &Report) -> Vec<Table> {
             r.target.shards,
             r.target.mode.as_ref().map_or(String::new(), |m| format!(", {m}"))
         ),
-        None => {
-            format!("embedded local pipeline, {} shard{}", r.target.shards, if r.target.shards == 1 { "" } else { "s" })
-        }
+        None => format!(
+            "embedded local pipeline, {} shard{}{}",
+            r.target.shards,
+            if r.target.shards == 1 { "" } else { "s" },
+            // On-demand said; provisioned (and results without a mode) as before.
+            if r.target.mode.as_deref() == Some("ON_DEMAND") { ", ON_DEMAND" } else { "" }
+        ),
     };
     out.push(kv(
         "Run",

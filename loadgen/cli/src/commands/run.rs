@@ -116,7 +116,7 @@ async fn limit(plan: &RunPlan, search: LimitSearch, progress: &mut Progress, sto
         std::io::stdout(),
         "limit: {:.0} events/s hold within the objectives ({} shard(s), {} trials){}",
         found.limit_rps,
-        plan.config.local.shards,
+        plan.config.local.shard_count(),
         found.trials.len(),
         if found.interrupted { "; interrupted, so the limit is at least this" } else { "" }
     );

@@ -7,6 +7,8 @@ use std::ops::RangeInclusive;
 
 /// Records per second one shard accepts for writes.
 pub const SHARD_WRITE_RECORDS_PER_SEC: u32 = 1_000;
+/// Write records per second a new on-demand stream takes (4 MiB/s too: four shards' worth).
+pub const ON_DEMAND_STREAM_INITIAL_RECORDS_PER_SEC: f64 = 4_000.0;
 /// Bytes per second one shard accepts for writes (data plus partition key).
 pub const SHARD_WRITE_BYTES_PER_SEC: u32 = 1024 * 1024;
 /// The share of one shard's write quota that `records_per_sec` records of `mean_bytes`

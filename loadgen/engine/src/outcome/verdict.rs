@@ -286,13 +286,22 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                     unit: "share of put attempts throttled".into(),
                     subject: Some(busiest),
                 },
-                headline: format!(
-                    "Does not hold: {used} shard{} throttled {:.1}% of put attempts at {peak:.0} events/s; the load needs {} shard{}{cost}.",
-                    plural(used),
-                    rate * 100.0,
-                    rec.planned_shards(),
-                    plural(rec.planned_shards()),
-                ),
+                headline: if r.target.mode.as_deref() == Some("ON_DEMAND") {
+                    format!(
+                        "Does not hold: the on-demand stream ({used} shards' worth at once) throttled {:.1}% of put attempts at {peak:.0} events/s; it takes double its previous peak at once and scales further only over time — ramp it up or provision {} shard{}{cost}.",
+                        rate * 100.0,
+                        rec.planned_shards(),
+                        plural(rec.planned_shards()),
+                    )
+                } else {
+                    format!(
+                        "Does not hold: {used} shard{} throttled {:.1}% of put attempts at {peak:.0} events/s; the load needs {} shard{}{cost}.",
+                        plural(used),
+                        rate * 100.0,
+                        rec.planned_shards(),
+                        plural(rec.planned_shards()),
+                    )
+                },
             });
         }
     } else {

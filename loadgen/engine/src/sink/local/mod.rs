@@ -31,11 +31,46 @@ use crate::sink::local::stream::{Stream, WriteQuota};
 use crate::sink::local::table_model::TableMode;
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 
+/// The stream's capacity mode.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum StreamMode {
+    /// A fixed shard count (the infra's default).
+    #[default]
+    Provisioned,
+    /// On-demand: a new stream takes 4,000 records/s (and 4 MiB/s), and up to double its
+    /// previous peak at once; each shard (hash-key range) keeps the per-shard limits, so
+    /// a hot key still throttles. Scaling further takes longer than a run, so the model
+    /// holds the shard count for the run.
+    OnDemand {
+        /// The stream's previous peak, records/s (0: a new stream).
+        previous_peak_rps: f64,
+    },
+}
+
+impl StreamMode {
+    /// `PROVISIONED` or `ON_DEMAND`, as Kinesis names them.
+    pub fn name(&self) -> &'static str {
+        match self {
+            StreamMode::Provisioned => "PROVISIONED",
+            StreamMode::OnDemand { .. } => "ON_DEMAND",
+        }
+    }
+}
+
+/// Shards' worth of write capacity an on-demand stream has at once: at least four (a new
+/// stream's 4,000 records/s), and double the previous peak.
+pub fn on_demand_shards(previous_peak_rps: f64) -> usize {
+    let records = quotas::ON_DEMAND_STREAM_INITIAL_RECORDS_PER_SEC.max(2.0 * previous_peak_rps.max(0.0));
+    (records / f64::from(quotas::SHARD_WRITE_RECORDS_PER_SEC)).ceil() as usize
+}
+
 /// Every parameter of the model.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LocalConfig {
-    /// Shards in the stream.
+    /// Shards in the stream (provisioned mode).
     pub shards: usize,
+    /// The stream's capacity mode (default provisioned, as the infra deploys).
+    pub stream_mode: StreamMode,
     /// Per-shard write quota.
     pub write_quota: WriteQuota,
     /// The event source mapping.
@@ -53,10 +88,21 @@ pub struct LocalConfig {
     pub processor: ProcessorConfig,
 }
 
+impl LocalConfig {
+    /// The shards the stream has: the provisioned count, or an on-demand stream's.
+    pub fn shard_count(&self) -> usize {
+        match self.stream_mode {
+            StreamMode::Provisioned => self.shards,
+            StreamMode::OnDemand { previous_peak_rps } => on_demand_shards(previous_peak_rps),
+        }
+    }
+}
+
 impl Default for LocalConfig {
     fn default() -> Self {
         Self {
             shards: 1,
+            stream_mode: StreamMode::Provisioned,
             write_quota: WriteQuota {
                 records_per_sec: f64::from(quotas::SHARD_WRITE_RECORDS_PER_SEC),
                 bytes_per_sec: f64::from(quotas::SHARD_WRITE_BYTES_PER_SEC),
@@ -128,8 +174,12 @@ impl LocalPipeline {
     /// Builds the pipeline and starts its pollers on `runtime` (loadgen gives the
     /// pipeline a runtime of its own, so processing never delays the load's schedule).
     pub fn start_on(config: LocalConfig, runtime: &tokio::runtime::Handle) -> Arc<Self> {
-        let stream =
-            Arc::new(Stream::new(config.shards, config.esm.parallelization, config.write_quota, config.esm.batch_size));
+        let stream = Arc::new(Stream::new(
+            config.shard_count(),
+            config.esm.parallelization,
+            config.write_quota,
+            config.esm.batch_size,
+        ));
         let processor = Arc::new(Processor::new(
             CompactTable::new(
                 config.table_write_latency,
@@ -273,5 +323,25 @@ impl RecordSink for LocalPipeline {
 
     fn second_origin(&self) -> Option<Instant> {
         Some(self.stream.origin)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new on-demand stream: 4,000 records/s = 4 shards; previous peak 3,100 records/s:
+    /// double is 6,200 = 7 shards (rounded up).
+    #[test]
+    fn on_demand_streams_have_four_shards_or_double_the_previous_peak() {
+        assert_eq!(on_demand_shards(0.0), 4);
+        assert_eq!(on_demand_shards(1_500.0), 4);
+        assert_eq!(on_demand_shards(3_100.0), 7);
+        let c = LocalConfig {
+            shards: 1,
+            stream_mode: StreamMode::OnDemand { previous_peak_rps: 0.0 },
+            ..LocalConfig::default()
+        };
+        assert_eq!(c.shard_count(), 4);
     }
 }
