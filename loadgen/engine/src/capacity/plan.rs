@@ -508,20 +508,28 @@ impl PlanRequest {
 }
 
 /// The capacity plan for a run's load: the run's rate, record size, hottest key and
-/// event source mapping settings, at `target_utilization` of each shard, the planner's
-/// defaults for the rest (`None` when the run has no rate to plan for).
+/// event source mapping settings, at `target_utilization` of each shard; for a local run
+/// also the modelled function's memory, measured CPU per record and table latency; the
+/// planner's defaults for the rest (`None` when the run has no rate to plan for).
 pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> Option<Plan> {
     let c = &result.config;
-    let request = PlanRequest {
-        base: PlanInput {
-            target_utilization,
-            batch_size: c.batch_size,
-            batching_window: Duration::from_secs_f64(c.batching_window_s.max(0.0)),
-            parallelization: c.parallelization_factor,
-            ..PlanInput::default()
-        },
-        ..PlanRequest::default()
+    let mut base = PlanInput {
+        target_utilization,
+        batch_size: c.batch_size,
+        batching_window: Duration::from_secs_f64(c.batching_window_s.max(0.0)),
+        parallelization: c.parallelization_factor,
+        ..PlanInput::default()
     };
+    // A local run modelled the function: plan with its memory, the CPU per record it
+    // measured at that memory's share, and the table latency it ran with.
+    if let Some((p, m)) = result.pipeline.as_ref().and_then(|p| p.lambda_model.as_ref().map(|m| (p, m))) {
+        if p.delivered > 0 && p.invocations > 0 {
+            base.memory_mb = m.memory_mb;
+            base.per_record_us = m.modelled_cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64;
+            base.write_latency = Duration::from_secs_f64(c.table_write_latency_ms.max(0.0) / 1000.0);
+        }
+    }
+    let request = PlanRequest { base, ..PlanRequest::default() };
     let input = request.input(std::slice::from_ref(result)).ok()?;
     Some(plan(&input, prices))
 }
@@ -678,5 +686,22 @@ mod tests {
         assert!(e.contains("the measured runs' record size (from --from; override it with --record-bytes)"), "{e}");
         let fixed = PlanRequest { record_bytes: Some(300.0), ..PlanRequest::default() };
         assert!(fixed.input(std::slice::from_ref(&run)).is_ok());
+    }
+
+    /// A local run's plan bills the modelled function: its memory, and the CPU per record
+    /// measured at that memory's share (fixture: 0.35 ms per invocation of 100 records =
+    /// 3.5 µs per record), with the run's table latency.
+    #[test]
+    fn a_local_runs_plan_uses_the_modelled_function() {
+        let mut run = crate::outcome::fixture::sample_result();
+        let p = run.pipeline.as_mut().unwrap();
+        p.lambda_model.as_mut().unwrap().memory_mb = 512;
+        let plan = for_run(&run, 0.8, &Prices::default()).unwrap();
+        assert_eq!(plan.input.memory_mb, 512);
+        assert!((plan.input.per_record_us - 3.5).abs() < 1e-9, "{}", plan.input.per_record_us);
+        assert_eq!(plan.input.write_latency, Duration::from_secs_f64(run.config.table_write_latency_ms / 1000.0));
+        // A result without the model keeps the planner's defaults.
+        run.pipeline.as_mut().unwrap().lambda_model = None;
+        assert_eq!(for_run(&run, 0.8, &Prices::default()).unwrap().input.memory_mb, PlanInput::default().memory_mb);
     }
 }
