@@ -22,7 +22,6 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
-use crate::load::per_user::PerUser;
 use crate::load::schedule::{Arrivals, RateProfile, Schedule};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
@@ -80,20 +79,13 @@ impl Default for DriverConfig {
     }
 }
 
-/// Load sent under one partition key of the user pool.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UserLoad {
-    /// Events.
-    pub events: u64,
-}
-
 /// What a drive produced.
 #[derive(Debug)]
 pub struct Driven {
     /// Everything measured.
     pub stats: RunStats,
-    /// Offered load per user index (the users the run met).
-    pub per_user: PerUser<UserLoad>,
+    /// Events offered per user index, for the users the run met (the generator's count).
+    pub user_events: Vec<(usize, u64)>,
     /// From the first due time to the last acknowledgment.
     pub elapsed: Duration,
     /// The load window: from the first due time until the schedule ended (its last event
@@ -289,7 +281,6 @@ pub async fn drive<S: RecordSink>(
     let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
-    let mut per_user: PerUser<UserLoad> = PerUser::new(generator.config().users, |_| UserLoad::default());
     let t0 = Instant::now();
     let t0_ms = retail_function::now_ms();
     let mut sequence = 0u64;
@@ -351,7 +342,6 @@ pub async fn drive<S: RecordSink>(
             };
             let size = entry.quota_bytes();
             offered += size as u64;
-            per_user.get_mut(rec.user).events += 1;
             invalid += u64::from(rec.invalid.is_some());
             let p = Pending {
                 entry,
@@ -456,7 +446,8 @@ pub async fn drive<S: RecordSink>(
         // A schedule that ends within LOAD_END_SLACK of its time counts as on time.
         load_elapsed = load_elapsed.saturating_sub(LOAD_END_SLACK).max(config.duration);
     }
-    Driven { stats, per_user, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal }
+    let user_events = generator.user_events();
+    Driven { stats, user_events, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal }
 }
 
 fn close_interval<S: RecordSink>(

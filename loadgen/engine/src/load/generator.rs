@@ -117,10 +117,12 @@ pub struct GeneratedRecord {
 struct UserSlot {
     id: Arc<str>,
     state: UserState,
+    /// Events generated for the user (per-key load is counted from it, exactly).
+    events: u64,
 }
 
 fn user_slot(index: usize) -> UserSlot {
-    UserSlot { id: Arc::from(user_key(index)), state: UserState::default() }
+    UserSlot { id: Arc::from(user_key(index)), state: UserState::default(), events: 0 }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -195,6 +197,11 @@ impl Generator {
         &self.user_slots.get_mut(index).id
     }
 
+    /// Events generated per user, for the users that had any (in no particular order).
+    pub fn user_events(&self) -> Vec<(usize, u64)> {
+        self.user_slots.iter().filter(|(_, s)| s.events > 0).map(|(i, s)| (i, s.events)).collect()
+    }
+
     /// The configuration this generator was built with.
     pub fn config(&self) -> &GeneratorConfig {
         &self.config
@@ -229,6 +236,7 @@ impl Generator {
         let roll: f64 = self.rng.random();
         let zipf_product = self.products.sample(&mut self.rng) as u32;
         let slot = self.user_slots.get_mut(user);
+        slot.events += 1;
         let st = &mut slot.state;
         if st.events_in_session == 0 {
             self.sessions_started += 1;

@@ -69,8 +69,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     // Hot keys: exact per-user counts (only user keys can be hot).
     let mut hot_keys = Vec::new();
     if config.generator.keys == KeyModel::User && ledger.generated > 0 {
-        let mut users: Vec<(usize, u64)> =
-            driven.per_user.iter().filter(|(_, u)| u.events > 0).map(|(i, u)| (i, u.events)).collect();
+        let mut users = driven.user_events.clone();
         // Busiest first, ties by index, whichever order the table holds them in.
         users.sort_by_key(|&(i, events)| (std::cmp::Reverse(events), i));
         for &(i, events) in users.iter().take(HOT_KEYS_LISTED) {
