@@ -114,22 +114,18 @@ impl EventStore for CompactTable {
         if !self.write_latency.is_zero() {
             tokio::time::sleep(self.write_latency).await;
         }
-        let injected: Vec<bool> = if self.unprocessed_rate > 0.0 {
-            let mut rng = rand::rng();
-            (0..items.len()).map(|_| rng.random::<f64>() < self.unprocessed_rate).collect()
-        } else {
-            vec![false; items.len()]
-        };
         // Sizes and digests outside the lock.
         let asks: Vec<(u64, f64, u128)> = items
             .iter()
             .map(|item| (partition_key_hash(item), write_units(item.estimated_size()), digest(item)))
             .collect();
         let now = Instant::now();
+        // The injected fault, drawn only when asked for.
+        let mut fault = (self.unprocessed_rate > 0.0).then(rand::rng);
         let mut unprocessed = Vec::new();
         let mut state = self.state();
         for (i, &(key, wcu, digest)) in asks.iter().enumerate() {
-            if injected[i] {
+            if fault.as_mut().is_some_and(|rng| rng.random::<f64>() < self.unprocessed_rate) {
                 unprocessed.push(i);
                 continue;
             }
