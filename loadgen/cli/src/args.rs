@@ -430,10 +430,6 @@ impl RunArgs {
 
     /// The table mode the options ask for.
     fn table_mode(&self) -> Result<TableMode, ConfigError> {
-        let finite = |option: &'static str, v: f64, what: &str| {
-            check_finite(option, v, what)?;
-            Ok::<f64, ConfigError>(v)
-        };
         match self.table_mode {
             TableModeArg::OnDemand => {
                 if self.table_wcu.is_some() {
@@ -443,9 +439,8 @@ impl RunArgs {
                     ));
                 }
                 let peak = self.table_previous_peak_wcu.unwrap_or(0.0);
-                Ok(TableMode::OnDemand {
-                    previous_peak_wcu: finite("table-previous-peak-wcu", peak, "0 or more WCU/s")?,
-                })
+                check_finite("table-previous-peak-wcu", peak, "0 or more WCU/s")?;
+                Ok(TableMode::OnDemand { previous_peak_wcu: peak })
             }
             TableModeArg::Provisioned => {
                 if self.table_previous_peak_wcu.is_some() {
