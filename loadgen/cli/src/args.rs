@@ -13,10 +13,11 @@ use std::time::Duration;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use loadgen_engine::aws::consume::{ConsumerConfig, StartingPosition};
+use loadgen_engine::aws::stack::StackResources;
 use loadgen_engine::capacity::plan::{PlanInput, PlanRequest};
 use loadgen_engine::capacity::prices::Prices;
 use loadgen_engine::capacity::quotas;
-use loadgen_engine::config::{check_range, check_write_concurrency, ConfigError, VerifyConfig};
+use loadgen_engine::config::{check_range, check_write_concurrency, ConfigError, MetricsConfig, VerifyConfig};
 use loadgen_engine::limit::LimitSearch;
 use loadgen_engine::load::batcher::BatchLimits;
 use loadgen_engine::load::driver::DriverConfig;
@@ -41,6 +42,8 @@ use crate::spec::{self, duration_text, ProfileSpec};
 static RUN: LazyLock<RunConfig> = LazyLock::new(RunConfig::default);
 /// The defaults of a Kinesis target.
 static TARGET: LazyLock<KinesisTarget> = LazyLock::new(KinesisTarget::default);
+/// The defaults of the CloudWatch read after a run against a stream.
+static METRICS: LazyLock<MetricsConfig> = LazyLock::new(MetricsConfig::default);
 /// The defaults of a plan.
 static PLAN: LazyLock<PlanInput> = LazyLock::new(PlanInput::default);
 
@@ -543,6 +546,7 @@ pub enum KeysArg {
 
 /// Options of `run`.
 #[derive(Debug, Clone, Args)]
+#[command(group(clap::ArgGroup::new("deployed").args(["stream", "stack"]).multiple(true)))]
 pub struct RunArgs {
     /// Target events per second (constant profile, or the base of a spike).
     #[arg(long, help_heading = "Load")]
@@ -585,14 +589,18 @@ pub struct RunArgs {
     /// Send to this Kinesis stream instead of the embedded local pipeline.
     #[arg(long, help_heading = "Target")]
     pub stream: Option<String>,
+    /// Target a pipeline deployed from infra/: its CloudFormation stack's outputs name the
+    /// stream, the table, the dead-letter queue and the function (flags given too win).
+    #[arg(long, help_heading = "Target")]
+    pub stack: Option<String>,
     /// AWS region of the stream (default: the standard chain's, e.g. AWS_REGION).
-    #[arg(long, requires = "stream", help_heading = "Target")]
+    #[arg(long, requires = "deployed", help_heading = "Target")]
     pub region: Option<String>,
     /// Named AWS profile (default: the standard chain's).
-    #[arg(long, requires = "stream", help_heading = "Target")]
+    #[arg(long, requires = "deployed", help_heading = "Target")]
     pub profile: Option<String>,
     /// Kinesis endpoint, e.g. http://127.0.0.1:4567 for kinesalite (default: AWS_ENDPOINT_URL, else AWS).
-    #[arg(long, requires = "stream", help_heading = "Target")]
+    #[arg(long, requires = "deployed", help_heading = "Target")]
     pub endpoint_url: Option<String>,
     /// Longest wait for a connection to an AWS endpoint.
     #[arg(long, default_value = duration_text(TARGET.connect_timeout), value_parser = spec::duration, help_heading = "Target")]
@@ -602,14 +610,24 @@ pub struct RunArgs {
     #[arg(long, default_value = duration_text(TARGET.request_timeout), value_parser = spec::duration, help_heading = "Target")]
     pub request_timeout: Duration,
     /// Verify end to end: look sampled events up in this DynamoDB table after the run.
-    #[arg(long, requires = "stream", help_heading = "Target")]
+    #[arg(long, requires = "deployed", help_heading = "Target")]
     pub table: Option<String>,
     /// Verify end to end: count what this SQS dead-letter queue gains during the run.
-    #[arg(long, requires = "stream", help_heading = "Target")]
+    #[arg(long, requires = "deployed", help_heading = "Target")]
     pub dlq_url: Option<String>,
     /// Accepted events sampled for the table lookup (memory is bounded by this).
     #[arg(long, default_value_t = RUN.verify.trace_sample, help_heading = "Target")]
     pub trace_sample: usize,
+    /// The deployed function, whose Lambda and EMF metrics are read after the run.
+    #[arg(long, requires = "deployed", help_heading = "Target")]
+    pub function: Option<String>,
+    /// Do not read the deployed pipeline's CloudWatch metrics after the run.
+    #[arg(long, requires = "deployed", help_heading = "Target")]
+    pub no_pipeline_metrics: bool,
+    /// Longest wait for CloudWatch to publish the load's last minute before the metrics
+    /// are read (they arrive a minute or two late).
+    #[arg(long, default_value = duration_text(METRICS.wait), value_parser = spec::duration, help_heading = "Target")]
+    pub metrics_wait: Duration,
 
     /// Records per PutRecords request (1–500).
     #[arg(long, default_value_t = RUN.driver.batch.max_records, help_heading = "Producer")]
@@ -784,6 +802,33 @@ pub struct RunPlan {
 }
 
 impl RunArgs {
+    /// These options with what a stack's outputs name filled in where no flag named it.
+    pub fn with_stack(&self, found: &StackResources) -> RunArgs {
+        let mut args = self.clone();
+        let fill = |flag: &mut Option<String>, output: &Option<String>| {
+            if flag.is_none() {
+                flag.clone_from(output);
+            }
+        };
+        fill(&mut args.stream, &found.stream);
+        fill(&mut args.table, &found.table);
+        fill(&mut args.dlq_url, &found.dlq_url);
+        fill(&mut args.function, &found.function);
+        args
+    }
+
+    /// Where the stack's outputs are read from: the target options without a stream.
+    pub fn stack_target(&self) -> KinesisTarget {
+        KinesisTarget {
+            stream: String::new(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: None,
+            connect_timeout: self.connect_timeout,
+            request_timeout: self.request_timeout,
+        }
+    }
+
     /// Validates the options into a plan. `is_terminal` picks the progress default.
     pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
         let profile = self.rate_profile.resolve(self.rps, self.duration).map_err(UsageError::new)?;
@@ -837,6 +882,8 @@ impl RunArgs {
                 table: self.table.clone(),
                 dlq_url: self.dlq_url.clone(),
                 trace_sample: self.trace_sample,
+                metrics: (!self.no_pipeline_metrics)
+                    .then(|| MetricsConfig { function: self.function.clone(), wait: self.metrics_wait }),
             },
             local: LocalConfig {
                 shards,

@@ -136,6 +136,10 @@ impl Observer for Progress {
                 "verifying: looking up {sampled} sampled events, waiting up to {} for the pipeline…",
                 humantime::format_duration(*up_to)
             )),
+            Phase::ReadingMetrics { up_to } if self.every.is_some() => self.say(&format!(
+                "reading the pipeline's CloudWatch metrics, waiting up to {} for the last minute to be published (--no-pipeline-metrics skips this)…",
+                humantime::format_duration(*up_to)
+            )),
             _ => {}
         }
     }

@@ -146,6 +146,7 @@ fn run(endpoint: &str, out: &Path) -> (Option<i32>, String, serde_json::Value, D
         .envs([("AWS_ACCESS_KEY_ID", "x"), ("AWS_SECRET_ACCESS_KEY", "x"), ("AWS_REGION", "us-east-1")])
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .args(["--stream", "s", "--endpoint-url", endpoint, "--rps", "100", "--duration", "2s", "--quiet"])
+        .arg("--no-pipeline-metrics")
         .args(["--record-ttl", "2s", "--request-timeout", "1s", "--connect-timeout", "1s", "--out"])
         .arg(out)
         .output()

@@ -315,6 +315,26 @@ async fn losing_the_stream_mid_run_exits_1_with_a_consistent_ledger() {
     assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
 }
 
+/// The function's table (`userId` hash key, `eventKey` range key, on-demand).
+async fn create_table(sdk: &aws_config::SdkConfig, table: &str) {
+    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
+    let attr = |n: &str| {
+        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+    };
+    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    aws_sdk_dynamodb::Client::new(sdk)
+        .create_table()
+        .table_name(table)
+        .attribute_definitions(attr("userId"))
+        .attribute_definitions(attr("eventKey"))
+        .key_schema(key("userId", KeyType::Hash))
+        .key_schema(key("eventKey", KeyType::Range))
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("create table in dynalite");
+}
+
 fn require(endpoint_var: &str, default: &str, what: &str) -> String {
     let e = std::env::var(endpoint_var).unwrap_or_else(|_| default.into());
     let addr = e.trim_start_matches("http://").parse().expect("endpoint host:port");
@@ -328,7 +348,6 @@ fn require(endpoint_var: &str, default: &str, what: &str) -> String {
 /// processor → dynalite and moto_server → verification of tracers and dead letters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn end_to_end_through_the_emulators() {
-    use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
     let kinesis = require_kinesalite();
     let dynamodb = require("RETAIL_TEST_DYNAMODB_ENDPOINT", "http://127.0.0.1:4569", "dynalite (DynamoDB)");
     let sqs = require("RETAIL_TEST_SQS_ENDPOINT", "http://127.0.0.1:5000", "moto_server (SQS)");
@@ -339,21 +358,7 @@ async fn end_to_end_through_the_emulators() {
     let kinesis_client = create_stream(&kinesis, &stream, 4).await;
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let table = unique("events");
-    let attr = |n: &str| {
-        AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
-    };
-    let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
-    aws_sdk_dynamodb::Client::new(&sdk)
-        .create_table()
-        .table_name(&table)
-        .attribute_definitions(attr("userId"))
-        .attribute_definitions(attr("eventKey"))
-        .key_schema(key("userId", KeyType::Hash))
-        .key_schema(key("eventKey", KeyType::Range))
-        .billing_mode(BillingMode::PayPerRequest)
-        .send()
-        .await
-        .expect("create table in dynalite");
+    create_table(&sdk, &table).await;
     let queue = aws_sdk_sqs::Client::new(&sdk)
         .create_queue()
         .queue_name(unique("dlq"))
@@ -410,4 +415,154 @@ async fn end_to_end_through_the_emulators() {
     let letters = aws_sdk_sqs::Client::new(&sdk).receive_message().queue_url(&queue).send().await.unwrap();
     let body = letters.messages().first().and_then(|m| m.body()).expect("a dead letter").to_string();
     assert!(body.contains("\"eventSourceArn\":\"arn:aws:kinesis:") && body.contains(&stream), "{body}");
+}
+
+/// `--stack` names the stream, table, queue and function from a CloudFormation stack's
+/// outputs; after the run, the pipeline's CloudWatch metrics (put into moto_server as a
+/// deployed pipeline would emit them) are read, judged and reported beside the model.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stacks_cloudwatch_metrics_are_read_judged_and_reported() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    let kinesis = require_kinesalite();
+    let dynamodb = require("RETAIL_TEST_DYNAMODB_ENDPOINT", "http://127.0.0.1:4569", "dynalite (DynamoDB)");
+    let moto = require("RETAIL_TEST_SQS_ENDPOINT", "http://127.0.0.1:5000", "moto_server (CloudWatch, CloudFormation)");
+    let stream = unique("cw");
+    create_stream(&kinesis, &stream, 2).await;
+    let (function, table, stack) = (unique("processor"), unique("cw-events"), unique("pipeline"));
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&moto).load().await;
+    let dynamo_sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&dynamodb).load().await;
+    create_table(&dynamo_sdk, &table).await;
+    // The outputs every flavour in infra/ declares.
+    let template = serde_json::json!({
+        "Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {
+            "KinesisStreamName": {"Value": stream},
+            "LambdaFunctionName": {"Value": function},
+            "DynamoDBTableName": {"Value": table},
+            "DeadLetterQueueUrl": {"Value": {"Ref": "DeadLetterQueue"}},
+        }
+    });
+    aws_sdk_cloudformation::Client::new(&sdk)
+        .create_stack()
+        .stack_name(&stack)
+        .template_body(template.to_string())
+        .send()
+        .await
+        .expect("create stack in moto");
+    // What the deployed pipeline would have published for the run: the function was
+    // throttled three times.
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
+    let put = |namespace: &str, dim: &str, subject: &str, points: &[(&str, f64)]| {
+        let data: Vec<MetricDatum> = points
+            .iter()
+            .map(|(name, value)| {
+                MetricDatum::builder()
+                    .metric_name(*name)
+                    .dimensions(Dimension::builder().name(dim).value(subject).build())
+                    .timestamp(now)
+                    .value(*value)
+                    .build()
+            })
+            .collect();
+        cloudwatch.put_metric_data().namespace(namespace).set_metric_data(Some(data)).send()
+    };
+    put(
+        "AWS/Kinesis",
+        "StreamName",
+        &stream,
+        &[("IncomingRecords", 400.0), ("WriteProvisionedThroughputExceeded", 0.0)],
+    )
+    .await
+    .unwrap();
+    put(
+        "AWS/Lambda",
+        "FunctionName",
+        &function,
+        &[
+            ("Invocations", 20.0),
+            ("Errors", 0.0),
+            ("Throttles", 3.0),
+            ("ConcurrentExecutions", 2.0),
+            ("IteratorAge", 900.0),
+        ],
+    )
+    .await
+    .unwrap();
+    put("AWS/DynamoDB", "TableName", &table, &[("ConsumedWriteCapacityUnits", 6000.0), ("WriteThrottleEvents", 0.0)])
+        .await
+        .unwrap();
+    put("RetailEventProcessing", "FunctionName", &function, &[("ProcessedEvents", 400.0)]).await.unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("cw");
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &moto)
+        .env("AWS_ENDPOINT_URL_CLOUDWATCH", &moto)
+        .env("AWS_ENDPOINT_URL_SQS", &moto)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb)
+        .args(["--stack", &stack, "--endpoint-url", &kinesis, "--rps", "200", "--duration", "2s", "--quiet"])
+        .args(["--invalid-rate", "0", "--trace-sample", "0", "--settle", "5s", "--metrics-wait", "0s", "--out"])
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "the thresholds passed; the verdict says the rest: {err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("result.json")).unwrap()).unwrap();
+    assert_eq!(r["target"]["stream"], stream.as_str(), "the stack named the stream");
+    let m = &r["pipeline_metrics"];
+    assert_eq!(m["function_name"], function.as_str());
+    assert!(m["queue_name"].as_str().is_some_and(|q| !q.is_empty()), "{m}");
+    assert_eq!(m["stream"]["incoming_records"], 400.0);
+    assert_eq!(m["function"]["invocations"], 20.0);
+    assert_eq!(m["function"]["throttles"], 3.0);
+    assert_eq!(m["function"]["concurrent_executions_max"], 2.0);
+    assert_eq!(m["table"]["consumed_wcu"], 6000.0);
+    assert_eq!(m["table"]["peak_wcu_per_sec"], 100.0, "6,000 WCU in one minute");
+    assert_eq!(m["processing"]["processed_events"], 400.0);
+    // moto computes no percentiles: said, not faked.
+    assert!(m["function"]["duration_p99_ms"].is_null());
+    assert!(m["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("p99")), "{m}");
+    assert_eq!(r["verdict"]["state"], "does_not_hold");
+    assert_eq!(r["verdict"]["bottleneck"]["kind"], "lambda_concurrency");
+    assert_eq!(r["verdict"]["bottleneck"]["measured"], 3.0);
+    let headline = r["verdict"]["headline"].as_str().unwrap();
+    assert!(headline.contains(&format!("Lambda throttled 3 invocations of {function}")), "{headline}");
+    assert!(summary.starts_with(headline), "{summary}");
+    let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
+    assert!(md.contains("The deployed pipeline, measured (CloudWatch) vs modelled"), "{md}");
+    assert!(md.contains("| Lambda throttles | 3 invocations | 0 invocations | model |"), "{md}");
+
+    // --no-pipeline-metrics skips the read.
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &moto)
+        .env("AWS_ENDPOINT_URL_SQS", &moto)
+        .env("AWS_ENDPOINT_URL_DYNAMODB", &dynamodb)
+        .args(["--stack", &stack, "--endpoint-url", &kinesis, "--rps", "50", "--duration", "1s", "--quiet"])
+        .args(["--invalid-rate", "0", "--trace-sample", "0", "--settle", "2s", "--no-pipeline-metrics", "--out"])
+        .arg(dir.path().join("skipped"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("skipped/result.json")).unwrap()).unwrap();
+    assert!(r.get("pipeline_metrics").is_none());
+
+    // A stack that does not exist is named, with the fix.
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .env("AWS_ENDPOINT_URL_CLOUDFORMATION", &moto)
+        .args(["--stack", "no-such-stack", "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("stack 'no-such-stack'") && err.contains("cloudformation:DescribeStacks"), "{err}");
 }

@@ -59,7 +59,9 @@ pub fn check_write_concurrency(value: usize) -> Result<(), ConfigError> {
     check_range("write-concurrency", value, WRITE_CONCURRENCY, "")
 }
 
-/// Where end-to-end verification looks after a run against a real stream.
+/// What is read back from the deployed pipeline after a run against a real stream:
+/// end-to-end verification in the table and the queue, and the pipeline's CloudWatch
+/// metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyConfig {
     /// The table whose items the sampled events must become.
@@ -68,11 +70,29 @@ pub struct VerifyConfig {
     pub dlq_url: Option<String>,
     /// Accepted events sampled for the table lookup (memory is bounded by this).
     pub trace_sample: usize,
+    /// The CloudWatch read after the run (`None`: not read).
+    pub metrics: Option<MetricsConfig>,
 }
 
 impl Default for VerifyConfig {
     fn default() -> Self {
-        Self { table: None, dlq_url: None, trace_sample: 1000 }
+        Self { table: None, dlq_url: None, trace_sample: 1000, metrics: None }
+    }
+}
+
+/// The deployed pipeline's CloudWatch metrics, read after a run against a real stream
+/// ([`crate::aws::metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// The function whose Lambda and EMF metrics are read.
+    pub function: Option<String>,
+    /// Longest wait for CloudWatch to publish the load's last minute.
+    pub wait: Duration,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self { function: None, wait: Duration::from_secs(180) }
     }
 }
 

@@ -25,6 +25,11 @@ pub enum Phase {
         /// The longest wait (`--settle`).
         up_to: Duration,
     },
+    /// The deployed pipeline's CloudWatch metrics are being read.
+    ReadingMetrics {
+        /// The longest wait for CloudWatch to publish the load's last minute.
+        up_to: Duration,
+    },
 }
 
 /// Live hooks of a run.

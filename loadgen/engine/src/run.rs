@@ -5,8 +5,9 @@
 //! come through a [`Stop`].
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::aws::metrics::{self, Subjects};
 use crate::aws::verify::{TracerLatency, Verifier, VerifyError, VerifyResult};
 use crate::config::{ConfigError, RunConfig};
 use crate::load::driver::{drive, Driven};
@@ -96,6 +97,7 @@ pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: St
         shard_ids: &pipeline.shard_ids(),
         pipeline: Some(pipeline.snapshot(drained)),
         verified: None,
+        pipeline_metrics: None,
         started_at,
     });
     Ok(RunOutcome { result, target_failure: driven.fatal })
@@ -174,9 +176,26 @@ async fn run_kinesis(
         _ => None,
     };
     let sink = Arc::new(KinesisSink::new(client, &info));
+    let start = SystemTime::now();
     let (driven, started_at) = load(config, sink, None, observer, stop).await;
+    let load_end = SystemTime::now();
     let verified = match verifier {
         Some(v) if driven.fatal.is_none() => Some(verify(config, &v, &driven, dlq_before, observer).await?),
+        _ => None,
+    };
+    let pipeline_metrics = match &config.verify.metrics {
+        Some(m) if driven.fatal.is_none() => {
+            observer.phase(&Phase::ReadingMetrics { up_to: m.wait });
+            let subjects = Subjects {
+                stream: info.name.clone(),
+                function: m.function.clone(),
+                table: config.verify.table.clone(),
+                queue: config.verify.dlq_url.as_deref().and_then(Subjects::queue_name),
+            };
+            let end_s = load_end.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+            let window = metrics::window(start, SystemTime::now());
+            Some(metrics::read(target, &subjects, window, end_s, m.wait).await)
+        }
         _ => None,
     };
     let target = Target {
@@ -193,6 +212,7 @@ async fn run_kinesis(
         shard_ids: &shard_ids,
         pipeline: None,
         verified,
+        pipeline_metrics,
         started_at,
     });
     Ok(RunOutcome { result, target_failure: driven.fatal })

@@ -4,7 +4,9 @@
 use loadgen_engine::capacity::plan::Plan;
 use loadgen_engine::measure::Percentiles;
 use loadgen_engine::outcome::compare::{Allowance, Delta};
+use loadgen_engine::outcome::measured::PipelineMetrics;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
+use loadgen_engine::outcome::versus_model::compare;
 
 use crate::{count, ms, Report};
 
@@ -32,6 +34,42 @@ fn kv(title: &'static str, rows: Vec<(&str, String)>) -> Table {
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
+}
+
+/// "Modelled vs measured": the deployed pipeline's CloudWatch figures beside loadgen's
+/// own and the capacity model's for the same load ([`compare`]).
+fn measured_table(report: &Report, m: &PipelineMetrics) -> Table {
+    let figure = |v: Option<f64>, unit: &str| match v {
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{} {unit}", count(v as u64)),
+        Some(v) => format!("{v:.1} {unit}"),
+        None => "no data".into(),
+    };
+    Table {
+        title: "The deployed pipeline, measured (CloudWatch) vs modelled",
+        columns: vec!["", "CloudWatch", "loadgen or the model", "from"],
+        rows: compare(&report.result, m, report.plan.as_ref())
+            .into_iter()
+            .map(|c| {
+                vec![
+                    c.figure.to_string(),
+                    figure(c.measured, c.unit),
+                    if c.expected.is_some() { figure(c.expected, c.unit) } else { "—".into() },
+                    c.expected_from.to_string(),
+                ]
+            })
+            .collect(),
+        note: Some({
+            let mut note = format!(
+                "GetMetricData over {} to {} ({} s periods; peaks are the busiest period's).",
+                m.start, m.end, m.period_s
+            );
+            for w in &m.warnings {
+                note.push(' ');
+                note.push_str(w);
+            }
+            note
+        }),
+    }
 }
 
 /// The headline: the verdict's own first line (results written before version 2 have
@@ -73,6 +111,7 @@ pub fn bottleneck_text(kind: BottleneckKind) -> &'static str {
         BottleneckKind::StreamReadSide => "the stream's read side",
         BottleneckKind::LambdaConcurrency => "Lambda concurrency",
         BottleneckKind::LambdaDuration => "Lambda keeping up (invocation duration)",
+        BottleneckKind::LambdaErrors => "the function's errors",
         BottleneckKind::DynamodbPartition => "a DynamoDB partition",
         BottleneckKind::DynamodbTable => "the DynamoDB table's capacity",
         BottleneckKind::DeadLetterPath => "the dead-letter path",
@@ -333,6 +372,9 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 ("dead letters gained", v.dlq_messages.map_or_else(|| "not measured".into(), count)),
             ],
         ));
+    }
+    if let Some(m) = &r.pipeline_metrics {
+        out.push(measured_table(report, m));
     }
     if !r.hot_keys.is_empty() {
         out.push(Table {

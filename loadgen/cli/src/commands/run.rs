@@ -18,6 +18,20 @@ use crate::shutdown::Shutdown;
 /// Runs the load (or the limit search) the options describe.
 pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
     let terminal = std::io::stderr().is_terminal();
+    let resolved;
+    let args = match &args.stack {
+        Some(stack) => match loadgen_engine::aws::stack::describe(&args.stack_target(), stack).await {
+            Ok(found) => {
+                resolved = args.with_stack(&found);
+                &resolved
+            }
+            Err(e) => {
+                print_error(&e);
+                return Exit::Runtime;
+            }
+        },
+        None => args,
+    };
     let plan = match args.plan(terminal) {
         Ok(plan) => plan,
         Err(e) => return usage(&e),

@@ -35,6 +35,8 @@ pub struct Observed<'a> {
     pub pipeline: Option<PipelineSnapshot>,
     /// What verification found, with the sampled events' latencies.
     pub verified: Option<(VerifyResult, TracerLatency)>,
+    /// The deployed pipeline's CloudWatch metrics, when they were read.
+    pub pipeline_metrics: Option<crate::outcome::measured::PipelineMetrics>,
     /// When the load started, RFC 3339.
     pub started_at: String,
 }
@@ -44,7 +46,7 @@ const HOT_KEYS_LISTED: usize = 5;
 
 /// The result of a finished run.
 pub fn assemble(o: Observed<'_>) -> RunResult {
-    let Observed { config, driven, target, shard_ids, pipeline, verified, started_at } = o;
+    let Observed { config, driven, target, shard_ids, pipeline, verified, pipeline_metrics, started_at } = o;
     let st = &driven.stats;
     let ledger = st.ledger.clone();
     let elapsed = driven.elapsed.as_secs_f64().max(1e-9);
@@ -186,6 +188,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         shards,
         pipeline: pipeline_result,
         verify,
+        pipeline_metrics,
         hot_keys,
         recommendation: Recommendation::from(&shard_plan),
         verdict: Verdict::pending(),

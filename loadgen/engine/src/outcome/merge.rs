@@ -93,6 +93,10 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.shards = merge_shards(&results, &out.timeline, elapsed);
     out.pipeline = merge_pipelines(&results, histograms.invocation.as_ref());
     out.verify = merge_verify(&results);
+    // The workers loaded one pipeline: each read its metrics whole, and the read that
+    // ended last covers every worker's load.
+    out.pipeline_metrics =
+        results.iter().filter_map(|r| r.pipeline_metrics.as_ref()).max_by(|a, b| a.end.cmp(&b.end)).cloned();
     out.hot_keys = merge_hot_keys(&results, ledger.generated, out.rate.peak_target_rps);
 
     // Judged again on the merged figures, against the first run's limit of each kind.

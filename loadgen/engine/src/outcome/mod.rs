@@ -6,6 +6,8 @@
 //! - [`verdict`]: whether the pipeline held, and why;
 //! - [`thresholds`]: the CI limits, judged the same way for runs and merges;
 //! - [`histograms`]: a result's histograms decoded;
+//! - [`measured`]: the deployed pipeline's CloudWatch figures, and how they compare;
+//! - [`versus_model`]: those figures beside loadgen's and the capacity model's;
 //! - [`merge`]: several workers' runs of one load merged exactly;
 //! - [`compare`]: a run against a baseline, with regression limits;
 //! - [`fixture`]: a small fixed result for tests of everything that renders results.
@@ -14,7 +16,9 @@ pub mod assemble;
 pub mod compare;
 pub mod fixture;
 pub mod histograms;
+pub mod measured;
 pub mod merge;
 pub mod result;
 pub mod thresholds;
 pub mod verdict;
+pub mod versus_model;

@@ -50,6 +50,10 @@ pub struct RunResult {
     pub pipeline: Option<Pipeline>,
     /// End-to-end verification against a deployed pipeline (`--table`, `--dlq-url`).
     pub verify: Option<VerifyResult>,
+    /// The deployed pipeline's CloudWatch metrics over the run's window (runs against a
+    /// stream, unless `--no-pipeline-metrics`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_metrics: Option<crate::outcome::measured::PipelineMetrics>,
     /// The hottest partition keys (with `--keys user`).
     pub hot_keys: Vec<HotKeyResult>,
     /// What the load needs: shards (or the keys to spread first), table, Lambda, cost.
@@ -400,6 +404,8 @@ pub enum BottleneckKind {
     LambdaConcurrency,
     /// Lambda's invocations take too long for the rate: the iterator age grows.
     LambdaDuration,
+    /// The function's invocations fail (CloudWatch `Errors` of a deployed function).
+    LambdaErrors,
     /// One DynamoDB partition (a hot user over 1,000 WCU).
     DynamodbPartition,
     /// The DynamoDB table's capacity: writes throttled, events not stored.

@@ -6,7 +6,9 @@
 //! The state:
 //! - **does not hold** when any stage failed: the stream throttled or let events expire,
 //!   a key is over one shard's or one DynamoDB partition's limit, the consumer fell
-//!   behind, events were lost, or invalid records were not dead-lettered one for one —
+//!   behind, events were lost, invalid records were not dead-lettered one for one, or a
+//!   deployed pipeline's CloudWatch metrics show Lambda throttles or errors, table
+//!   throttles that reached the event source mapping, or a growing iterator age —
 //!   even if the load was not offered in full (it failed at less);
 //! - otherwise **inconclusive** when the load was not offered as asked: the offered rate
 //!   below [`OFFERED_SHARE`] of the target, more than [`LATE_SHARE`] of the events sent
@@ -21,6 +23,7 @@
 use crate::capacity::plan::Plan;
 use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SEC};
 use crate::capacity::shards::{Binding, ShardPlan};
+use crate::outcome::measured::PipelineMetrics;
 use crate::outcome::result::{
     Bottleneck, BottleneckKind, LambdaRecommendation, Recommendation, RunResult, TableCapacityResult,
     TableRecommendation, Verdict, VerdictState,
@@ -208,6 +211,120 @@ fn judge_table(
             "DynamoDB took every write: at most {:.0} WCU in one second of the {} table's {:.0} WCU/s, no partition key over 1,000.",
             t.peak_wcu_per_sec, t.mode, t.capacity_wcu
         ));
+    }
+}
+
+/// What the deployed pipeline's CloudWatch metrics measured: a Lambda that throttled or
+/// failed, a table that throttled (a failure once the function had to hand records back
+/// for redelivery, as for the local model), an iterator age that grew. Each failure
+/// carries CloudWatch's own figure.
+fn judge_measured(r: &RunResult, m: &PipelineMetrics, findings: &mut Vec<String>, failures: &mut Vec<Failure>) {
+    let function = m.function_name.as_deref().unwrap_or("the function");
+    let f = &m.function;
+    let count = |v: Option<f64>| v.unwrap_or(0.0);
+    let mut summary = vec![format!(
+        "CloudWatch over {} to {}: {} records into the stream",
+        m.start,
+        m.end,
+        m.stream.incoming_records.map_or_else(|| "no figure for the".into(), |v| format!("{v:.0}"))
+    )];
+    if let Some(i) = f.invocations {
+        summary.push(format!(
+            "{i:.0} invocations of {function}{}",
+            f.duration_p99_ms.map(|d| format!(" (p99 {d:.0} ms)")).unwrap_or_default()
+        ));
+    }
+    if let Some(w) = m.table.peak_wcu_per_sec {
+        summary.push(format!("at most {w:.0} WCU/s on the table"));
+    }
+    findings.push(format!("{}.", summary.join(", ")));
+    if !m.warnings.is_empty() {
+        findings.push(format!(
+            "Some CloudWatch figures are missing ({} warning{}; the report lists them): {}",
+            m.warnings.len(),
+            plural(m.warnings.len() as u64),
+            m.warnings[0]
+        ));
+    }
+    if count(f.throttles) > 0.0 {
+        let at_once =
+            f.concurrent_executions_max.map(|c| format!(" with at most {c:.0} running at once")).unwrap_or_default();
+        failures.push(Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::LambdaConcurrency,
+                measured: count(f.throttles),
+                limit: 0.0,
+                unit: "throttled invocations (CloudWatch)".into(),
+                subject: m.function_name.clone(),
+            },
+            headline: format!(
+                "Does not hold: Lambda throttled {:.0} invocations of {function}{at_once} (CloudWatch Throttles) — raise its reserved concurrency or the account's limit, or lower shards × parallelization factor.",
+                count(f.throttles)
+            ),
+        });
+    }
+    if count(f.errors) > 0.0 {
+        failures.push(Failure {
+            bottleneck: Bottleneck {
+                kind: BottleneckKind::LambdaErrors,
+                measured: count(f.errors),
+                limit: 0.0,
+                unit: "failed invocations (CloudWatch)".into(),
+                subject: m.function_name.clone(),
+            },
+            headline: format!(
+                "Does not hold: {function} failed {:.0} invocations (CloudWatch Errors); the event source mapping retries their whole batches — read the function's logs.",
+                count(f.errors)
+            ),
+        });
+    }
+    let throttled_writes = count(m.table.write_throttle_events);
+    if throttled_writes > 0.0 {
+        let retried = count(m.processing.retried_events);
+        findings.push(format!(
+            "DynamoDB throttled {throttled_writes:.0} write requests on {} (CloudWatch WriteThrottleEvents; at most {} WCU/s consumed); {}.",
+            m.table_name.as_deref().unwrap_or("the table"),
+            m.table.peak_wcu_per_sec.map_or_else(|| "an unknown".into(), |w| format!("{w:.0}")),
+            if retried > 0.0 {
+                format!("the function reported {retried:.0} events for redelivery")
+            } else {
+                "the function's own retries absorbed them".into()
+            }
+        ));
+        if retried > 0.0 {
+            failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::DynamodbTable,
+                    measured: throttled_writes,
+                    limit: 0.0,
+                    unit: "write requests throttled (CloudWatch)".into(),
+                    subject: m.table_name.clone(),
+                },
+                headline: format!(
+                    "Does not hold: DynamoDB throttled {throttled_writes:.0} write requests (CloudWatch WriteThrottleEvents) and the function handed {retried:.0} events back for redelivery — raise the table's capacity or use on-demand, and spread hot users."
+                ),
+            });
+        }
+    }
+    let age_limit_s = r.config.batching_window_s + ITERATOR_AGE_SLACK_S;
+    if let Some(age_ms) = f.iterator_age_max_ms.or(m.stream.iterator_age_max_ms) {
+        let age_s = age_ms / 1000.0;
+        if age_s > age_limit_s {
+            failures.push(Failure {
+                bottleneck: Bottleneck {
+                    kind: BottleneckKind::LambdaDuration,
+                    measured: age_s,
+                    limit: age_limit_s,
+                    unit: "s of iterator age (CloudWatch)".into(),
+                    subject: m.function_name.clone(),
+                },
+                headline: format!(
+                    "Does not hold: the deployed consumer fell behind (CloudWatch iterator age {age_s:.1} s against a {:.0} s batching window{}); raise the parallelization factor, the batch size or the memory.",
+                    r.config.batching_window_s,
+                    f.duration_p99_ms.map(|d| format!("; invocations {d:.0} ms at p99")).unwrap_or_default()
+                ),
+            });
+        }
     }
 }
 
@@ -422,6 +539,9 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                 });
             }
         }
+    }
+    if let Some(m) = &r.pipeline_metrics {
+        judge_measured(r, m, &mut findings, &mut failures);
     }
     match r.pipeline.as_ref().and_then(|p| p.table_capacity.as_ref()) {
         // The local model enforced DynamoDB's capacity: judge what it measured.
@@ -713,6 +833,76 @@ mod tests {
 
     /// The local table's model throttled a partition key: the bottleneck is that
     /// partition with the key's figure, and the function's redeliveries are named.
+    /// A deployed pipeline's run (no local model) whose CloudWatch read found `set`.
+    fn measured(set: fn(&mut PipelineMetrics)) -> RunResult {
+        let mut r = healthy();
+        r.pipeline = None;
+        r.verify = Some(crate::aws::verify::VerifyResult { sampled: 10, found: 10, missing: 0, dlq_messages: None });
+        let mut m = PipelineMetrics {
+            start: "2026-12-01T10:00:00Z".into(),
+            end: "2026-12-01T10:02:00Z".into(),
+            period_s: 60,
+            stream_name: "events".into(),
+            function_name: Some("processor".into()),
+            table_name: Some("events".into()),
+            ..PipelineMetrics::default()
+        };
+        m.stream.incoming_records = Some(400.0);
+        m.function.invocations = Some(20.0);
+        set(&mut m);
+        r.pipeline_metrics = Some(m);
+        rejudge(&mut r);
+        r
+    }
+
+    #[test]
+    fn cloudwatch_figures_are_judged_with_their_own_numbers() {
+        let quiet = measured(|_| {});
+        assert_eq!(state_and_bottleneck(&quiet), (VerdictState::Holds, None), "{:?}", quiet.verdict.findings);
+        assert!(quiet.verdict.findings.iter().any(|f| f.starts_with(
+            "CloudWatch over 2026-12-01T10:00:00Z to 2026-12-01T10:02:00Z: 400 records into the stream, 20 invocations of processor"
+        )));
+        type Case = (&'static str, fn(&mut PipelineMetrics), BottleneckKind, f64, &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                "throttles",
+                |m| m.function.throttles = Some(3.0),
+                BottleneckKind::LambdaConcurrency,
+                3.0,
+                "Lambda throttled 3 invocations of processor",
+            ),
+            ("errors", |m| m.function.errors = Some(2.0), BottleneckKind::LambdaErrors, 2.0, "failed 2 invocations"),
+            (
+                // 40 s of iterator age against a 5 s window + 5 s slack.
+                "iterator age",
+                |m| m.function.iterator_age_max_ms = Some(40_000.0),
+                BottleneckKind::LambdaDuration,
+                40.0,
+                "iterator age 40.0 s",
+            ),
+            (
+                "table throttles handed back",
+                |m| {
+                    m.table.write_throttle_events = Some(12.0);
+                    m.processing.retried_events = Some(30.0);
+                },
+                BottleneckKind::DynamodbTable,
+                12.0,
+                "handed 30 events back",
+            ),
+        ];
+        for (name, set, kind, figure, words) in cases {
+            let r = measured(set);
+            assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(kind)), "{name}");
+            assert_eq!(r.verdict.bottleneck.as_ref().unwrap().measured, figure, "{name}");
+            assert!(r.verdict.headline.contains(words), "{name}: {}", r.verdict.headline);
+        }
+        // Throttles the function's own retries absorbed are a finding, not a failure.
+        let absorbed = measured(|m| m.table.write_throttle_events = Some(12.0));
+        assert_eq!(absorbed.verdict.state, VerdictState::Holds);
+        assert!(absorbed.verdict.findings.iter().any(|f| f.contains("the function's own retries absorbed them")));
+    }
+
     #[test]
     fn a_throttled_partition_key_is_the_bottleneck() {
         let mut r = healthy();

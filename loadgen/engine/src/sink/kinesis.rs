@@ -53,8 +53,14 @@ impl Default for KinesisTarget {
 }
 
 /// The environment variables that name AWS endpoints for the SDK.
-pub const ENDPOINT_VARIABLES: [&str; 4] =
-    ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_KINESIS", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS"];
+pub const ENDPOINT_VARIABLES: [&str; 6] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_KINESIS",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_CLOUDWATCH",
+    "AWS_ENDPOINT_URL_CLOUDFORMATION",
+];
 
 /// Checks an endpoint URL before the SDK sees it (the SDK panics on an empty one and
 /// takes port 99999 for port 80): `http` or `https`, a host, a port from 1 to 65535.
