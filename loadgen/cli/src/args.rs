@@ -257,7 +257,8 @@ pub struct PlanArgs {
     /// Function memory, MB.
     #[arg(long, default_value_t = PLAN.memory_mb)]
     pub memory_mb: u32,
-    /// Function CPU per record, µs.
+    /// Function CPU per record on one full vCPU (1,769 MB or more), µs; the plan divides
+    /// it by the memory's share of a vCPU (`cargo bench`'s handler figure is one).
     #[arg(long, default_value_t = PLAN.per_record_us)]
     pub per_record_us: f64,
     /// One BatchWriteItem round trip.

@@ -6,6 +6,7 @@ use loadgen_engine::measure::Percentiles;
 use loadgen_engine::outcome::compare::{Allowance, Delta};
 use loadgen_engine::outcome::measured::PipelineMetrics;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
+use loadgen_engine::outcome::verdict::lambda_options_text;
 use loadgen_engine::outcome::versus_model::compare;
 
 use crate::{count, ms, Report};
@@ -454,6 +455,9 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 loadgen_engine::outcome::verdict::dollars(l.monthly_cost_usd)
             ),
         ));
+        if !l.options.is_empty() {
+            rows.push(("Lambda, to keep up", lambda_options_text(&l.options)));
+        }
     }
     if let Some(c) = rec.monthly_cost_usd {
         rows.push(("monthly cost", loadgen_engine::outcome::verdict::dollars(c)));
@@ -570,6 +574,15 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
             ),
         ],
     );
+    if !p.lambda_options.is_empty() {
+        plan.rows.insert(
+            3,
+            vec![
+                "Lambda options".into(),
+                format!("lanes under 70% busy with {}", lambda_options_text(&p.lambda_options)),
+            ],
+        );
+    }
     for w in &p.warnings {
         plan.rows.push(vec!["warning".into(), w.clone()]);
     }

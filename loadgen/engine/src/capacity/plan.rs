@@ -9,8 +9,11 @@
 //! - **Lambda**: concurrency = shards × parallelization factor; each lane of
 //!   `r` records/s fills a batch of `b = min(B, r·W)` (W the batching window, or the ~1 s
 //!   poll interval without one), waits `b/r` on average half of that, and takes
-//!   `d = b·t_rec + ⌈b/25/c⌉·t_write` to process (`c` writes in flight). The lane keeps
-//!   up while `ρ = r·d/b < 1`; at `ρ ≥ 1` the iterator age grows without bound.
+//!   `d = b·t_rec/s + ⌈b/25/c⌉·t_write` to process (`c` writes in flight, `s` the
+//!   memory's share of a vCPU: memory ÷ 1,769 MB, at most 1). The lane keeps up while
+//!   `ρ = r·d/b < 1`; at `ρ ≥ 1` the iterator age grows without bound. Past 70% the plan
+//!   lists the smallest memory, batch size and parallelization factor that bring `ρ`
+//!   under 70%, with the cost of each.
 //! - **DynamoDB**: `⌈item/1 KB⌉` WCU per event; a hash key (one user) is served by one
 //!   partition, 1,000 WCU/s at most.
 //! - **Cost**: provisioned shard-hours + PUT units (25 KB) vs on-demand stream-hours + GB
@@ -29,7 +32,7 @@ use crate::capacity::quotas::{
 };
 use crate::capacity::shards::{plan_shards, Binding, KeyLoad, Load, ShardPlan};
 use crate::checks::{check, check_range, ConfigError};
-use crate::outcome::result::RunResult;
+use crate::outcome::result::{LambdaOption, RunResult};
 
 /// Target utilisation of provisioned DynamoDB capacity (AWS's auto-scaling default).
 const DYNAMODB_TARGET_UTILIZATION: f64 = 0.7;
@@ -60,8 +63,9 @@ pub struct PlanInput {
     pub parallelization: usize,
     /// Function memory, MB.
     pub memory_mb: u32,
-    /// Processor CPU per record (µs; the benchmark's figure scaled to the Lambda's share of
-    /// a vCPU).
+    /// Processor CPU per record on one full vCPU (µs; the benchmark's figure, or a local
+    /// run's measured one). The plan divides it by the memory's share of a vCPU
+    /// ([`quotas::cpu_share`]).
     pub per_record_us: f64,
     /// One `BatchWriteItem` round trip.
     pub write_latency: Duration,
@@ -87,7 +91,7 @@ impl Default for PlanInput {
             batching_window: Duration::from_secs(5),
             parallelization: 1,
             memory_mb: 256,
-            per_record_us: 2.0,
+            per_record_us: 0.3,
             write_latency: Duration::from_millis(8),
             write_concurrency: 8,
             item_bytes: 360.0 + ITEM_OVERHEAD_BYTES,
@@ -214,6 +218,10 @@ pub struct Plan {
     pub cloudwatch: CloudWatchCost,
     /// Lambda.
     pub lambda: LambdaPlan,
+    /// When the lanes run busier than [`LANE_TARGET_UTILIZATION`]: the settings that
+    /// bring them under it, cheapest first.
+    #[serde(default)]
+    pub lambda_options: Vec<LambdaOption>,
     /// DynamoDB.
     pub dynamodb: DynamoPlan,
     /// Kinesis costs per month.
@@ -226,6 +234,91 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Prices used.
     pub prices: Prices,
+}
+
+/// Lanes busier than this build iterator age in bursts: the planner offers settings that
+/// bring them under it.
+pub const LANE_TARGET_UTILIZATION: f64 = 0.7;
+
+/// The Lambda side of `input`'s load over `shards` shards: lanes, batches, the
+/// invocation's duration (the processor's CPU at the memory's share of a vCPU, plus the
+/// write rounds), the lanes' busy share and the monthly cost.
+fn lambda_plan(input: &PlanInput, shards: u64, events_per_month: f64, prices: &Prices) -> LambdaPlan {
+    let lanes = shards as f64 * input.parallelization.max(1) as f64;
+    let lane_rps = input.peak_rps / lanes;
+    let fill = if input.batching_window.is_zero() {
+        Duration::from_millis(ESM_IDLE_POLL_MS).as_secs_f64()
+    } else {
+        input.batching_window.as_secs_f64()
+    };
+    let b = (lane_rps * fill).clamp(1.0, input.batch_size as f64);
+    let write_rounds = ceil_div(b / DYNAMODB_BATCH_WRITE_MAX as f64, input.write_concurrency.max(1) as f64).max(1.0);
+    let cpu_ms = b * input.per_record_us / quotas::cpu_share(input.memory_mb) / 1000.0;
+    let invocation_ms = cpu_ms + write_rounds * input.write_latency.as_secs_f64() * 1000.0;
+    let lane_utilization = lane_rps * invocation_ms / 1000.0 / b;
+    let invocations = events_per_month / b;
+    let gb_s = invocations * invocation_ms.ceil() / 1000.0 * f64::from(input.memory_mb) / 1024.0;
+    let requests = invocations / 1e6 * prices.lambda_requests_per_million;
+    LambdaPlan {
+        concurrency: lanes as u64,
+        lane_rps,
+        batch_size: b,
+        batching_delay_ms: (b / lane_rps).min(fill) * 1000.0 / 2.0,
+        invocation_ms,
+        lane_utilization,
+        invocations_per_month: invocations,
+        gb_seconds_per_month: gb_s,
+        cost_arm64: requests + gb_s * prices.lambda_gb_second_arm64,
+        cost_x86_64: requests + gb_s * prices.lambda_gb_second_x86_64,
+    }
+}
+
+/// Settings that bring busy lanes under [`LANE_TARGET_UTILIZATION`], one per knob, each
+/// the smallest change that does: more memory (a larger CPU share), a larger batch size
+/// (fewer write rounds and invocations per record; only while the batching window fills
+/// it), a higher parallelization factor (more lanes). Cheapest first; a knob that cannot
+/// get there within its range is left out.
+fn lambda_options(input: &PlanInput, shards: u64, events_per_month: f64, prices: &Prices) -> Vec<LambdaOption> {
+    let mut options = Vec::new();
+    let mut first_that_holds = |setting: &'static str, candidates: &mut dyn Iterator<Item = PlanInput>| {
+        for candidate in candidates {
+            let l = lambda_plan(&candidate, shards, events_per_month, prices);
+            if l.lane_utilization <= LANE_TARGET_UTILIZATION {
+                options.push(LambdaOption {
+                    setting: setting.into(),
+                    memory_mb: candidate.memory_mb,
+                    batch_size: candidate.batch_size,
+                    parallelization_factor: candidate.parallelization,
+                    invocation_ms: l.invocation_ms,
+                    lane_utilization: l.lane_utilization,
+                    monthly_cost_usd: l.cost_arm64,
+                });
+                return;
+            }
+        }
+    };
+    // Past one vCPU more memory adds no speed to this one-thread batch path.
+    const MEMORY_STEPS_MB: [u32; 4] = [256, 512, 1024, 1769];
+    first_that_holds(
+        "memory",
+        &mut MEMORY_STEPS_MB
+            .into_iter()
+            .filter(|m| *m > input.memory_mb)
+            .map(|memory_mb| PlanInput { memory_mb, ..input.clone() }),
+    );
+    first_that_holds(
+        "batch size",
+        &mut [200, 500, 1000, 2000, 5000, 10_000]
+            .into_iter()
+            .filter(|b| *b > input.batch_size)
+            .map(|batch_size| PlanInput { batch_size, ..input.clone() }),
+    );
+    first_that_holds(
+        "parallelization factor",
+        &mut (input.parallelization + 1..=10).map(|parallelization| PlanInput { parallelization, ..input.clone() }),
+    );
+    options.sort_by(|a, b| a.monthly_cost_usd.total_cmp(&b.monthly_cost_usd));
+    options
 }
 
 fn ceil_div(a: f64, b: f64) -> f64 {
@@ -290,46 +383,31 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
     }
 
     // Lambda.
-    let lanes = n as f64 * input.parallelization.max(1) as f64;
-    let lane_rps = input.peak_rps / lanes;
-    let fill = if input.batching_window.is_zero() {
-        Duration::from_millis(ESM_IDLE_POLL_MS).as_secs_f64()
+    let lambda = lambda_plan(input, n, events_per_month, prices);
+    let lanes = lambda.concurrency;
+    if lambda.lane_utilization >= 1.0 {
+        warnings.push(format!(
+            "Each Lambda lane would be busy {:.0}% of the time: the iterator age grows without bound. Raise the batch size, the parallelization factor or the memory (see the Lambda options).",
+            lambda.lane_utilization * 100.0
+        ));
+    } else if lambda.lane_utilization > LANE_TARGET_UTILIZATION {
+        warnings.push(format!(
+            "Lambda lanes run {:.0}% busy: bursts will build iterator age.",
+            lambda.lane_utilization * 100.0
+        ));
+    }
+    if lanes > DEFAULT_LAMBDA_CONCURRENCY {
+        warnings.push(format!(
+            "{lanes} concurrent executions is past Lambda's default {DEFAULT_LAMBDA_CONCURRENCY} per region: ask for more in Service Quotas."
+        ));
+    }
+    let lambda_options = if lambda.lane_utilization > LANE_TARGET_UTILIZATION {
+        lambda_options(input, n, events_per_month, prices)
     } else {
-        input.batching_window.as_secs_f64()
+        Vec::new()
     };
-    let b = (lane_rps * fill).clamp(1.0, input.batch_size as f64);
-    let write_rounds = ceil_div(b / DYNAMODB_BATCH_WRITE_MAX as f64, input.write_concurrency.max(1) as f64).max(1.0);
-    let invocation_ms = b * input.per_record_us / 1000.0 + write_rounds * input.write_latency.as_secs_f64() * 1000.0;
-    let lane_utilization = lane_rps * invocation_ms / 1000.0 / b;
-    if lane_utilization >= 1.0 {
-        warnings.push(format!(
-            "Each Lambda lane would be busy {:.0}% of the time: the iterator age grows without bound. Raise the batch size or the parallelization factor.",
-            lane_utilization * 100.0
-        ));
-    } else if lane_utilization > 0.7 {
-        warnings
-            .push(format!("Lambda lanes run {:.0}% busy: bursts will build iterator age.", lane_utilization * 100.0));
-    }
-    let invocations = events_per_month / b;
-    if lanes as u64 > DEFAULT_LAMBDA_CONCURRENCY {
-        warnings.push(format!(
-            "{lanes:.0} concurrent executions is past Lambda's default {DEFAULT_LAMBDA_CONCURRENCY} per region: ask for more in Service Quotas."
-        ));
-    }
-    let gb_s = invocations * invocation_ms.ceil() / 1000.0 * f64::from(input.memory_mb) / 1024.0;
-    let requests = invocations / 1e6 * prices.lambda_requests_per_million;
-    let lambda = LambdaPlan {
-        concurrency: lanes as u64,
-        lane_rps,
-        batch_size: b,
-        batching_delay_ms: (b / lane_rps).min(fill) * 1000.0 / 2.0,
-        invocation_ms,
-        lane_utilization,
-        invocations_per_month: invocations,
-        gb_seconds_per_month: gb_s,
-        cost_arm64: requests + gb_s * prices.lambda_gb_second_arm64,
-        cost_x86_64: requests + gb_s * prices.lambda_gb_second_x86_64,
-    };
+    let invocations = lambda.invocations_per_month;
+    let b = lambda.batch_size;
 
     // DynamoDB.
     let wcu = ceil_div(input.item_bytes, 1024.0).max(1.0);
@@ -394,6 +472,7 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         fan_out,
         cloudwatch,
         lambda,
+        lambda_options,
         dynamodb,
         kinesis,
         total_per_month: total,
@@ -525,7 +604,7 @@ pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> 
     if let Some((p, m)) = result.pipeline.as_ref().and_then(|p| p.lambda_model.as_ref().map(|m| (p, m))) {
         if p.delivered > 0 && p.invocations > 0 {
             base.memory_mb = m.memory_mb;
-            base.per_record_us = m.modelled_cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64;
+            base.per_record_us = m.cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64;
             base.write_latency = Duration::from_secs_f64(c.table_write_latency_ms.max(0.0) / 1000.0);
         }
     }
@@ -599,6 +678,49 @@ mod tests {
             plan(&PlanInput { write_latency: Duration::from_secs(2), ..input(500.0, 300.0) }, &Prices::default());
         assert!(slow.lambda.lane_utilization >= 1.0);
         assert!(slow.warnings.iter().any(|w| w.contains("grows without bound")));
+    }
+
+    /// CPU follows memory, and busy lanes get one option per knob. By hand: 1 shard at
+    /// 1,000 records/s, 5 s window, batch size 100 → batches of 100; 20 µs per record on a
+    /// vCPU; writes 50 ms a round (100 items = 4 calls, one round at 8 in flight).
+    /// - 128 MB = 7.236% of a vCPU: 100 × 20 µs ÷ 0.07236 = 27.64 ms of CPU + 50 ms =
+    ///   77.64 ms per invocation; ρ = 1,000 × 0.07764 s ÷ 100 = 0.776 > 0.7.
+    /// - memory 256 MB (14.47%): 13.82 + 50 = 63.82 ms, ρ = 0.638;
+    /// - batch size 200: 55.28 + 50 = 105.28 ms per 200 records, ρ = 0.526;
+    /// - parallelization factor 2: 500 records/s a lane, ρ = 500 × 0.07764 ÷ 100 = 0.388.
+    #[test]
+    fn cpu_follows_memory_and_busy_lanes_get_options() {
+        let busy = PlanInput {
+            memory_mb: 128,
+            per_record_us: 20.0,
+            write_latency: Duration::from_millis(50),
+            ..input(1000.0, 300.0)
+        };
+        let p = plan(&busy, &Prices::default());
+        assert!((p.lambda.invocation_ms - 77.64).abs() < 0.01, "{}", p.lambda.invocation_ms);
+        assert!((p.lambda.lane_utilization - 0.7764).abs() < 1e-3, "{}", p.lambda.lane_utilization);
+        let mut got: Vec<(&str, u32, usize, usize, f64)> = p
+            .lambda_options
+            .iter()
+            .map(|o| (o.setting.as_str(), o.memory_mb, o.batch_size, o.parallelization_factor, o.lane_utilization))
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(b.0));
+        let want = [
+            ("batch size", 128, 200, 1, 0.526),
+            ("memory", 256, 100, 1, 0.638),
+            ("parallelization factor", 128, 100, 2, 0.388),
+        ];
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!((g.0, g.1, g.2, g.3), (w.0, w.1, w.2, w.3));
+            assert!((g.4 - w.4).abs() < 1e-3, "{g:?}");
+        }
+        assert_eq!(got.len(), 3);
+        let costs: Vec<f64> = p.lambda_options.iter().map(|o| o.monthly_cost_usd).collect();
+        assert!(costs.windows(2).all(|w| w[0] <= w[1]), "cheapest first: {costs:?}");
+        // Lanes that are not busy get none; 1,769 MB and more is one vCPU.
+        assert!(plan(&input(1000.0, 300.0), &Prices::default()).lambda_options.is_empty());
+        let full = |memory_mb| plan(&PlanInput { memory_mb, ..busy.clone() }, &Prices::default()).lambda.invocation_ms;
+        assert!((full(1769) - 52.0).abs() < 1e-9 && (full(3008) - 52.0).abs() < 1e-9);
     }
 
     #[test]
@@ -689,8 +811,8 @@ mod tests {
     }
 
     /// A local run's plan bills the modelled function: its memory, and the CPU per record
-    /// measured at that memory's share (fixture: 0.35 ms per invocation of 100 records =
-    /// 3.5 µs per record), with the run's table latency.
+    /// it measured on this machine's core, one vCPU (fixture: 0.05 ms per invocation of
+    /// 100 records = 0.5 µs per record), with the run's table latency.
     #[test]
     fn a_local_runs_plan_uses_the_modelled_function() {
         let mut run = crate::outcome::fixture::sample_result();
@@ -698,7 +820,7 @@ mod tests {
         p.lambda_model.as_mut().unwrap().memory_mb = 512;
         let plan = for_run(&run, 0.8, &Prices::default()).unwrap();
         assert_eq!(plan.input.memory_mb, 512);
-        assert!((plan.input.per_record_us - 3.5).abs() < 1e-9, "{}", plan.input.per_record_us);
+        assert!((plan.input.per_record_us - 0.5).abs() < 1e-9, "{}", plan.input.per_record_us);
         assert_eq!(plan.input.write_latency, Duration::from_secs_f64(run.config.table_write_latency_ms / 1000.0));
         // A result without the model keeps the planner's defaults.
         run.pipeline.as_mut().unwrap().lambda_model = None;

@@ -36,6 +36,16 @@ pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
 /// Longest partition key, in characters.
 pub const MAX_PARTITION_KEY_CHARS: usize = 256;
 
+/// Memory at which a Lambda function has one full vCPU, MB (CPU is in proportion to
+/// memory below it).
+pub const FULL_VCPU_MB: f64 = 1769.0;
+
+/// The share of one vCPU a function of `memory_mb` has (at most one for this one-thread
+/// batch path: memory past [`FULL_VCPU_MB`] adds no speed).
+pub fn cpu_share(memory_mb: u32) -> f64 {
+    (f64::from(memory_mb.max(1)) / FULL_VCPU_MB).min(1.0)
+}
+
 /// Lambda's shortest function timeout, seconds.
 pub const LAMBDA_MIN_TIMEOUT_SECS: u64 = 1;
 /// Lambda's longest function timeout, seconds (15 minutes).

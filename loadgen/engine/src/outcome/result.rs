@@ -489,6 +489,30 @@ pub struct LambdaRecommendation {
     /// What the function costs a month on arm64 (requests and GB-seconds).
     #[serde(default)]
     pub monthly_cost_usd: f64,
+    /// When these settings leave the lanes over 70% busy: the settings that would not,
+    /// one per knob, cheapest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<LambdaOption>,
+}
+
+/// A Lambda setting that keeps the lanes under 70% busy, and what it costs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct LambdaOption {
+    /// The knob changed: `memory`, `batch size` or `parallelization factor`.
+    pub setting: String,
+    /// Function memory, MB.
+    pub memory_mb: u32,
+    /// Event source mapping batch size.
+    pub batch_size: usize,
+    /// Parallelization factor.
+    pub parallelization_factor: usize,
+    /// Expected invocation duration, ms.
+    pub invocation_ms: f64,
+    /// Busy share of each lane.
+    pub lane_utilization: f64,
+    /// What the function costs a month on arm64 with it.
+    pub monthly_cost_usd: f64,
 }
 
 /// What the load needs.

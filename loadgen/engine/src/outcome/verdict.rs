@@ -25,7 +25,7 @@ use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SE
 use crate::capacity::shards::{Binding, ShardPlan};
 use crate::outcome::measured::PipelineMetrics;
 use crate::outcome::result::{
-    Bottleneck, BottleneckKind, LambdaRecommendation, Recommendation, RunResult, TableCapacityResult,
+    Bottleneck, BottleneckKind, LambdaOption, LambdaRecommendation, Recommendation, RunResult, TableCapacityResult,
     TableRecommendation, Verdict, VerdictState,
 };
 
@@ -110,8 +110,44 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
             memory_mb: p.input.memory_mb,
             lane_utilization: p.lambda.lane_utilization,
             monthly_cost_usd: p.lambda.cost_arm64,
+            options: p.lambda_options.clone(),
         }),
         monthly_cost_usd: plan.map(|p| p.total_per_month),
+    }
+}
+
+/// What makes the consumer keep up, in words: the plan's Lambda options with their
+/// monthly cost when it has them, else the knobs to turn.
+fn lambda_fix(rec: &Recommendation) -> String {
+    match rec.lambda.as_ref().map(|l| l.options.as_slice()).unwrap_or_default() {
+        [] => "raise the parallelization factor, the batch size or the memory".into(),
+        options => format!("to keep up, set {}", lambda_options_text(options)),
+    }
+}
+
+/// The plan's Lambda options as one phrase ("memory 1024 MB (52% busy, $3.10/month),
+/// or parallelization factor 2 (…)"), as every output shows them.
+pub fn lambda_options_text(options: &[LambdaOption]) -> String {
+    let each: Vec<String> = options
+        .iter()
+        .map(|o| {
+            let value = match o.setting.as_str() {
+                "memory" => format!("{} MB", o.memory_mb),
+                "batch size" => o.batch_size.to_string(),
+                _ => o.parallelization_factor.to_string(),
+            };
+            format!(
+                "{} {value} ({:.0}% busy, {}/month)",
+                o.setting,
+                o.lane_utilization * 100.0,
+                dollars(o.monthly_cost_usd)
+            )
+        })
+        .collect();
+    match each.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{}, or {last}", rest.join(", ")),
     }
 }
 
@@ -466,8 +502,9 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                 })
                 .unwrap_or_default();
             if age_s > window_s + ITERATOR_AGE_SLACK_S {
+                let fix = lambda_fix(rec);
                 findings.push(format!(
-                    "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s; invocations {:.0} ms at p50); raise the parallelization factor, the batch size or the shard count.{cpu_note}",
+                    "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s; invocations {:.0} ms at p50); {fix}.{cpu_note}",
                     p.invocation_ms.p50
                 ));
                 let (kind, why) = match throttled {
@@ -486,7 +523,7 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                         subject: None,
                     },
                     headline: format!(
-                        "Does not hold: the consumer fell behind (iterator age {age_s:.1} s against a {window_s:.0} s batching window{why}); raise the parallelization factor or the batch size.{cpu_note}"
+                        "Does not hold: the consumer fell behind (iterator age {age_s:.1} s against a {window_s:.0} s batching window{why}); {fix}.{cpu_note}"
                     ),
                 });
             } else if p.invocations > 0 {

@@ -23,9 +23,8 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::capacity::quotas::DEFAULT_LAMBDA_CONCURRENCY;
+pub use crate::capacity::quotas::{cpu_share, FULL_VCPU_MB};
 
-/// Memory at which a function has one full vCPU, MB.
-pub const FULL_VCPU_MB: f64 = 1769.0;
 /// Init of a new execution environment for a Rust `provided.al2023` zip (arm64).
 pub const COLD_START: Duration = Duration::from_millis(14);
 /// Lambda's memory range, MB.
@@ -46,12 +45,6 @@ impl Default for LambdaConfig {
     fn default() -> Self {
         Self { memory_mb: 256, concurrency_limit: DEFAULT_LAMBDA_CONCURRENCY as u32, cold_start: COLD_START }
     }
-}
-
-/// The share of one vCPU a function of `memory_mb` has (at most one for this one-thread
-/// batch path).
-pub fn cpu_share(memory_mb: u32) -> f64 {
-    (f64::from(memory_mb) / FULL_VCPU_MB).min(1.0)
 }
 
 /// How much longer `cpu` of work takes at `memory_mb` than on a full vCPU.
