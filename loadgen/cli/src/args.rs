@@ -23,6 +23,7 @@ use loadgen_engine::load::batcher::BatchLimits;
 use loadgen_engine::load::driver::DriverConfig;
 use loadgen_engine::load::generator::{EventMix, GeneratorConfig};
 use loadgen_engine::load::keys::{KeyModel, Popularity};
+use loadgen_engine::load::producer::{ProducerConfig, ProducerModel, KPL_DEFAULT_RATE_LIMIT};
 use loadgen_engine::load::schedule::Arrivals;
 use loadgen_engine::outcome::compare::Limit;
 use loadgen_engine::outcome::thresholds::Thresholds;
@@ -387,6 +388,17 @@ impl ConsumeArgs {
     }
 }
 
+/// The producer model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProducerArg {
+    /// Per-shard rates that back off on throttling.
+    Adaptive,
+    /// The KPL's fixed per-shard token buckets.
+    Kpl,
+    /// No pacing; backoff and retry.
+    Naive,
+}
+
 /// The local stream's capacity mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StreamModeArg {
@@ -630,6 +642,20 @@ pub struct RunArgs {
     #[arg(long, default_value = duration_text(METRICS.wait), value_parser = spec::duration, help_heading = "Target")]
     pub metrics_wait: Duration,
 
+    /// How records are paced per shard: adaptive (a per-shard rate that backs off when the
+    /// shard throttles and grows back while accepted, never above the shard's quota),
+    /// kpl (the Kinesis Producer Library's fixed per-shard token buckets at --rate-limit),
+    /// or naive (send when due, back off and retry throttled records: what no deployed
+    /// producer should do).
+    #[arg(long, value_enum, default_value_t = ProducerArg::Adaptive, help_heading = "Producer")]
+    pub producer: ProducerArg,
+    /// The kpl producer's per-shard rate, % of the shard quota (the KPL's RateLimit).
+    #[arg(long, default_value_t = KPL_DEFAULT_RATE_LIMIT * 100.0, help_heading = "Producer")]
+    pub rate_limit: f64,
+    /// Events the adaptive producer holds waiting for their shard at most; beyond it new
+    /// events expire with the reason "producer buffer full".
+    #[arg(long, default_value_t = RUN.driver.producer.max_buffered, help_heading = "Producer")]
+    pub max_buffered: usize,
     /// Records per PutRecords request (1–500).
     #[arg(long, default_value_t = RUN.driver.batch.max_records, help_heading = "Producer")]
     pub max_batch_records: usize,
@@ -803,6 +829,25 @@ pub struct RunPlan {
 }
 
 impl RunArgs {
+    /// The producer model the options ask for.
+    fn producer(&self) -> Result<ProducerConfig, UsageError> {
+        let model = match self.producer {
+            ProducerArg::Naive => ProducerModel::Naive,
+            ProducerArg::Adaptive => ProducerModel::Adaptive,
+            ProducerArg::Kpl => {
+                check(self.rate_limit.is_finite() && self.rate_limit > 0.0 && self.rate_limit <= 1000.0, || {
+                    format!(
+                        "--rate-limit is a percentage of the shard quota above 0 and at most 1000, not {}",
+                        self.rate_limit
+                    )
+                })?;
+                ProducerModel::Kpl { rate_limit: self.rate_limit / 100.0 }
+            }
+        };
+        check(self.max_buffered >= 1, || "--max-buffered must be at least 1 event".into())?;
+        Ok(ProducerConfig { model, max_buffered: self.max_buffered, ..RUN.driver.producer })
+    }
+
     /// These options with what a stack's outputs name filled in where no flag named it.
     pub fn with_stack(&self, found: &StackResources) -> RunArgs {
         let mut args = self.clone();
@@ -859,6 +904,7 @@ impl RunArgs {
                 },
                 max_in_flight: self.max_in_flight,
                 record_ttl: self.record_ttl,
+                producer: self.producer()?,
                 ..RUN.driver.clone()
             },
             generator: GeneratorConfig {

@@ -58,6 +58,11 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --user-popularity hot:1:150%", "", 2, "bad hot-key spec 'hot:1:150%'"),
         ("--rps 100 --user-popularity zipf:-1", "", 2, "bad zipf exponent '-1'"),
         ("--rps 100 --mix view=1,view=2", "", 2, "names view twice"),
+        // The producer
+        ("--rps 100 --producer kpl --rate-limit 0", "", 2, "--rate-limit is a percentage of the shard quota"),
+        ("--rps 100 --producer kpl --rate-limit NaN", "", 2, "--rate-limit is a percentage of the shard quota"),
+        ("--rps 100 --max-buffered 0", "", 2, "--max-buffered must be at least 1 event"),
+        ("--rps 100 --producer fast", "", 2, "invalid value 'fast'"),
         ("--rps 100 --mix view=-1", "", 2, "bad --mix weight '-1' for view"),
         ("--rps 100 --users 0", "", 2, "--users and --products must be at least 1"),
         ("--rps 100 --users 1000000000000", "", 2, "--users and --products are at most"),

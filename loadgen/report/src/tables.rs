@@ -181,8 +181,18 @@ pub fn tables(report: &Report) -> Vec<Table> {
             (
                 "producer",
                 format!(
-                    "≤ {} records per PutRecords, linger {} ms, ≤ {} requests in flight",
-                    c.max_batch_records, c.linger_ms, c.max_in_flight
+                    "{}; ≤ {} records per PutRecords, linger {} ms, ≤ {} requests in flight",
+                    match &r.producer {
+                        Some(p) => match p.rate_limit {
+                            Some(limit) =>
+                                format!("kpl (per-shard token buckets at {:.0}% of the quota)", limit * 100.0),
+                            None => "adaptive (per-shard rates that back off on throttling)".to_string(),
+                        },
+                        None => format!("{} (no pacing; backoff and retry)", c.producer),
+                    },
+                    c.max_batch_records,
+                    c.linger_ms,
+                    c.max_in_flight
                 ),
             ),
             (
@@ -373,6 +383,26 @@ pub fn tables(report: &Report) -> Vec<Table> {
                 ("dead letters gained", v.dlq_messages.map_or_else(|| "not measured".into(), count)),
             ],
         ));
+    }
+    if let Some(p) = &r.producer {
+        let mut rows = vec![
+            ("records held back by the limiter", count(p.held_back)),
+            ("buffer high-water mark", format!("{} events", count(p.buffer_high_water))),
+            ("expired waiting for their shard", count(p.expired_waiting)),
+            ("expired, producer buffer full", count(p.buffer_full)),
+        ];
+        if let (Some(low), Some(end)) = (p.lowest_rate_share, p.final_rate_share) {
+            rows.push((
+                "per-shard rate",
+                format!(
+                    "cut {} times after throttling; lowest {}, at the end {} of the quota",
+                    p.rate_decreases,
+                    pct(low),
+                    pct(end)
+                ),
+            ));
+        }
+        out.push(kv("Producer", rows));
     }
     if let Some(m) = &r.pipeline_metrics {
         out.push(measured_table(report, m));

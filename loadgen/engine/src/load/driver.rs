@@ -5,10 +5,13 @@
 //! behind catches up in bounded steps and still serves its timers), and hands them to the
 //! batcher. Requests go out through a semaphore of `max_in_flight` permits: when all are
 //! taken the driver waits, its events fall behind their due times, and the corrected
-//! latency shows it. Records the stream throttles or fails are retried with exponential
-//! backoff and full jitter until their time-to-live, counted from the intended send time,
-//! runs out. Every generated event ends in exactly one ledger bucket: accepted, expired or
-//! rejected.
+//! latency shows it. With a pacing producer model ([`crate::load::producer`]) every
+//! record first waits in its predicted shard's queue until the shard's buckets let it go,
+//! and a throttled record goes back to the front of that queue; with the naive model,
+//! records the stream throttles or fails are retried with exponential backoff and full
+//! jitter. Either way a record is given up when its time-to-live, counted from the
+//! intended send time, runs out. Every generated event ends in exactly one ledger bucket:
+//! accepted, expired or rejected.
 
 use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
@@ -22,8 +25,10 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
+use crate::load::producer::{Limiter, ProducerConfig, ProducerStats};
 use crate::load::schedule::{Arrivals, RateProfile, Schedule};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
+use crate::sink::hash_ranges::{hash_key, shard_for};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
 use crate::stop::Stop;
 
@@ -59,6 +64,8 @@ pub struct DriverConfig {
     pub late_threshold: Duration,
     /// Accepted valid events to sample for end-to-end verification (0: none).
     pub trace_sample: usize,
+    /// How records are paced per shard.
+    pub producer: ProducerConfig,
 }
 
 impl Default for DriverConfig {
@@ -75,6 +82,7 @@ impl Default for DriverConfig {
             retry_cap: Duration::from_secs(2),
             late_threshold: Duration::from_millis(10),
             trace_sample: 0,
+            producer: ProducerConfig::default(),
         }
     }
 }
@@ -98,6 +106,8 @@ pub struct Driven {
     pub interrupted: bool,
     /// Stopped early because the target failed for good.
     pub fatal: Option<String>,
+    /// What the producer model did (`None`: the naive model, which paces nothing).
+    pub producer: Option<ProducerStats>,
 }
 
 /// Called once a second with the finished interval; fills in what the sink knows
@@ -106,6 +116,8 @@ pub type IntervalHook<'a> = &'a mut dyn FnMut(&mut TimelinePoint, &Ledger);
 
 struct Pending {
     entry: PutEntry,
+    /// The shard it is predicted to land on (pacing models; 0 otherwise).
+    shard: usize,
     intended: Instant,
     first_sent: Option<Instant>,
     attempts: u32,
@@ -141,6 +153,9 @@ struct Shared<S> {
     stopping: AtomicBool,
     fatal: Mutex<Option<String>>,
     wake: Notify,
+    /// Answers per shard since the loop last looked (accepted, throttled), for the
+    /// adaptive producer.
+    feedback: Mutex<Vec<(usize, u64, u64)>>,
     config: DriverConfig,
     /// Where the sink's one-second windows begin.
     origin: Instant,
@@ -152,9 +167,15 @@ impl<S: RecordSink> Shared<S> {
     }
 
     /// Queues `p` for another attempt, or expires it when its time is up or the run stops.
-    fn retry_or_expire(&self, mut p: Pending, now: Instant, ledger: &mut Ledger) {
-        let ceiling = self.config.retry_base.saturating_mul(1 << p.attempts.min(16)).min(self.config.retry_cap);
-        let backoff = Duration::from_nanos(rand::rng().random_range(0..=ceiling.as_nanos() as u64));
+    /// A throttled record of a pacing producer goes back at once (its shard's buckets pace
+    /// it); everything else waits an exponential backoff with full jitter.
+    fn retry_or_expire(&self, mut p: Pending, now: Instant, ledger: &mut Ledger, throttled: bool) {
+        let backoff = if throttled && self.config.producer.model.paces() {
+            Duration::ZERO
+        } else {
+            let ceiling = self.config.retry_base.saturating_mul(1 << p.attempts.min(16)).min(self.config.retry_cap);
+            Duration::from_nanos(rand::rng().random_range(0..=ceiling.as_nanos() as u64))
+        };
         let age = now.saturating_duration_since(p.intended) + backoff;
         if self.stopping.load(Ordering::Relaxed) || age > self.config.record_ttl {
             ledger.expired += 1;
@@ -183,11 +204,26 @@ impl<S: RecordSink> Shared<S> {
         // the current interval counts.
         let window_offset = done.saturating_duration_since(self.origin).as_secs().saturating_sub(st.window) as usize;
         let shard_count = st.shards.len();
+        let adaptive = matches!(self.config.producer.model, crate::load::producer::ProducerModel::Adaptive);
+        let mut answers: Vec<(usize, u64, u64)> = Vec::new();
+        let mut answer = |shard: usize, accepted: u64, throttled: u64| {
+            if !adaptive {
+                return;
+            }
+            match answers.iter_mut().find(|a| a.0 == shard) {
+                Some(a) => {
+                    a.1 += accepted;
+                    a.2 += throttled;
+                }
+                None => answers.push((shard, accepted, throttled)),
+            }
+        };
         match result {
             Ok(results) => {
                 for (p, r) in batch.into_iter().zip(results) {
                     match r {
                         PutResult::Accepted { shard } => {
+                            answer(shard, 1, 0);
                             st.ledger.accepted += 1;
                             st.interval.accepted += 1;
                             if p.attempts > 0 {
@@ -212,6 +248,7 @@ impl<S: RecordSink> Shared<S> {
                             st.interval.count_accepted(shard, window_offset, shard_count);
                         }
                         PutResult::Throttled { shard } => {
+                            answer(shard.unwrap_or(p.shard), 0, 1);
                             st.ledger.throttled += 1;
                             st.interval.throttled += 1;
                             if let Some(s) = shard.and_then(|i| st.shards.get_mut(i)) {
@@ -222,11 +259,11 @@ impl<S: RecordSink> Shared<S> {
                                 p.throttled = true;
                                 st.ledger.throttled_events += 1;
                             }
-                            self.retry_or_expire(p, done, &mut st.ledger);
+                            self.retry_or_expire(p, done, &mut st.ledger, true);
                         }
                         PutResult::Failed { .. } => {
                             st.ledger.failed_attempts += 1;
-                            self.retry_or_expire(p, done, &mut st.ledger);
+                            self.retry_or_expire(p, done, &mut st.ledger, false);
                         }
                     }
                 }
@@ -234,7 +271,7 @@ impl<S: RecordSink> Shared<S> {
             Err(SinkError::Transient(_)) => {
                 for p in batch {
                     st.ledger.failed_attempts += 1;
-                    self.retry_or_expire(p, done, &mut st.ledger);
+                    self.retry_or_expire(p, done, &mut st.ledger, false);
                 }
             }
             Err(SinkError::Rejected(reason)) => {
@@ -248,6 +285,9 @@ impl<S: RecordSink> Shared<S> {
             }
         }
         drop(guard);
+        if !answers.is_empty() {
+            self.feedback.lock().unwrap_or_else(|p| p.into_inner()).extend(answers);
+        }
         self.wake.notify_one();
     }
 }
@@ -274,6 +314,7 @@ pub async fn drive<S: RecordSink>(
         stopping: AtomicBool::new(false),
         fatal: Mutex::new(None),
         wake: Notify::new(),
+        feedback: Mutex::new(Vec::new()),
         config: config.clone(),
         origin,
     });
@@ -282,6 +323,11 @@ pub async fn drive<S: RecordSink>(
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
     let t0 = Instant::now();
+    // A pacing producer predicts each record's shard from the stream's hash-key ranges.
+    let paced = config.producer.model.paces();
+    let ranges = if paced { shared.sink.hash_ranges() } else { Vec::new() };
+    let mut limiter: Option<Limiter<Pending>> = paced.then(|| Limiter::new(config.producer, ranges.len(), t0));
+    let (mut released, mut lapsed) = (Vec::new(), Vec::new());
     let t0_ms = retail_function::now_ms();
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
@@ -319,7 +365,7 @@ pub async fn drive<S: RecordSink>(
         let now = Instant::now();
 
         // Events due by now.
-        let (mut generated, mut late, mut invalid, mut offered) = (0u64, 0u64, 0u64, 0u64);
+        let (mut generated, mut late, mut invalid, mut offered, mut buffer_full) = (0u64, 0u64, 0u64, 0u64, 0u64);
         while !stopping && (generated as usize) < MAX_BURST {
             let Some(&offset) = schedule.peek() else {
                 break;
@@ -343,8 +389,15 @@ pub async fn drive<S: RecordSink>(
             let size = entry.quota_bytes();
             offered += size as u64;
             invalid += u64::from(rec.invalid.is_some());
+            let shard = match limiter {
+                Some(_) => {
+                    shard_for(entry.explicit_hash_key.unwrap_or_else(|| hash_key(&entry.partition_key)), &ranges)
+                }
+                None => 0,
+            };
             let p = Pending {
                 entry,
+                shard,
                 intended: due,
                 first_sent: None,
                 attempts: 0,
@@ -357,11 +410,20 @@ pub async fn drive<S: RecordSink>(
                     timestamp_ms: t0_ms + offset.as_millis() as i64,
                 }),
             };
-            if let Some(batch) = batcher.push(p, size, now) {
-                send(batch, &shared, &permits).await;
+            match &mut limiter {
+                Some(l) => {
+                    if let Err(_full) = l.offer(shard, p, size, due + config.record_ttl, now) {
+                        buffer_full += 1;
+                    }
+                }
+                None => {
+                    if let Some(batch) = batcher.push(p, size, now) {
+                        send(batch, &shared, &permits).await;
+                    }
+                }
             }
         }
-        if generated > 0 {
+        if generated > 0 || buffer_full > 0 {
             let mut st = shared.lock();
             st.ledger.generated += generated;
             st.ledger.late_sends += late;
@@ -369,6 +431,7 @@ pub async fn drive<S: RecordSink>(
             st.interval.generated += generated;
             st.interval.late += late;
             st.offered_bytes += offered;
+            st.ledger.expired += buffer_full;
         }
 
         // Retries whose backoff has passed.
@@ -383,8 +446,36 @@ pub async fn drive<S: RecordSink>(
             let Some(p) = retries.pop() else { break };
             shared.lock().interval.retries += 1;
             let size = p.entry.quota_bytes();
-            if let Some(batch) = batcher.push(p, size, now) {
-                send(batch, &shared, &permits).await;
+            match &mut limiter {
+                Some(l) => {
+                    let (shard, deadline) = (p.shard, p.intended + config.record_ttl);
+                    l.requeue(shard, p, size, deadline, now);
+                }
+                None => {
+                    if let Some(batch) = batcher.push(p, size, now) {
+                        send(batch, &shared, &permits).await;
+                    }
+                }
+            }
+        }
+        if let Some(l) = &mut limiter {
+            let answers = std::mem::take(&mut *shared.feedback.lock().unwrap_or_else(|p| p.into_inner()));
+            for (shard, accepted, throttled) in answers {
+                l.on_answer(shard, accepted, throttled, now);
+            }
+            if stopping {
+                lapsed.extend(l.drain_all());
+            } else {
+                l.release(now, &mut released, &mut lapsed);
+            }
+            if !lapsed.is_empty() {
+                shared.lock().ledger.expired += lapsed.len() as u64;
+                lapsed.clear();
+            }
+            for (p, size) in released.drain(..) {
+                if let Some(batch) = batcher.push(p, size, now) {
+                    send(batch, &shared, &permits).await;
+                }
             }
         }
         let schedule_done = stopping || schedule.peek().is_none();
@@ -398,12 +489,16 @@ pub async fn drive<S: RecordSink>(
 
         // Once a second: close the interval.
         if now >= next_tick {
+            if let Some(l) = &mut limiter {
+                l.second(now);
+            }
             close_interval(&shared, &config, t0, now, hook);
             next_tick += Duration::from_secs(1);
         }
 
         let idle = permits.available_permits() == config.max_in_flight.max(1);
-        if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty() {
+        let waiting = limiter.as_ref().is_some_and(|l| !l.is_empty());
+        if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty() && !waiting {
             break;
         }
 
@@ -418,6 +513,9 @@ pub async fn drive<S: RecordSink>(
         }
         if let Some(p) = retries.peek() {
             wake = wake.min(p.not_before);
+        }
+        if let Some(at) = limiter.as_ref().and_then(Limiter::next_release) {
+            wake = wake.min(at);
         }
         if wake > Instant::now() {
             tokio::select! {
@@ -447,7 +545,8 @@ pub async fn drive<S: RecordSink>(
         load_elapsed = load_elapsed.saturating_sub(LOAD_END_SLACK).max(config.duration);
     }
     let user_events = generator.user_events();
-    Driven { stats, user_events, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal }
+    let producer = limiter.map(|l| l.stats);
+    Driven { stats, user_events, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal, producer }
 }
 
 fn close_interval<S: RecordSink>(

@@ -3,8 +3,9 @@
 //! [`schedule`] turns a rate profile into due times on an absolute timeline (pure, seeded);
 //! [`generator`] builds each event, its id ([`event_id`]) and its partition key ([`keys`]); [`batcher`] packs
 //! records into PutRecords requests; [`per_user`] keeps per-user state in memory
-//! proportional to the users a run meets; [`driver`] runs all of it against a sink, waits for
-//! due times, retries and keeps the ledger.
+//! proportional to the users a run meets; [`producer`] paces records per shard as the
+//! producer models do (naive, the KPL's limiter, adaptive); [`driver`] runs all of it
+//! against a sink, waits for due times, retries and keeps the ledger.
 
 pub mod batcher;
 pub mod driver;
@@ -12,4 +13,5 @@ pub mod event_id;
 pub mod generator;
 pub mod keys;
 pub mod per_user;
+pub mod producer;
 pub mod schedule;

@@ -10,12 +10,13 @@ use crate::config::RunConfig;
 use crate::load::driver::Driven;
 use crate::load::generator::user_key;
 use crate::load::keys::KeyModel;
+use crate::load::producer::ProducerModel;
 use crate::load::schedule::RateProfile;
 use crate::measure::{Latency, Stage};
 use crate::outcome::histograms::Histograms;
 use crate::outcome::result::{
-    self, HotKeyResult, LatencySet, Pipeline, Rate, Recommendation, RunConfigSummary, RunResult, ShardResult, Target,
-    Verdict,
+    self, HotKeyResult, LatencySet, Pipeline, ProducerResult, Rate, Recommendation, RunConfigSummary, RunResult,
+    ShardResult, Target, Verdict,
 };
 use crate::outcome::thresholds::Measured;
 use crate::outcome::verdict::{judge, recommend};
@@ -167,6 +168,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             linger_ms: config.driver.batch.linger.as_secs_f64() * 1000.0,
             max_in_flight: config.driver.max_in_flight,
             record_ttl_s: config.driver.record_ttl.as_secs_f64(),
+            producer: config.driver.producer.model.name().into(),
         },
         rate: Rate {
             target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9),
@@ -189,6 +191,24 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         pipeline: pipeline_result,
         verify,
         pipeline_metrics,
+        producer: driven.producer.as_ref().map(|s| {
+            let model = config.driver.producer.model;
+            let adaptive = matches!(model, ProducerModel::Adaptive);
+            ProducerResult {
+                model: model.name().into(),
+                rate_limit: match model {
+                    ProducerModel::Kpl { rate_limit } => Some(rate_limit),
+                    _ => None,
+                },
+                held_back: s.held_back,
+                buffer_high_water: s.buffer_high_water as u64,
+                buffer_full: s.buffer_full,
+                expired_waiting: s.expired_waiting,
+                rate_decreases: s.rate_decreases,
+                lowest_rate_share: adaptive.then_some(s.lowest_rate_share),
+                final_rate_share: adaptive.then_some(s.final_rate_share),
+            }
+        }),
         hot_keys,
         recommendation: Recommendation::from(&shard_plan),
         verdict: Verdict::pending(),

@@ -102,6 +102,7 @@ pub fn sample_result() -> RunResult {
             linger_ms: 50.0,
             max_in_flight: 64,
             record_ttl_s: 30.0,
+            producer: "naive".into(),
         },
         rate: Rate {
             target_rps: 200.0,
@@ -191,6 +192,7 @@ pub fn sample_result() -> RunResult {
         }),
         verify: None,
         pipeline_metrics: None,
+        producer: None,
         hot_keys: vec![HotKeyResult { key: "user-000042".into(), events: 12, share: 0.006, peak_rps: 1.2 }],
         recommendation: Recommendation::from(&shard_plan),
         verdict: Verdict::pending(),

@@ -54,6 +54,9 @@ pub struct RunResult {
     /// stream, unless `--no-pipeline-metrics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_metrics: Option<crate::outcome::measured::PipelineMetrics>,
+    /// What the producer model did, when it paced records per shard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub producer: Option<ProducerResult>,
     /// The hottest partition keys (with `--keys user`).
     pub hot_keys: Vec<HotKeyResult>,
     /// What the load needs: shards (or the keys to spread first), table, Lambda, cost.
@@ -140,6 +143,38 @@ pub struct RunConfigSummary {
     /// How long an event is retried, from its intended send time, seconds.
     #[serde(default = "default_record_ttl_s")]
     pub record_ttl_s: f64,
+    /// The producer model: `naive`, `kpl` or `adaptive` (results written before the
+    /// models existed were naive).
+    #[serde(default = "default_producer")]
+    pub producer: String,
+}
+
+fn default_producer() -> String {
+    "naive".into()
+}
+
+/// What a pacing producer model did (`--producer kpl|adaptive`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ProducerResult {
+    /// `kpl` or `adaptive`.
+    pub model: String,
+    /// The KPL's rate limit as a share of the shard quota (kpl).
+    pub rate_limit: Option<f64>,
+    /// Records the per-shard limiter made wait at least once.
+    pub held_back: u64,
+    /// Most events waiting in the producer's queues at once.
+    pub buffer_high_water: u64,
+    /// Events expired because the producer's buffer was full (`--max-buffered`).
+    pub buffer_full: u64,
+    /// Events expired waiting in the producer's queues (their time-to-live ran out).
+    pub expired_waiting: u64,
+    /// Times a shard's rate was cut after throttling (adaptive).
+    pub rate_decreases: u64,
+    /// The lowest rate a shard ran at, as a share of its quota (adaptive).
+    pub lowest_rate_share: Option<f64>,
+    /// The shards' mean rate at the end, as a share of the quota (adaptive).
+    pub final_rate_share: Option<f64>,
 }
 
 fn default_record_ttl_s() -> f64 {

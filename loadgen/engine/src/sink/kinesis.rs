@@ -384,6 +384,10 @@ impl KinesisSink {
 }
 
 impl RecordSink for KinesisSink {
+    fn hash_ranges(&self) -> Vec<(u128, u128)> {
+        self.ranges.clone()
+    }
+
     async fn put_records(&self, entries: &[PutEntry]) -> Result<Vec<PutResult>, SinkError> {
         // Kinesis would refuse these requests whole; never send them.
         if entries.len() > PUT_RECORDS_MAX_RECORDS {

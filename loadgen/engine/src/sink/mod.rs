@@ -74,6 +74,10 @@ pub trait RecordSink: Send + Sync + 'static {
     /// Number of shards (for per-shard accounting).
     fn shard_count(&self) -> usize;
 
+    /// The open shards' hash-key ranges, in shard order (a pacing producer predicts each
+    /// record's shard from them, as the KPL does from `ListShards`).
+    fn hash_ranges(&self) -> Vec<(u128, u128)>;
+
     /// Where the sink's one-second quota windows begin, when it knows (the local model);
     /// per-second counts are kept by these windows.
     fn second_origin(&self) -> Option<std::time::Instant> {

@@ -317,6 +317,10 @@ impl RecordSink for LocalPipeline {
         self.stream.shards.len()
     }
 
+    fn hash_ranges(&self) -> Vec<(u128, u128)> {
+        self.stream.ranges().to_vec()
+    }
+
     fn answers_inline(&self) -> bool {
         true
     }

@@ -92,6 +92,11 @@ impl Stream {
         Stream { ranges, shards, wake_at: wake_at.max(1), origin: now }
     }
 
+    /// The shards' hash-key ranges, in shard order.
+    pub fn ranges(&self) -> &[(u128, u128)] {
+        &self.ranges
+    }
+
     /// Stores what the quotas allow of `entries` and answers per record, as `PutRecords`
     /// does. `arrival_ms` is the wall-clock time of the request.
     pub fn put(&self, entries: &[PutEntry], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
