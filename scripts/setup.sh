@@ -38,7 +38,7 @@ venv() {
     cp "$2" "$1/.requirements"
   fi
 }
-venv .venv scripts/requirements-test.txt "moto[server], HdrHistogram_py"
+venv .venv scripts/requirements-test.txt "moto[server], HdrHistogram_py, aws-kinesis-agg"
 venv .venv-infra scripts/requirements-infra.txt "cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest, awscli"
 
 # Debian packages: Chromium for the HTML report's browser test, shellcheck for the scripts.

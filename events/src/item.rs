@@ -64,6 +64,8 @@ pub struct RecordMeta<'a> {
     pub sequence_number: &'a str,
     /// `approximateArrivalTimestamp` in epoch milliseconds.
     pub arrival_ms: i64,
+    /// The user record's index in its KPL aggregate, if the record was one.
+    pub sub_sequence: Option<u64>,
 }
 
 /// One item of the events table.
@@ -89,6 +91,8 @@ pub struct StoredItem<'a> {
     pub shard_id: Str<'a>,
     /// The record's sequence number.
     pub sequence_number: Str<'a>,
+    /// The user record's index in its KPL aggregate, if it came in one (part of the key).
+    pub sub_sequence: Option<u64>,
     /// TTL attribute, epoch seconds.
     pub expires_at: i64,
 }
@@ -124,12 +128,15 @@ pub enum AttrValue<'i> {
 pub enum KeyId<'i> {
     /// The event's `eventId`.
     Event(&'i str),
-    /// `<shardId>:<sequenceNumber>`, for events sent without an `eventId`.
+    /// `<shardId>:<sequenceNumber>`, for events sent without an `eventId`, and
+    /// `:<subSequenceNumber>` after it for a user record of a KPL aggregate.
     Record {
         /// The shard.
         shard_id: &'i str,
         /// The sequence number.
         sequence_number: &'i str,
+        /// The user record's index in its aggregate, if it came in one.
+        sub_sequence: Option<u64>,
     },
 }
 
@@ -153,10 +160,14 @@ impl ItemKey<'_> {
         key.push('#');
         match self.id {
             KeyId::Event(id) => key.push_str(id),
-            KeyId::Record { shard_id, sequence_number } => {
+            KeyId::Record { shard_id, sequence_number, sub_sequence } => {
                 key.push_str(shard_id);
                 key.push(':');
                 key.push_str(sequence_number);
+                if let Some(sub) = sub_sequence {
+                    key.push(':');
+                    key.push_str(&sub.to_string());
+                }
             }
         }
         key
@@ -165,7 +176,9 @@ impl ItemKey<'_> {
     fn event_key_len(&self) -> usize {
         14 + match self.id {
             KeyId::Event(id) => id.len(),
-            KeyId::Record { shard_id, sequence_number } => shard_id.len() + 1 + sequence_number.len(),
+            KeyId::Record { shard_id, sequence_number, sub_sequence } => {
+                shard_id.len() + 1 + sequence_number.len() + sub_sequence.map_or(0, |_| 21)
+            }
         }
     }
 }
@@ -174,7 +187,11 @@ impl ItemKey<'_> {
 pub fn event_key(timestamp_ms: i64, event_id: Option<&str>, meta: &RecordMeta<'_>) -> String {
     let id = match event_id {
         Some(id) => KeyId::Event(id),
-        None => KeyId::Record { shard_id: meta.shard_id, sequence_number: meta.sequence_number },
+        None => KeyId::Record {
+            shard_id: meta.shard_id,
+            sequence_number: meta.sequence_number,
+            sub_sequence: meta.sub_sequence,
+        },
     };
     ItemKey { user_id: "", timestamp_ms, id }.event_key()
 }
@@ -238,6 +255,7 @@ impl<'a> StoredItem<'a> {
             arrival_timestamp: meta.arrival_ms,
             shard_id: Str::Borrowed(meta.shard_id),
             sequence_number: Str::Borrowed(meta.sequence_number),
+            sub_sequence: meta.sub_sequence,
             expires_at: processed_at_ms.div_euclid(1000) + ttl_secs,
         }
     }
@@ -268,7 +286,11 @@ impl<'a> StoredItem<'a> {
     pub fn key(&self) -> ItemKey<'_> {
         let id = match self.event.event_id.as_deref() {
             Some(id) => KeyId::Event(id),
-            None => KeyId::Record { shard_id: &self.shard_id, sequence_number: &self.sequence_number },
+            None => KeyId::Record {
+                shard_id: &self.shard_id,
+                sequence_number: &self.sequence_number,
+                sub_sequence: self.sub_sequence,
+            },
         };
         ItemKey { user_id: &self.user_id, timestamp_ms: self.event_timestamp, id }
     }
@@ -368,6 +390,7 @@ impl<'a> StoredItem<'a> {
             processed_at: self.processed_at,
             arrival_timestamp: self.arrival_timestamp,
             shard_id: own(self.shard_id),
+            sub_sequence: self.sub_sequence,
             sequence_number: own(self.sequence_number),
             expires_at: self.expires_at,
         }
@@ -383,6 +406,7 @@ mod tests {
         shard_id: "shardId-000000000003",
         sequence_number: "49590338271490256608559692538361571095921575989136588898",
         arrival_ms: 1_763_999_999_500,
+        sub_sequence: None,
     };
 
     fn item(json: &str) -> StoredItem<'_> {

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aggregation;
 mod decode;
 mod event;
 mod flat_json;

@@ -85,7 +85,7 @@ proptest! {
         if let Ok(text) = std::str::from_utf8(&bytes) {
             if let Ok(ev) = Event::from_json(text) {
                 let _ = ev.validate(NOW);
-                let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW };
+                let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW, sub_sequence: None };
                 let _ = StoredItem::build(ev, &meta, NOW, 60);
             }
         }
@@ -110,7 +110,7 @@ proptest! {
         if let Ok(ev) = Event::from_json(&json) {
             match ev.validate(NOW) {
                 Ok(()) => {
-                    let meta = RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW };
+                    let meta = RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW, sub_sequence: None };
                     let item = StoredItem::build(ev, &meta, NOW, 60);
                     let ok = item.is_ok() || matches!(item, Err(ValidationError::ItemTooLarge { .. }));
                     prop_assert!(ok);
@@ -125,7 +125,7 @@ proptest! {
         a in (946_684_800_000i64..NOW, "[a-f0-9-]{1,36}"),
         b in (946_684_800_000i64..NOW, "[a-f0-9-]{1,36}"),
     ) {
-        let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW };
+        let meta = RecordMeta { shard_id: "s", sequence_number: "1", arrival_ms: NOW, sub_sequence: None };
         let ka = retail_events::event_key(a.0, Some(&a.1), &meta);
         let kb = retail_events::event_key(b.0, Some(&b.1), &meta);
         prop_assert_eq!(ka == kb, a == b);

@@ -43,6 +43,10 @@ pub struct DeadLetter {
     pub data_base64_len: usize,
     /// Whether `data` was cut to fit the SQS message limit.
     pub data_truncated: bool,
+    /// For a user record of a KPL aggregate: its index in the aggregate (`data` and
+    /// `partitionKey` are then the user record's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_sequence_number: Option<u64>,
 }
 
 impl DeadLetter {
@@ -59,8 +63,28 @@ impl DeadLetter {
             data: String::new(),
             data_base64_len: record.kinesis.data.len(),
             data_truncated: false,
+            sub_sequence_number: None,
         }
         .with_data(&record.kinesis.data)
+    }
+
+    /// Builds the dead letter for user record `sub` (partition key `partition_key`, data
+    /// `data`) of the aggregated `record`, failed with `fault`.
+    pub fn of_user_record(
+        record: &KinesisEventRecord,
+        fault: &Fault,
+        sub: u64,
+        partition_key: &str,
+        data: &[u8],
+    ) -> Self {
+        use base64::Engine;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(data);
+        let mut letter = DeadLetter::new(record, fault);
+        letter.partition_key = sqs_safe(partition_key);
+        letter.sub_sequence_number = Some(sub);
+        letter.data_base64_len = encoded.len();
+        letter.data_truncated = false;
+        letter.with_data(&encoded)
     }
 
     fn with_data(mut self, data: &str) -> Self {

@@ -1,58 +1,128 @@
-//! From a Kinesis record to a stored item, or to the permanent fault that stops it.
+//! From a Kinesis record to its user records, and from each to a stored item or to the
+//! permanent fault that stops it.
 //!
 //! The batch's payloads are base64-decoded into one buffer (one allocation per batch, not
 //! per record), and every item borrows its strings from that buffer and from the records.
-//! All faults found here are permanent: the same bytes fail the same way on every retry.
+//! A record in the KPL aggregation format ([`retail_events::aggregation`]) expands into
+//! its user records, each a unit of its own with its sub-sequence number; any other record
+//! is one unit. All faults found here are permanent: the same bytes fail the same way on
+//! every retry.
 
 use std::ops::Range;
 
+use retail_events::aggregation;
 use retail_events::{DecodeError, ItemError, RecordMeta, StoredItem, ValidationError};
 
 use crate::kinesis::KinesisEventRecord;
 use crate::report::{Fault, FaultKind};
 
+/// One user record of a batch: a plain Kinesis record, or one record of an aggregate.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// The Kinesis record it came in (index into the batch).
+    pub record: usize,
+    /// Its index in the aggregate, if the record was one.
+    pub sub_sequence: Option<u64>,
+    /// Its data in the arena, or why there is none.
+    span: Result<Range<usize>, Fault>,
+    /// Its own partition key (in `keys`), for a user record of an aggregate.
+    key: Option<Range<usize>>,
+}
+
 /// The decoded payloads of one batch.
 pub struct DecodedBatch {
     arena: Vec<u8>,
-    spans: Vec<Result<Range<usize>, Fault>>,
+    keys: String,
+    units: Vec<Unit>,
+    aggregates: usize,
 }
 
 impl DecodedBatch {
-    /// Base64-decodes every record's data.
+    /// Base64-decodes every record's data and expands the aggregated ones.
     pub fn decode(records: &[KinesisEventRecord]) -> Self {
         let capacity = records.iter().map(|r| r.kinesis.data.len() / 4 * 3 + 3).sum();
-        let mut arena = Vec::with_capacity(capacity);
-        let spans = records
-            .iter()
-            .map(|r| {
-                let start = arena.len();
-                // SIMD decoding: on the batch path it is several times faster than the
-                // scalar `base64` crate.
-                match base64_simd::STANDARD.decode_append(&r.kinesis.data, &mut arena) {
-                    Ok(()) => Ok(start..arena.len()),
-                    Err(_) => {
-                        arena.truncate(start);
-                        let message =
-                            format!("record data ({} characters) is not valid standard base64", r.kinesis.data.len());
-                        Err(Fault { kind: FaultKind::BadBase64, message })
+        let mut batch = DecodedBatch {
+            arena: Vec::with_capacity(capacity),
+            keys: String::new(),
+            units: Vec::with_capacity(records.len()),
+            aggregates: 0,
+        };
+        for (i, r) in records.iter().enumerate() {
+            let start = batch.arena.len();
+            // SIMD decoding: on the batch path it is several times faster than the
+            // scalar `base64` crate.
+            if base64_simd::STANDARD.decode_append(&r.kinesis.data, &mut batch.arena).is_err() {
+                batch.arena.truncate(start);
+                let message = format!("record data ({} characters) is not valid standard base64", r.kinesis.data.len());
+                batch.push(i, None, Err(Fault { kind: FaultKind::BadBase64, message }), None);
+                continue;
+            }
+            if !aggregation::is_aggregated(&batch.arena[start..]) {
+                batch.push(i, None, Ok(start..batch.arena.len()), None);
+                continue;
+            }
+            batch.aggregates += 1;
+            let decoded = aggregation::decode(&batch.arena[start..]);
+            batch.arena.truncate(start);
+            match decoded {
+                Ok(users) => {
+                    for (sub, user) in users.into_iter().enumerate() {
+                        let at = batch.arena.len();
+                        batch.arena.extend_from_slice(&user.data);
+                        let key_at = batch.keys.len();
+                        batch.keys.push_str(&user.partition_key);
+                        let key = Some(key_at..batch.keys.len());
+                        batch.push(i, Some(sub as u64), Ok(at..batch.arena.len()), key);
                     }
                 }
-            })
-            .collect();
-        DecodedBatch { arena, spans }
+                Err(e) => {
+                    let fault = Fault { kind: FaultKind::BadAggregate, message: e.to_string() };
+                    batch.push(i, None, Err(fault), None);
+                }
+            }
+        }
+        batch
     }
 
-    /// Parses, validates and builds the item of record `i` of `records` (the slice given
-    /// to [`DecodedBatch::decode`]).
+    fn push(
+        &mut self,
+        record: usize,
+        sub_sequence: Option<u64>,
+        span: Result<Range<usize>, Fault>,
+        key: Option<Range<usize>>,
+    ) {
+        self.units.push(Unit { record, sub_sequence, span, key });
+    }
+
+    /// The user records, in order.
+    pub fn units(&self) -> &[Unit] {
+        &self.units
+    }
+
+    /// How many records of the batch were KPL aggregates.
+    pub fn aggregates(&self) -> usize {
+        self.aggregates
+    }
+
+    /// A unit of an aggregate: its partition key and its data (for its dead letter).
+    pub fn user_record(&self, u: usize) -> Option<(&str, &[u8])> {
+        let unit = &self.units[u];
+        let key = unit.key.clone()?;
+        let span = unit.span.clone().ok()?;
+        Some((&self.keys[key], &self.arena[span]))
+    }
+
+    /// Parses, validates and builds the item of unit `u` (`records` is the slice given to
+    /// [`DecodedBatch::decode`]).
     pub fn item<'a>(
         &'a self,
         records: &'a [KinesisEventRecord],
-        i: usize,
+        u: usize,
         now_ms: i64,
         ttl_secs: i64,
     ) -> Result<StoredItem<'a>, Fault> {
         let mut out = None;
-        self.item_into(records, i, now_ms, ttl_secs, &mut out)?;
+        self.item_into(records, u, now_ms, ttl_secs, &mut out)?;
         out.ok_or_else(|| Fault { kind: FaultKind::BadJson, message: "no item was built".into() })
     }
 
@@ -61,12 +131,13 @@ impl DecodedBatch {
     pub fn item_into<'a>(
         &'a self,
         records: &'a [KinesisEventRecord],
-        i: usize,
+        u: usize,
         now_ms: i64,
         ttl_secs: i64,
         out: &mut Option<StoredItem<'a>>,
     ) -> Result<(), Fault> {
-        let span = self.spans[i].clone().map_err(|f| f.clone())?;
+        let unit = &self.units[u];
+        let span = unit.span.clone().map_err(|f| f.clone())?;
         let bytes = &self.arena[span];
         // SIMD validation on the batch path; std only to describe a failure.
         let text = simdutf8::basic::from_utf8(bytes).map_err(|_| Fault {
@@ -76,11 +147,12 @@ impl DecodedBatch {
                 Ok(_) => "record data is not UTF-8".to_string(),
             },
         })?;
-        let record = &records[i];
+        let record = &records[unit.record];
         let meta = RecordMeta {
             shard_id: record.shard_id(),
             sequence_number: &record.kinesis.sequence_number,
             arrival_ms: record.arrival_ms(),
+            sub_sequence: unit.sub_sequence,
         };
         StoredItem::decode_into(text, &meta, now_ms, ttl_secs, out).map_err(|e| match e {
             ItemError::Decode(DecodeError::Syntax(e)) => {

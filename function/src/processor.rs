@@ -83,18 +83,21 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
     pub async fn process_batch(&self, records: &[KinesisEventRecord], ctx: BatchContext) -> BatchReport {
         let ttl_secs = self.config.item_ttl.as_secs() as i64;
         let decoded = DecodedBatch::decode(records);
-        let mut items: Vec<Option<StoredItem<'_>>> = (0..records.len()).map(|_| None).collect();
+        // One unit per user record: a plain record, or one record of a KPL aggregate.
+        let units = decoded.units();
+        let n = units.len();
+        let mut items: Vec<Option<StoredItem<'_>>> = (0..n).map(|_| None).collect();
         let mut faults: Vec<(usize, Fault)> = Vec::new();
-        for (i, slot) in items.iter_mut().enumerate() {
-            if let Err(fault) = decoded.item_into(records, i, ctx.now_ms, ttl_secs, slot) {
-                faults.push((i, fault));
+        for (u, slot) in items.iter_mut().enumerate() {
+            if let Err(fault) = decoded.item_into(records, u, ctx.now_ms, ttl_secs, slot) {
+                faults.push((u, fault));
             }
         }
 
         // BatchWriteItem refuses two items with one key in a call. Two records with one
         // key are the same event delivered twice: write the later one, and let the
         // earlier share its outcome.
-        let mut alias: Vec<usize> = (0..records.len()).collect();
+        let mut alias: Vec<usize> = (0..n).collect();
         let mut last_with_key: HashMap<ItemKey<'_>, usize, foldhash::fast::RandomState> =
             HashMap::with_capacity_and_hasher(items.len(), Default::default());
         for (i, item) in items.iter().enumerate() {
@@ -108,7 +111,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         for i in (0..alias.len()).rev() {
             alias[i] = alias[alias[i]];
         }
-        let to_write: Vec<usize> = (0..records.len()).filter(|&i| items[i].is_some() && alias[i] == i).collect();
+        let to_write: Vec<usize> = (0..n).filter(|&i| items[i].is_some() && alias[i] == i).collect();
         let write_batches: Vec<Vec<usize>> = to_write.chunks(MAX_STORE_BATCH).map(<[usize]>::to_vec).collect();
 
         let write =
@@ -119,18 +122,18 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
                     self.store.put_batch(&refs).await
                 }
             });
-        let dead_letters = self.dead_letter(records, &faults, ctx.deadline);
+        let dead_letters = self.dead_letter(records, &decoded, &faults, ctx.deadline);
         let ((write_outcomes, write_stats), (mut dlq_outcomes, mut dlq_calls)) = tokio::join!(write, dead_letters);
 
         let mut report = BatchReport {
-            outcomes: vec![RecordOutcome::Retry(String::new()); records.len()],
+            outcomes: vec![RecordOutcome::Retry(String::new()); n],
             store_calls: write_stats.calls,
             // One latency of each kind per written record: allocate them once.
-            end_to_end_ms: Vec::with_capacity(records.len()),
-            pipeline_ms: Vec::with_capacity(records.len()),
+            end_to_end_ms: Vec::with_capacity(n),
+            pipeline_ms: Vec::with_capacity(n),
             ..BatchReport::default()
         };
-        let mut rejected_why: Vec<Option<String>> = vec![None; records.len()];
+        let mut rejected_why: Vec<Option<String>> = vec![None; n];
         for (i, outcome) in write_outcomes {
             match outcome {
                 CallOutcome::Done => report.outcomes[i] = RecordOutcome::Written,
@@ -151,7 +154,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             }
         }
         if !rejected.is_empty() {
-            let (more, calls) = self.dead_letter(records, &rejected, ctx.deadline).await;
+            let (more, calls) = self.dead_letter(records, &decoded, &rejected, ctx.deadline).await;
             dlq_outcomes.extend(more);
             dlq_calls += calls;
         }
@@ -163,7 +166,11 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         for (i, outcome) in report.outcomes.iter().enumerate() {
             match outcome {
                 RecordOutcome::Retry(_) => {
-                    report.retry_sequence_numbers.push(records[i].kinesis.sequence_number.clone())
+                    // Lambda retries a whole aggregate from its sequence number: report it once.
+                    let sequence = &records[units[i].record].kinesis.sequence_number;
+                    if report.retry_sequence_numbers.last() != Some(sequence) {
+                        report.retry_sequence_numbers.push(sequence.clone());
+                    }
                 }
                 RecordOutcome::Written => {
                     if let Some(item) = &items[alias[i]] {
@@ -177,17 +184,20 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             }
         }
         for (i, outcome) in report.outcomes.iter().enumerate() {
-            let r = &records[i];
+            let r = &records[units[i].record];
+            let sub = units[i].sub_sequence;
             match outcome {
                 RecordOutcome::DeadLettered(kind) => tracing::warn!(
                     shard_id = r.shard_id(),
                     sequence_number = %r.kinesis.sequence_number,
+                    sub_sequence_number = ?sub,
                     error_kind = kind.as_str(),
                     "record sent to the dead-letter queue"
                 ),
                 RecordOutcome::Retry(why) => tracing::warn!(
                     shard_id = r.shard_id(),
                     sequence_number = %r.kinesis.sequence_number,
+                    sub_sequence_number = ?sub,
                     reason = %why,
                     "record reported for retry"
                 ),
@@ -196,6 +206,8 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         }
         tracing::info!(
             batch_size = records.len(),
+            user_records = n,
+            aggregates = decoded.aggregates(),
             written = report.written(),
             dead_lettered = report.dead_lettered(),
             retried = report.retried(),
@@ -207,18 +219,30 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         report
     }
 
-    /// Sends the dead letters of `faults`, returning each record's outcome and the number
-    /// of calls made.
+    /// Sends the dead letters of `faults` (by unit of `decoded`), returning each unit's
+    /// outcome and the number of calls made.
     async fn dead_letter(
         &self,
         records: &[KinesisEventRecord],
+        decoded: &DecodedBatch,
         faults: &[(usize, Fault)],
         deadline: Instant,
     ) -> (Vec<(usize, RecordOutcome)>, u32) {
         if faults.is_empty() {
             return (Vec::new(), 0);
         }
-        let bodies: Vec<String> = faults.iter().map(|(i, f)| DeadLetter::new(&records[*i], f).to_body()).collect();
+        let bodies: Vec<String> = faults
+            .iter()
+            .map(|(u, f)| {
+                let unit = &decoded.units()[*u];
+                let record = &records[unit.record];
+                match (unit.sub_sequence, decoded.user_record(*u)) {
+                    (Some(sub), Some((key, data))) => DeadLetter::of_user_record(record, f, sub, key, data),
+                    _ => DeadLetter::new(record, f),
+                }
+                .to_body()
+            })
+            .collect();
         // Pack up to 10 bodies and 256 KiB per call; each body alone fits by construction.
         let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut bytes = 0;

@@ -22,6 +22,8 @@ pub enum FaultKind {
     Oversize,
     /// DynamoDB refused this one item (a validation error) even when written alone.
     StoreRejected,
+    /// A KPL aggregate that fails its checksum or whose protobuf does not decode.
+    BadAggregate,
 }
 
 impl FaultKind {
@@ -34,6 +36,7 @@ impl FaultKind {
             Self::Validation => "validation",
             Self::Oversize => "oversize",
             Self::StoreRejected => "store_rejected",
+            Self::BadAggregate => "bad_aggregate",
         }
     }
 }
@@ -61,10 +64,12 @@ pub enum RecordOutcome {
 /// The result of processing one batch.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BatchReport {
-    /// One outcome per input record, in input order.
+    /// One outcome per user record (a plain Kinesis record, or one record of a KPL
+    /// aggregate), in input order.
     pub outcomes: Vec<RecordOutcome>,
-    /// Sequence numbers of the records to retry, in input order (the
-    /// `batchItemFailures` item identifiers).
+    /// Sequence numbers of the Kinesis records to retry, in input order, each once (the
+    /// `batchItemFailures` item identifiers: a user record of an aggregate reports its
+    /// aggregate's).
     pub retry_sequence_numbers: Vec<String>,
     /// Event-time lag of each written event that carried a `timestamp`: ms from that
     /// timestamp to `processedAt` (for load-generated events, the intended send time, so
@@ -91,8 +96,8 @@ impl BatchReport {
         self.outcomes.iter().filter(|o| matches!(o, RecordOutcome::DeadLettered(_))).count()
     }
 
-    /// Records reported for retry.
+    /// User records reported for retry.
     pub fn retried(&self) -> usize {
-        self.retry_sequence_numbers.len()
+        self.outcomes.iter().filter(|o| matches!(o, RecordOutcome::Retry(_))).count()
     }
 }

@@ -93,7 +93,8 @@ async fn processor_writes_to_dynamodb_and_dead_letters_to_sqs() {
 }
 
 fn sample_items(n: usize, raw: &[String]) -> Vec<StoredItem<'_>> {
-    let meta = RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW_MS };
+    let meta =
+        RecordMeta { shard_id: "shardId-000000000000", sequence_number: "1", arrival_ms: NOW_MS, sub_sequence: None };
     raw.iter()
         .take(n)
         .map(|json| StoredItem::build(Event::from_json(json).unwrap(), &meta, NOW_MS, 60).unwrap())

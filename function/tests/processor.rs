@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use proptest::prelude::*;
+use retail_events::aggregation;
 use retail_function::memory::{InMemoryDlq, InMemoryTable};
 use retail_function::{
     BatchContext, BatchReport, DeadLetter, FaultKind, KinesisEvent, NoMetrics, Processor, ProcessorConfig,
@@ -277,5 +278,152 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+/// A Kinesis record of the mixed property below: a plain record, a KPL aggregate of user
+/// records, or a damaged aggregate.
+#[derive(Debug, Clone)]
+enum Kin {
+    Plain(Gen),
+    Aggregate(Vec<Gen>),
+    BadChecksum,
+}
+
+fn gen_user_record() -> impl Strategy<Value = Gen> {
+    prop_oneof![
+        8 => (0u8..8, 0u16..60).prop_map(|(user, id)| Gen::Valid { user, id }),
+        1 => (0u16..4).prop_map(|id| Gen::Rejected { id }),
+        1 => Just(Gen::BadJson),
+        1 => Just(Gen::MissingUser),
+    ]
+}
+
+fn gen_kinesis_record() -> impl Strategy<Value = Kin> {
+    prop_oneof![
+        4 => gen_record().prop_map(Kin::Plain),
+        3 => prop::collection::vec(gen_user_record(), 1..12).prop_map(Kin::Aggregate),
+        1 => Just(Kin::BadChecksum),
+    ]
+}
+
+fn user_bytes(g: &Gen) -> Vec<u8> {
+    match g {
+        Gen::Valid { user, id } => valid_event(&format!("u{user}"), &format!("e{id}")).into_bytes(),
+        Gen::Rejected { id } => valid_event("reject", &format!("r{id}")).into_bytes(),
+        Gen::BadJson => b"{]".to_vec(),
+        Gen::MissingUser => br#"{"eventType":"view"}"#.to_vec(),
+        Gen::BadBase64 => unreachable!("not inside an aggregate"),
+    }
+}
+
+fn expected_fault(g: &Gen) -> Option<FaultKind> {
+    match g {
+        Gen::Valid { .. } => None,
+        Gen::Rejected { .. } => Some(FaultKind::StoreRejected),
+        Gen::BadBase64 => Some(FaultKind::BadBase64),
+        Gen::BadJson => Some(FaultKind::BadJson),
+        Gen::MissingUser => Some(FaultKind::Validation),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 150, .. ProptestConfig::default() })]
+
+    /// Plain and KPL-aggregated records in one batch, under any store and DLQ fault
+    /// pattern: every user record lands in exactly one outcome; a user record retried
+    /// reports its aggregate's sequence number, once; a Kinesis record none of whose user
+    /// records needs a retry is not reported.
+    #[test]
+    fn every_user_record_of_plain_and_aggregated_records_lands_once(
+        kins in prop::collection::vec(gen_kinesis_record(), 0..40),
+        store_seed in any::<u64>(),
+        dlq_seed in any::<u64>(),
+        store_weights in weights(),
+        dlq_weights in weights(),
+        budget_ms in 0u64..20_000,
+    ) {
+        let mut expected: Vec<(usize, Gen)> = Vec::new();
+        let records: Vec<_> = kins.iter().enumerate().map(|(i, k)| match k {
+            Kin::Plain(g) => {
+                expected.push((i, g.clone()));
+                match g {
+                    Gen::BadBase64 => record_b64(i as u64, "@@".into()),
+                    g => record(i as u64, &user_bytes(g)),
+                }
+            }
+            Kin::Aggregate(users) => {
+                let datas: Vec<Vec<u8>> = users.iter().map(user_bytes).collect();
+                let keys: Vec<String> = (0..users.len()).map(|j| format!("pk{j}")).collect();
+                expected.extend(users.iter().map(|g| (i, g.clone())));
+                record(i as u64, &aggregation::encode(keys.iter().map(String::as_str).zip(datas.iter().map(Vec::as_slice))))
+            }
+            Kin::BadChecksum => {
+                let mut data = aggregation::encode([("pk", valid_event("u1", "x").as_bytes())]);
+                let last = data.len() - 1;
+                data[last] ^= 1;
+                expected.push((i, Gen::BadJson));
+                record(i as u64, &data)
+            }
+        }).collect();
+        let store = FaultyStore::new(FaultPlan::new(store_seed, store_weights));
+        let dlq = FaultyDlq::new(FaultPlan::new(dlq_seed, dlq_weights));
+        let p = Processor::new(store, dlq, NoMetrics, ProcessorConfig::default());
+        let rt = tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap();
+        let report: BatchReport = rt.block_on(p.process_batch(&records, ctx(Duration::from_millis(budget_ms))));
+
+        prop_assert_eq!(report.outcomes.len(), expected.len(), "one outcome per user record");
+        let retry: HashSet<&String> = report.retry_sequence_numbers.iter().collect();
+        prop_assert_eq!(retry.len(), report.retry_sequence_numbers.len(), "an aggregate is reported twice");
+        let dead = p.dead_letters().sequence_numbers();
+        let mut needs_retry = vec![false; records.len()];
+        for ((i, g), outcome) in expected.iter().zip(&report.outcomes) {
+            let seq = &records[*i].kinesis.sequence_number;
+            match outcome {
+                RecordOutcome::Written => {
+                    let valid = matches!(g, Gen::Valid { .. });
+                    prop_assert!(valid, "only valid user records are written");
+                }
+                RecordOutcome::DeadLettered(kind) => {
+                    prop_assert!(dead.contains(seq), "dead-lettered but absent from the queue");
+                    let want = match kins[*i] {
+                        Kin::BadChecksum => Some(FaultKind::BadAggregate),
+                        _ => expected_fault(g),
+                    };
+                    prop_assert_eq!(Some(*kind), want);
+                }
+                RecordOutcome::Retry(_) => {
+                    needs_retry[*i] = true;
+                    prop_assert!(retry.contains(seq), "a user record to retry is missing from batchItemFailures");
+                }
+            }
+        }
+        for (i, r) in records.iter().enumerate() {
+            prop_assert_eq!(retry.contains(&r.kinesis.sequence_number), needs_retry[i], "record {} reported wrongly", i);
+        }
+    }
+}
+
+/// User records of an aggregate without an `eventId` keep distinct, stable keys:
+/// shard id, sequence number and sub-sequence number; redelivery overwrites them.
+#[tokio::test]
+async fn aggregated_user_records_have_their_own_stable_keys() {
+    let event = |user: &str| {
+        format!(r#"{{"userId":"{user}","eventType":"view","productId":"P1","timestamp":{}}}"#, NOW_MS - 1_500)
+    };
+    let (a, b) = (event("u1"), event("u1"));
+    let data = aggregation::encode([("u1", a.as_bytes()), ("u1", b.as_bytes())]);
+    let records = vec![record(7, &data), record(8, event("u2").as_bytes())];
+    let p = Processor::new(InMemoryTable::default(), InMemoryDlq::default(), NoMetrics, ProcessorConfig::default());
+    for _ in 0..2 {
+        let report = p.process_batch(&records, ctx(Duration::from_secs(5))).await;
+        assert_eq!(report.written(), 3, "{report:?}");
+        assert!(report.retry_sequence_numbers.is_empty());
+    }
+    assert_eq!(p.store().len(), 3, "redelivery overwrote the same three items");
+    let seq = format!("{:056}", 7);
+    for sub in 0..2 {
+        let key = format!("{:013}#shardId-000000000000:{seq}:{sub}", NOW_MS - 1_500);
+        assert!(p.store().get("u1", &key).is_some(), "sub {sub}: {key}");
     }
 }

@@ -27,7 +27,7 @@ fuzz_target!(|input: &[u8]| {
         })
         .collect();
     let batch = DecodedBatch::decode(&records);
-    for i in 0..records.len() {
-        let _ = batch.item(&records, i, 1_700_000_000_000, 7 * 86_400);
+    for u in 0..batch.units().len() {
+        let _ = batch.item(&records, u, 1_700_000_000_000, 7 * 86_400);
     }
 });

@@ -112,7 +112,8 @@ impl Verifier {
     ) -> Result<(u64, u64), VerifyError> {
         let key_of = |t: &Tracer| {
             let id = crate::load::event_id::uuid(t.event_id).hyphenated().to_string();
-            let meta = retail_events::RecordMeta { shard_id: "", sequence_number: "", arrival_ms: 0 };
+            let meta =
+                retail_events::RecordMeta { shard_id: "", sequence_number: "", arrival_ms: 0, sub_sequence: None };
             (t.user_id.to_string(), retail_events::event_key(t.timestamp_ms, Some(&id), &meta))
         };
         let mut pending: HashMap<(String, String), i64> = tracers.iter().map(|t| (key_of(t), t.timestamp_ms)).collect();
