@@ -19,6 +19,7 @@ use loadgen_engine::capacity::prices::Prices;
 use loadgen_engine::capacity::quotas;
 use loadgen_engine::config::{check_range, check_write_concurrency, ConfigError, MetricsConfig, VerifyConfig};
 use loadgen_engine::limit::LimitSearch;
+use loadgen_engine::load::aggregator::{AggregationConfig, AGGREGATION_MIN_BYTES};
 use loadgen_engine::load::batcher::BatchLimits;
 use loadgen_engine::load::driver::DriverConfig;
 use loadgen_engine::load::generator::{EventMix, GeneratorConfig};
@@ -36,6 +37,7 @@ use loadgen_engine::sink::local::LocalConfig;
 use loadgen_engine::sink::local::StreamMode;
 use loadgen_engine::RunConfig;
 use loadgen_report::Format;
+use retail_events::aggregation::KPL_AGGREGATION_MAX_BYTES;
 
 use crate::spec::{self, duration_text, ProfileSpec};
 
@@ -262,6 +264,15 @@ pub struct PlanArgs {
     /// it by the memory's share of a vCPU (`cargo bench`'s handler figure is one).
     #[arg(long, default_value_t = PLAN.per_record_us)]
     pub per_record_us: f64,
+    /// Plan the stream for KPL-aggregated records (the plan shows both ways either way).
+    #[arg(long)]
+    pub aggregate: bool,
+    /// An aggregated record's data at most, bytes (the KPL's AggregationMaxSize).
+    #[arg(long, default_value_t = PLAN.aggregation_max_bytes)]
+    pub aggregation_max_bytes: usize,
+    /// How long the producer buffers records: an aggregate holds what one shard gets in it.
+    #[arg(long, default_value = duration_text(PLAN.linger), value_parser = spec::duration)]
+    pub linger: Duration,
     /// One BatchWriteItem round trip.
     #[arg(long, default_value = duration_text(PLAN.write_latency), value_parser = spec::duration)]
     pub write_latency: Duration,
@@ -303,6 +314,9 @@ impl PlanArgs {
                 write_latency: self.write_latency,
                 write_concurrency: self.write_concurrency,
                 ttl_days: self.ttl_days,
+                aggregate: self.aggregate,
+                aggregation_max_bytes: self.aggregation_max_bytes,
+                linger: self.linger,
                 ..PlanInput::default()
             },
         }
@@ -656,6 +670,13 @@ pub struct RunArgs {
     /// events expire with the reason "producer buffer full".
     #[arg(long, default_value_t = RUN.driver.producer.max_buffered, help_heading = "Producer")]
     pub max_buffered: usize,
+    /// Pack user records into KPL aggregated records per shard (the function de-aggregates
+    /// them): a shard's 1,000 records/s then carry many more events.
+    #[arg(long, help_heading = "Producer")]
+    pub aggregate: bool,
+    /// An aggregated record's data at most, bytes (the KPL's AggregationMaxSize).
+    #[arg(long, default_value_t = KPL_AGGREGATION_MAX_BYTES, requires = "aggregate", help_heading = "Producer")]
+    pub aggregation_max_bytes: usize,
     /// Records per PutRecords request (1–500).
     #[arg(long, default_value_t = RUN.driver.batch.max_records, help_heading = "Producer")]
     pub max_batch_records: usize,
@@ -845,6 +866,13 @@ impl RunArgs {
             }
         };
         check(self.max_buffered >= 1, || "--max-buffered must be at least 1 event".into())?;
+        check((AGGREGATION_MIN_BYTES..=quotas::MAX_RECORD_BYTES).contains(&self.aggregation_max_bytes), || {
+            format!(
+                "--aggregation-max-bytes must be {AGGREGATION_MIN_BYTES} to {} (a Kinesis record's limit), not {}",
+                quotas::MAX_RECORD_BYTES,
+                self.aggregation_max_bytes
+            )
+        })?;
         Ok(ProducerConfig { model, max_buffered: self.max_buffered, ..RUN.driver.producer })
     }
 
@@ -905,6 +933,9 @@ impl RunArgs {
                 max_in_flight: self.max_in_flight,
                 record_ttl: self.record_ttl,
                 producer: self.producer()?,
+                aggregation: self
+                    .aggregate
+                    .then_some(AggregationConfig { max_bytes: self.aggregation_max_bytes, linger: self.linger }),
                 ..RUN.driver.clone()
             },
             generator: GeneratorConfig {

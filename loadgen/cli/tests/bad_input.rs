@@ -63,6 +63,8 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --producer kpl --rate-limit NaN", "", 2, "--rate-limit is a percentage of the shard quota"),
         ("--rps 100 --max-buffered 0", "", 2, "--max-buffered must be at least 1 event"),
         ("--rps 100 --producer fast", "", 2, "invalid value 'fast'"),
+        ("--rps 100 --aggregate --aggregation-max-bytes 10", "", 2, "--aggregation-max-bytes must be 256 to 1048576"),
+        ("--rps 100 --aggregation-max-bytes 4096", "", 2, "the following required arguments were not provided"),
         ("--rps 100 --mix view=-1", "", 2, "bad --mix weight '-1' for view"),
         ("--rps 100 --users 0", "", 2, "--users and --products must be at least 1"),
         ("--rps 100 --users 1000000000000", "", 2, "--users and --products are at most"),

@@ -132,18 +132,24 @@ async fn the_sink_routes_like_kinesis() {
             data: Bytes::from(format!("{{\"n\":{i}}}")),
             partition_key: Arc::from(format!("user-{i}")),
             explicit_hash_key: None,
+            user_records: 1,
         })
         .collect();
     entries.extend((0..100).map(|i| PutEntry {
         data: Bytes::from_static(b"{}"),
         partition_key: Arc::from("same-key"),
         explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
+        user_records: 1,
     }));
     let mut too_many = entries.clone();
     too_many.push(entries[0].clone());
     assert!(matches!(sink.put_records(&too_many).await, Err(SinkError::Rejected(_))), "501 records");
-    let huge =
-        PutEntry { data: Bytes::from(vec![b'x'; 1024 * 1024]), partition_key: Arc::from("k"), explicit_hash_key: None };
+    let huge = PutEntry {
+        data: Bytes::from(vec![b'x'; 1024 * 1024]),
+        partition_key: Arc::from("k"),
+        explicit_hash_key: None,
+        user_records: 1,
+    };
     assert!(matches!(sink.put_records(&[huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");
     let results = sink.put_records(&entries).await.expect("500 records in one request");
     assert_eq!(results.len(), 500);

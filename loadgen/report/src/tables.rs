@@ -384,6 +384,17 @@ pub fn tables(report: &Report) -> Vec<Table> {
             ],
         ));
     }
+    if let Some(a) = &r.aggregation {
+        out.push(kv(
+            "KPL aggregation",
+            vec![
+                ("user records per Kinesis record", format!("{:.1}", a.ratio)),
+                ("Kinesis records accepted (what the quota charges)", count(a.kinesis_records)),
+                ("user records (events) they carried", count(a.user_records)),
+                ("aggregate size limit", format!("{} bytes", count(a.max_bytes))),
+            ],
+        ));
+    }
     if let Some(p) = &r.producer {
         let mut rows = vec![
             ("records held back by the limiter", count(p.held_back)),
@@ -604,9 +615,29 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
             ),
         ],
     );
+    let side = |s: &loadgen_engine::capacity::plan::StreamSide| {
+        format!(
+            "{} shard{} (by records/s {}, by bytes/s {}), {} events per record of {:.0} bytes, ${:.2}/month for the stream",
+            s.shards.shards,
+            plural(s.shards.shards),
+            s.shards.by_records,
+            s.shards.by_bytes,
+            if s.events_per_record >= 10.0 { format!("{:.0}", s.events_per_record) } else { format!("{:.1}", s.events_per_record) },
+            s.record_bytes,
+            s.cost_per_month
+        )
+    };
+    plan.rows.insert(2, vec!["Kinesis, one event per record".into(), side(&p.plain_stream)]);
+    plan.rows.insert(
+        3,
+        vec![
+            "Kinesis, KPL-aggregated".into(),
+            format!("{} (the consumer must de-aggregate: this function does)", side(&p.aggregated_stream)),
+        ],
+    );
     if !p.lambda_options.is_empty() {
         plan.rows.insert(
-            3,
+            5,
             vec![
                 "Lambda options".into(),
                 format!("lanes under 70% busy with {}", lambda_options_text(&p.lambda_options)),

@@ -75,6 +75,47 @@ pub struct PlanInput {
     pub item_bytes: f64,
     /// Days an item lives (TTL).
     pub ttl_days: f64,
+    /// Plan the stream for KPL-aggregated records (the other way is planned too, as the
+    /// alternative).
+    #[serde(default)]
+    pub aggregate: bool,
+    /// An aggregated record's data at most, bytes (the KPL's `AggregationMaxSize`).
+    #[serde(default = "default_aggregation_max_bytes")]
+    pub aggregation_max_bytes: usize,
+    /// How long the producer buffers records (an aggregate holds at most what one shard
+    /// gets in this time).
+    #[serde(default = "default_linger")]
+    pub linger: Duration,
+}
+
+fn default_aggregation_max_bytes() -> usize {
+    retail_events::aggregation::KPL_AGGREGATION_MAX_BYTES
+}
+
+fn default_linger() -> Duration {
+    Duration::from_millis(5)
+}
+
+/// Protobuf bytes a user record adds to an aggregate beyond its data and key (field tags
+/// and lengths, its key index).
+const AGGREGATED_RECORD_OVERHEAD: f64 = 6.0;
+/// Bytes of an aggregate's own framing: the magic bytes and the MD5.
+const AGGREGATE_FRAMING_BYTES: f64 = 20.0;
+
+/// The stream planned one way: one event per Kinesis record, or KPL aggregates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamSide {
+    /// Whether records are aggregated.
+    pub aggregated: bool,
+    /// Events per Kinesis record (1 without aggregation).
+    pub events_per_record: f64,
+    /// Mean Kinesis record size, partition key included.
+    pub record_bytes: f64,
+    /// Shards by the write side.
+    pub shards: ShardPlan,
+    /// The stream's cost a month at those shards (the cheaper of provisioned and
+    /// on-demand).
+    pub cost_per_month: f64,
 }
 
 impl Default for PlanInput {
@@ -96,6 +137,9 @@ impl Default for PlanInput {
             write_concurrency: 8,
             item_bytes: 360.0 + ITEM_OVERHEAD_BYTES,
             ttl_days: 7.0,
+            aggregate: false,
+            aggregation_max_bytes: default_aggregation_max_bytes(),
+            linger: default_linger(),
         }
     }
 }
@@ -226,6 +270,10 @@ pub struct Plan {
     pub dynamodb: DynamoPlan,
     /// Kinesis costs per month.
     pub kinesis: KinesisCost,
+    /// The write side planned without aggregation.
+    pub plain_stream: StreamSide,
+    /// The write side planned with KPL aggregation.
+    pub aggregated_stream: StreamSide,
     /// Cheapest monthly total (provisioned or on-demand stream, arm64, cheaper table mode).
     pub total_per_month: f64,
     /// That total per million events.
@@ -234,6 +282,75 @@ pub struct Plan {
     pub warnings: Vec<String>,
     /// Prices used.
     pub prices: Prices,
+}
+
+/// The stream's monthly cost over `shards` shards for records of `record_bytes` (key
+/// included) each carrying `events_per_record` events: provisioned shard-hours and PUT
+/// payload units (25 KB each) against on-demand stream-hours and GB written (each record
+/// rounded up to 1 KB) and read.
+fn kinesis_cost(
+    input: &PlanInput,
+    events_per_record: f64,
+    record_bytes: f64,
+    shards: u64,
+    prices: &Prices,
+) -> KinesisCost {
+    let records_per_month = input.mean_rps * SECONDS_PER_MONTH / events_per_record.max(1.0);
+    let put_units = (record_bytes / (25.0 * 1024.0)).ceil().max(1.0);
+    let data_bytes = (record_bytes - input.key_bytes).max(0.0);
+    let kb_rounded = (data_bytes / 1024.0).ceil().max(1.0) * 1024.0;
+    let written_gb = records_per_month * kb_rounded / GB;
+    KinesisCost {
+        provisioned_shards: shards as f64 * prices.kinesis_shard_hour * HOURS_PER_MONTH,
+        provisioned_put_units: records_per_month * put_units / 1e6 * prices.kinesis_put_units_per_million,
+        on_demand: prices.kinesis_on_demand_stream_hour * HOURS_PER_MONTH
+            + written_gb * prices.kinesis_on_demand_gb_written
+            + written_gb * f64::from(input.consumers.max(1)) * prices.kinesis_on_demand_gb_read,
+    }
+}
+
+/// The write side one way. Aggregated: each user record costs its data, its key and
+/// [`AGGREGATED_RECORD_OVERHEAD`] bytes inside an aggregate; an aggregate holds what one
+/// shard receives in the producer's linger time, at most what fits in
+/// `aggregation_max_bytes`, and adds its framing and its own partition key. The shards
+/// and the events per aggregate depend on each other: a few rounds settle them.
+fn stream_side(input: &PlanInput, aggregated: bool, prices: &Prices) -> StreamSide {
+    let user_bytes = input.record_bytes + input.key_bytes;
+    let per_user = user_bytes + AGGREGATED_RECORD_OVERHEAD;
+    let cap =
+        ((input.aggregation_max_bytes as f64 - AGGREGATE_FRAMING_BYTES - input.key_bytes) / per_user).floor().max(1.0);
+    let sized = |ratio: f64| {
+        let record_bytes =
+            if aggregated { ratio * per_user + AGGREGATE_FRAMING_BYTES + input.key_bytes } else { user_bytes };
+        let per_event = record_bytes / ratio;
+        let shards = plan_shards(&Load {
+            records_per_sec: input.peak_rps / ratio,
+            mean_record_bytes: record_bytes,
+            hottest_key: input.hottest_key_share.map(|share| KeyLoad {
+                key: "hottest key".into(),
+                records_per_sec: share * input.peak_rps / ratio,
+                bytes_per_sec: share * input.peak_rps * per_event,
+            }),
+            target_utilization: input.target_utilization,
+        });
+        (record_bytes, shards)
+    };
+    let mut ratio = 1.0;
+    let (mut record_bytes, mut shards) = sized(ratio);
+    if aggregated {
+        for _ in 0..4 {
+            ratio = (input.peak_rps / shards.shards.max(1) as f64 * input.linger.as_secs_f64()).clamp(1.0, cap);
+            (record_bytes, shards) = sized(ratio);
+        }
+    }
+    let k = kinesis_cost(input, ratio, record_bytes, shards.shards, prices);
+    StreamSide {
+        aggregated,
+        events_per_record: ratio,
+        record_bytes,
+        cost_per_month: (k.provisioned_shards + k.provisioned_put_units).min(k.on_demand),
+        shards,
+    }
 }
 
 /// Lanes busier than this build iterator age in bursts: the planner offers settings that
@@ -329,17 +446,10 @@ fn ceil_div(a: f64, b: f64) -> f64 {
 pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
     let mut warnings = Vec::new();
     let quota_bytes = input.record_bytes + input.key_bytes;
-    let hottest_key = input.hottest_key_share.map(|share| KeyLoad {
-        key: "hottest key".into(),
-        records_per_sec: share * input.peak_rps,
-        bytes_per_sec: share * input.peak_rps * quota_bytes,
-    });
-    let shards = plan_shards(&Load {
-        records_per_sec: input.peak_rps,
-        mean_record_bytes: quota_bytes,
-        hottest_key: hottest_key.clone(),
-        target_utilization: input.target_utilization,
-    });
+    let plain_stream = stream_side(input, false, prices);
+    let aggregated_stream = stream_side(input, true, prices);
+    let chosen = if input.aggregate { &aggregated_stream } else { &plain_stream };
+    let shards = chosen.shards.clone();
     if let Some(k) = &shards.unfixable_key {
         warnings.push(format!(
             "The hottest key sends {:.0} records/s, over one shard's quota: no shard count fixes it; spread the key.",
@@ -382,8 +492,13 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         ));
     }
 
-    // Lambda.
-    let lambda = lambda_plan(input, n, events_per_month, prices);
+    // Lambda: an invocation's batch counts Kinesis records, each carrying
+    // `events_per_record` events.
+    let lambda_input = PlanInput {
+        batch_size: (input.batch_size as f64 * chosen.events_per_record).round().max(1.0) as usize,
+        ..input.clone()
+    };
+    let lambda = lambda_plan(&lambda_input, n, events_per_month, prices);
     let lanes = lambda.concurrency;
     if lambda.lane_utilization >= 1.0 {
         warnings.push(format!(
@@ -402,7 +517,7 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         ));
     }
     let lambda_options = if lambda.lane_utilization > LANE_TARGET_UTILIZATION {
-        lambda_options(input, n, events_per_month, prices)
+        lambda_options(&lambda_input, n, events_per_month, prices)
     } else {
         Vec::new()
     };
@@ -437,16 +552,7 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
     };
 
     // Kinesis.
-    let put_units = (quota_bytes / (25.0 * 1024.0)).ceil().max(1.0);
-    let kb_rounded = (input.record_bytes / 1024.0).ceil().max(1.0) * 1024.0;
-    let written_gb = events_per_month * kb_rounded / GB;
-    let kinesis = KinesisCost {
-        provisioned_shards: n as f64 * prices.kinesis_shard_hour * HOURS_PER_MONTH,
-        provisioned_put_units: events_per_month * put_units / 1e6 * prices.kinesis_put_units_per_million,
-        on_demand: prices.kinesis_on_demand_stream_hour * HOURS_PER_MONTH
-            + written_gb * prices.kinesis_on_demand_gb_written
-            + written_gb * f64::from(input.consumers.max(1)) * prices.kinesis_on_demand_gb_read,
-    };
+    let kinesis = kinesis_cost(input, chosen.events_per_record, chosen.record_bytes, n, prices);
     let stream = (kinesis.provisioned_shards + kinesis.provisioned_put_units).min(kinesis.on_demand)
         + if enhanced_fan_out { fan_out.cost } else { 0.0 };
 
@@ -475,6 +581,8 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         lambda_options,
         dynamodb,
         kinesis,
+        plain_stream,
+        aggregated_stream,
         total_per_month: total,
         per_million_events: if events_per_month > 0.0 { total / (events_per_month / 1e6) } else { 0.0 },
         warnings,
@@ -599,6 +707,12 @@ pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> 
         parallelization: c.parallelization_factor,
         ..PlanInput::default()
     };
+    // The producer's way: aggregated or not, and how long it buffers.
+    if let Some(a) = &result.aggregation {
+        base.aggregate = true;
+        base.aggregation_max_bytes = a.max_bytes as usize;
+    }
+    base.linger = Duration::from_secs_f64(c.linger_ms.max(0.0) / 1000.0);
     // A local run modelled the function: plan with its memory, the CPU per record it
     // measured at that memory's share, and the table latency it ran with.
     if let Some((p, m)) = result.pipeline.as_ref().and_then(|p| p.lambda_model.as_ref().map(|m| (p, m))) {

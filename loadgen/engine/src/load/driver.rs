@@ -23,6 +23,7 @@ use bytes::Bytes;
 use rand::Rng;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
+use crate::load::aggregator::{Aggregate, AggregationConfig, Aggregator};
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
 use crate::load::producer::{Limiter, ProducerConfig, ProducerStats};
@@ -66,6 +67,8 @@ pub struct DriverConfig {
     pub trace_sample: usize,
     /// How records are paced per shard.
     pub producer: ProducerConfig,
+    /// KPL aggregation of user records per shard (`None`: one event per Kinesis record).
+    pub aggregation: Option<AggregationConfig>,
 }
 
 impl Default for DriverConfig {
@@ -83,6 +86,7 @@ impl Default for DriverConfig {
             late_threshold: Duration::from_millis(10),
             trace_sample: 0,
             producer: ProducerConfig::default(),
+            aggregation: None,
         }
     }
 }
@@ -125,6 +129,51 @@ struct Pending {
     throttled: bool,
     not_before: Instant,
     trace: Option<Tracer>,
+    /// The user records of a KPL aggregate (`None`: the record is one event, described by
+    /// `intended`, `invalid` and `trace`).
+    members: Option<Vec<Member>>,
+}
+
+/// One user record of an aggregate.
+struct Member {
+    intended: Instant,
+    invalid: bool,
+    trace: Option<Tracer>,
+    explicit_hash_key: Option<u128>,
+}
+
+impl Pending {
+    /// Events this Kinesis record carries.
+    fn events(&self) -> u64 {
+        self.members.as_ref().map_or(1, |m| m.len() as u64)
+    }
+
+    /// A closed aggregate as one record to send: its deadline is its oldest member's.
+    fn of_aggregate(g: Aggregate<Member>, now: Instant) -> Self {
+        let intended = g.members.iter().map(|m| m.intended).min().unwrap_or(now);
+        let user_records = g.members.len() as u32;
+        Pending {
+            entry: PutEntry {
+                data: g.data,
+                partition_key: g.partition_key,
+                explicit_hash_key: g.members.first().and_then(|m| m.explicit_hash_key),
+                user_records,
+            },
+            shard: g.shard,
+            intended,
+            first_sent: None,
+            attempts: 0,
+            invalid: false,
+            throttled: false,
+            not_before: now,
+            trace: None,
+            members: Some(g.members),
+        }
+    }
+}
+
+fn events_of(items: &[Pending]) -> u64 {
+    items.iter().map(Pending::events).sum()
 }
 
 impl PartialEq for Pending {
@@ -178,14 +227,14 @@ impl<S: RecordSink> Shared<S> {
         };
         let age = now.saturating_duration_since(p.intended) + backoff;
         if self.stopping.load(Ordering::Relaxed) || age > self.config.record_ttl {
-            ledger.expired += 1;
+            ledger.expired += p.events();
             return;
         }
         p.attempts += 1;
         p.not_before = now + backoff;
         ledger.retries += 1;
-        if let Err(mpsc::error::SendError(_)) = self.retry_tx.send(p) {
-            ledger.expired += 1;
+        if let Err(mpsc::error::SendError(p)) = self.retry_tx.send(p) {
+            ledger.expired += p.events();
         }
     }
 
@@ -224,21 +273,29 @@ impl<S: RecordSink> Shared<S> {
                     match r {
                         PutResult::Accepted { shard } => {
                             answer(shard, 1, 0);
-                            st.ledger.accepted += 1;
-                            st.interval.accepted += 1;
-                            if p.attempts > 0 {
-                                st.ledger.accepted_after_retry += 1;
+                            let sent = done - p.first_sent.unwrap_or(start);
+                            let retried = p.attempts > 0;
+                            let mut accept = |intended: Instant, invalid: bool, trace: Option<Tracer>| {
+                                st.ledger.accepted += 1;
+                                st.interval.accepted += 1;
+                                st.ledger.accepted_after_retry += u64::from(retried);
+                                st.ledger.invalid_accepted += u64::from(invalid);
+                                if let Some(t) = trace {
+                                    st.tracers.offer(t);
+                                }
+                                let corrected = done.saturating_duration_since(intended);
+                                st.put_corrected.record(corrected);
+                                st.interval.put.record(corrected);
+                                st.put_uncorrected.record(sent);
+                            };
+                            match &p.members {
+                                None => accept(p.intended, p.invalid, p.trace.clone()),
+                                Some(members) => {
+                                    for m in members.iter() {
+                                        accept(m.intended, m.invalid, m.trace.clone());
+                                    }
+                                }
                             }
-                            if p.invalid {
-                                st.ledger.invalid_accepted += 1;
-                            }
-                            if let Some(t) = p.trace.clone() {
-                                st.tracers.offer(t);
-                            }
-                            let corrected = done.saturating_duration_since(p.intended);
-                            st.put_corrected.record(corrected);
-                            st.interval.put.record(corrected);
-                            st.put_uncorrected.record(done - p.first_sent.unwrap_or(start));
                             if let Some(s) = st.shards.get_mut(shard) {
                                 s.records += 1;
                                 s.bytes += p.entry.quota_bytes() as u64;
@@ -257,7 +314,7 @@ impl<S: RecordSink> Shared<S> {
                             let mut p = p;
                             if !p.throttled {
                                 p.throttled = true;
-                                st.ledger.throttled_events += 1;
+                                st.ledger.throttled_events += p.events();
                             }
                             self.retry_or_expire(p, done, &mut st.ledger, true);
                         }
@@ -275,11 +332,12 @@ impl<S: RecordSink> Shared<S> {
                 }
             }
             Err(SinkError::Rejected(reason)) => {
-                st.ledger.rejected += batch.len() as u64;
-                *st.ledger.rejected_by_reason.entry(reason).or_default() += batch.len() as u64;
+                let events = events_of(&batch);
+                st.ledger.rejected += events;
+                *st.ledger.rejected_by_reason.entry(reason).or_default() += events;
             }
             Err(SinkError::Fatal(reason)) => {
-                st.ledger.expired += batch.len() as u64;
+                st.ledger.expired += events_of(&batch);
                 self.fatal.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(reason);
                 self.stopping.store(true, Ordering::Relaxed);
             }
@@ -323,11 +381,14 @@ pub async fn drive<S: RecordSink>(
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
     let t0 = Instant::now();
-    // A pacing producer predicts each record's shard from the stream's hash-key ranges.
+    // A pacing producer, and aggregation, predict each record's shard from the stream's
+    // hash-key ranges.
     let paced = config.producer.model.paces();
-    let ranges = if paced { shared.sink.hash_ranges() } else { Vec::new() };
+    let predicts = paced || config.aggregation.is_some();
+    let ranges = if predicts { shared.sink.hash_ranges() } else { Vec::new() };
     let mut limiter: Option<Limiter<Pending>> = paced.then(|| Limiter::new(config.producer, ranges.len(), t0));
-    let (mut released, mut lapsed) = (Vec::new(), Vec::new());
+    let mut aggregator: Option<Aggregator<Member>> = config.aggregation.map(|a| Aggregator::new(a, ranges.len()));
+    let (mut released, mut lapsed, mut ready, mut closed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let t0_ms = retail_function::now_ms();
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
@@ -385,16 +446,30 @@ pub async fn drive<S: RecordSink>(
                 data: Bytes::from(rec.data),
                 partition_key: rec.partition_key,
                 explicit_hash_key: rec.explicit_hash_key,
+                user_records: 1,
             };
             let size = entry.quota_bytes();
             offered += size as u64;
             invalid += u64::from(rec.invalid.is_some());
-            let shard = match limiter {
-                Some(_) => {
-                    shard_for(entry.explicit_hash_key.unwrap_or_else(|| hash_key(&entry.partition_key)), &ranges)
-                }
-                None => 0,
+            let shard = match predicts {
+                true => shard_for(entry.explicit_hash_key.unwrap_or_else(|| hash_key(&entry.partition_key)), &ranges),
+                false => 0,
             };
+            let trace = (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
+                user_id: generator.user_id(rec.user).clone(),
+                event_id: rec.event_id,
+                timestamp_ms: t0_ms + offset.as_millis() as i64,
+            });
+            if let Some(a) = &mut aggregator {
+                let member = Member {
+                    intended: due,
+                    invalid: rec.invalid.is_some(),
+                    trace,
+                    explicit_hash_key: entry.explicit_hash_key,
+                };
+                closed.extend(a.push(shard, &entry.partition_key, entry.data, member, now));
+                continue;
+            }
             let p = Pending {
                 entry,
                 shard,
@@ -404,16 +479,28 @@ pub async fn drive<S: RecordSink>(
                 invalid: rec.invalid.is_some(),
                 throttled: false,
                 not_before: due,
-                trace: (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
-                    user_id: generator.user_id(rec.user).clone(),
-                    event_id: rec.event_id,
-                    timestamp_ms: t0_ms + offset.as_millis() as i64,
-                }),
+                trace,
+                members: None,
             };
+            ready.push(p);
+        }
+        // Aggregates that filled, or whose linger ended (all of them once the schedule is
+        // over), become records to send.
+        if let Some(a) = &mut aggregator {
+            if stopping || schedule.peek().is_none() {
+                a.take_all(&mut closed);
+            } else {
+                a.poll(now, &mut closed);
+            }
+            ready.extend(closed.drain(..).map(|g| Pending::of_aggregate(g, now)));
+        }
+        for p in ready.drain(..) {
+            let size = p.entry.quota_bytes();
             match &mut limiter {
                 Some(l) => {
-                    if let Err(_full) = l.offer(shard, p, size, due + config.record_ttl, now) {
-                        buffer_full += 1;
+                    let (shard, deadline) = (p.shard, p.intended + config.record_ttl);
+                    if let Err(full) = l.offer(shard, p, size, deadline, now) {
+                        buffer_full += full.events();
                     }
                 }
                 None => {
@@ -439,7 +526,7 @@ pub async fn drive<S: RecordSink>(
             retries.push(p);
         }
         if stopping && !retries.is_empty() {
-            shared.lock().ledger.expired += retries.len() as u64;
+            shared.lock().ledger.expired += retries.iter().map(Pending::events).sum::<u64>();
             retries.clear();
         }
         while retries.peek().is_some_and(|p| p.not_before <= now) {
@@ -469,7 +556,7 @@ pub async fn drive<S: RecordSink>(
                 l.release(now, &mut released, &mut lapsed);
             }
             if !lapsed.is_empty() {
-                shared.lock().ledger.expired += lapsed.len() as u64;
+                shared.lock().ledger.expired += events_of(&lapsed);
                 lapsed.clear();
             }
             for (p, size) in released.drain(..) {
@@ -497,7 +584,8 @@ pub async fn drive<S: RecordSink>(
         }
 
         let idle = permits.available_permits() == config.max_in_flight.max(1);
-        let waiting = limiter.as_ref().is_some_and(|l| !l.is_empty());
+        let waiting =
+            limiter.as_ref().is_some_and(|l| !l.is_empty()) || aggregator.as_ref().is_some_and(|a| !a.is_empty());
         if schedule_done && batcher.is_empty() && retries.is_empty() && idle && retry_rx.is_empty() && !waiting {
             break;
         }
@@ -515,6 +603,9 @@ pub async fn drive<S: RecordSink>(
             wake = wake.min(p.not_before);
         }
         if let Some(at) = limiter.as_ref().and_then(Limiter::next_release) {
+            wake = wake.min(at);
+        }
+        if let Some(at) = aggregator.as_ref().and_then(Aggregator::deadline) {
             wake = wake.min(at);
         }
         if wake > Instant::now() {

@@ -2,11 +2,13 @@
 //!
 //! [`schedule`] turns a rate profile into due times on an absolute timeline (pure, seeded);
 //! [`generator`] builds each event, its id ([`event_id`]) and its partition key ([`keys`]); [`batcher`] packs
-//! records into PutRecords requests; [`per_user`] keeps per-user state in memory
+//! records into PutRecords requests ([`aggregator`] first packs user records into KPL
+//! aggregates per shard with `--aggregate`); [`per_user`] keeps per-user state in memory
 //! proportional to the users a run meets; [`producer`] paces records per shard as the
 //! producer models do (naive, the KPL's limiter, adaptive); [`driver`] runs all of it
 //! against a sink, waits for due times, retries and keeps the ledger.
 
+pub mod aggregator;
 pub mod batcher;
 pub mod driver;
 pub mod event_id;

@@ -15,8 +15,8 @@ use crate::load::schedule::RateProfile;
 use crate::measure::{Latency, Stage};
 use crate::outcome::histograms::Histograms;
 use crate::outcome::result::{
-    self, HotKeyResult, LatencySet, Pipeline, ProducerResult, Rate, Recommendation, RunConfigSummary, RunResult,
-    ShardResult, Target, Verdict,
+    self, AggregationResult, HotKeyResult, LatencySet, Pipeline, ProducerResult, Rate, Recommendation,
+    RunConfigSummary, RunResult, ShardResult, Target, Verdict,
 };
 use crate::outcome::thresholds::Measured;
 use crate::outcome::verdict::{judge, recommend};
@@ -191,6 +191,15 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         pipeline: pipeline_result,
         verify,
         pipeline_metrics,
+        aggregation: config.driver.aggregation.map(|a| {
+            let kinesis_records: u64 = st.shards.iter().map(|s| s.records).sum();
+            AggregationResult {
+                max_bytes: a.max_bytes as u64,
+                kinesis_records,
+                user_records: ledger.accepted,
+                ratio: if kinesis_records > 0 { ledger.accepted as f64 / kinesis_records as f64 } else { 0.0 },
+            }
+        }),
         producer: driven.producer.as_ref().map(|s| {
             let model = config.driver.producer.model;
             let adaptive = matches!(model, ProducerModel::Adaptive);

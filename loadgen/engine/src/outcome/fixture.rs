@@ -193,6 +193,7 @@ pub fn sample_result() -> RunResult {
         verify: None,
         pipeline_metrics: None,
         producer: None,
+        aggregation: None,
         hot_keys: vec![HotKeyResult { key: "user-000042".into(), events: 12, share: 0.006, peak_rps: 1.2 }],
         recommendation: Recommendation::from(&shard_plan),
         verdict: Verdict::pending(),

@@ -54,6 +54,9 @@ pub struct RunResult {
     /// stream, unless `--no-pipeline-metrics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_metrics: Option<crate::outcome::measured::PipelineMetrics>,
+    /// KPL aggregation, when the run aggregated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationResult>,
     /// What the producer model did, when it paced records per shard.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub producer: Option<ProducerResult>,
@@ -151,6 +154,21 @@ pub struct RunConfigSummary {
 
 fn default_producer() -> String {
     "naive".into()
+}
+
+/// KPL aggregation over the run (`--aggregate`): what the stream's quota charged (Kinesis
+/// records) against the events they carried.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AggregationResult {
+    /// An aggregated record's data at most, bytes.
+    pub max_bytes: u64,
+    /// Kinesis records the stream accepted.
+    pub kinesis_records: u64,
+    /// Events (user records) they carried.
+    pub user_records: u64,
+    /// User records per Kinesis record.
+    pub ratio: f64,
 }
 
 /// What a pacing producer model did (`--producer kpl|adaptive`).
@@ -550,6 +568,22 @@ pub struct LambdaOption {
     pub monthly_cost_usd: f64,
 }
 
+/// The stream with and without KPL aggregation, for the same load.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct AggregationRecommendation {
+    /// Events per aggregated Kinesis record the plan expects.
+    pub events_per_record: f64,
+    /// Shards with aggregation.
+    pub aggregated_shards: u64,
+    /// The stream's monthly cost with aggregation.
+    pub aggregated_stream_cost_usd: f64,
+    /// Shards without aggregation.
+    pub plain_shards: u64,
+    /// The stream's monthly cost without aggregation.
+    pub plain_stream_cost_usd: f64,
+}
+
 /// What the load needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[schemars(deny_unknown_fields)]
@@ -589,6 +623,10 @@ pub struct Recommendation {
     /// What the recommended pipeline costs a month (cheapest options of the plan).
     #[serde(default)]
     pub monthly_cost_usd: Option<f64>,
+    /// The stream with and without KPL aggregation (the shards above are for the way
+    /// the run sent its records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationRecommendation>,
 }
 
 impl From<&crate::capacity::shards::ShardPlan> for Recommendation {
@@ -608,6 +646,7 @@ impl From<&crate::capacity::shards::ShardPlan> for Recommendation {
             table: None,
             lambda: None,
             monthly_cost_usd: None,
+            aggregation: None,
         }
     }
 }

@@ -25,8 +25,8 @@ use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SE
 use crate::capacity::shards::{Binding, ShardPlan};
 use crate::outcome::measured::PipelineMetrics;
 use crate::outcome::result::{
-    Bottleneck, BottleneckKind, LambdaOption, LambdaRecommendation, Recommendation, RunResult, TableCapacityResult,
-    TableRecommendation, Verdict, VerdictState,
+    AggregationRecommendation, Bottleneck, BottleneckKind, LambdaOption, LambdaRecommendation, Recommendation,
+    RunResult, TableCapacityResult, TableRecommendation, Verdict, VerdictState,
 };
 
 /// The share of the target rate that must be offered for a run to say anything.
@@ -87,11 +87,13 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
     let by_read_side = plan.map(|p| p.read_shards);
     let binding = plan.map_or(shard_plan.binding, |p| p.shards.binding);
     let spread = !spread_keys.is_empty();
+    // With a plan, its write side (which knows whether records are aggregated).
+    let write_side = plan.map_or(shard_plan, |p| &p.shards);
     Recommendation {
         shards: (!spread).then_some(planned),
-        by_records: shard_plan.by_records,
-        by_bytes: shard_plan.by_bytes,
-        by_hot_key: shard_plan.by_hot_key,
+        by_records: write_side.by_records,
+        by_bytes: write_side.by_bytes,
+        by_hot_key: write_side.by_hot_key,
         by_read_side,
         binding,
         unfixable_key: shard_plan.unfixable_key.clone(),
@@ -116,6 +118,13 @@ pub fn recommend(r: &RunResult, shard_plan: &ShardPlan, plan: Option<&Plan>) -> 
             options: p.lambda_options.clone(),
         }),
         monthly_cost_usd: plan.map(|p| p.total_per_month),
+        aggregation: plan.map(|p| AggregationRecommendation {
+            events_per_record: p.aggregated_stream.events_per_record,
+            aggregated_shards: p.aggregated_stream.shards.shards,
+            aggregated_stream_cost_usd: p.aggregated_stream.cost_per_month,
+            plain_shards: p.plain_stream.shards.shards,
+            plain_stream_cost_usd: p.plain_stream.cost_per_month,
+        }),
     }
 }
 
@@ -754,6 +763,20 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
             rec.binding,
         ),
     });
+    if let Some(a) =
+        rec.aggregation.as_ref().filter(|a| r.aggregation.is_some() || a.aggregated_shards < a.plain_shards)
+    {
+        findings.push(format!(
+            "With KPL aggregation (about {:.0} events per Kinesis record) {} shard{} carry the stream ({}/month for the stream); without it, {} shard{} ({}/month). Aggregation asks the consumer to de-aggregate: this function does.",
+            a.events_per_record,
+            a.aggregated_shards,
+            plural(a.aggregated_shards),
+            dollars(a.aggregated_stream_cost_usd),
+            a.plain_shards,
+            plural(a.plain_shards),
+            dollars(a.plain_stream_cost_usd),
+        ));
+    }
     if r.interrupted {
         findings.push("The run was interrupted: figures cover the part that ran.".into());
     }

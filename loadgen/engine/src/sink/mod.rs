@@ -22,6 +22,8 @@ pub struct PutEntry {
     pub partition_key: Arc<str>,
     /// The explicit hash key, overriding the partition key's MD5 for routing.
     pub explicit_hash_key: Option<u128>,
+    /// User records it carries: more than one for a KPL aggregate.
+    pub user_records: u32,
 }
 
 impl PutEntry {

@@ -31,6 +31,8 @@ pub struct StreamRecord {
     pub arrival_ms: i64,
     /// When the stream stored it (monotonic, for iterator age).
     pub arrival: Instant,
+    /// User records it carries (more than one for a KPL aggregate).
+    pub user_records: u32,
 }
 
 /// A queue of records one consumer reads in order.
@@ -125,6 +127,7 @@ impl Stream {
                     sequence,
                     arrival_ms,
                     arrival: now,
+                    user_records: e.user_records,
                 });
                 let full = records.len() == self.wake_at;
                 drop(records);
@@ -140,12 +143,20 @@ impl Stream {
         results
     }
 
-    /// Records stored and not yet checkpointed, over all shards.
+    /// User records stored and not yet checkpointed, over all shards (an aggregate counts
+    /// its user records).
     pub fn backlog(&self) -> u64 {
         self.shards
             .iter()
             .flat_map(|s| &s.lanes)
-            .map(|l| l.records.lock().unwrap_or_else(|p| p.into_inner()).len() as u64)
+            .map(|l| {
+                l.records
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .iter()
+                    .map(|r| u64::from(r.user_records))
+                    .sum::<u64>()
+            })
             .sum()
     }
 }
@@ -155,7 +166,12 @@ mod tests {
     use super::*;
 
     fn entry(key: &str, size: usize) -> PutEntry {
-        PutEntry { data: Bytes::from(vec![b'x'; size]), partition_key: Arc::from(key), explicit_hash_key: None }
+        PutEntry {
+            data: Bytes::from(vec![b'x'; size]),
+            partition_key: Arc::from(key),
+            explicit_hash_key: None,
+            user_records: 1,
+        }
     }
 
     #[test]
