@@ -3,6 +3,9 @@
 //! - `handler/process_batch/<n>`: CPU per record of the whole processor (decode,
 //!   validate, score, build items, plan and issue the writes) against a store that
 //!   answers at once. Read it as elements/s.
+//! - `handler/process_aggregated/<n>`: the same `n` events packed 50 to a KPL aggregate
+//!   (de-aggregation included): elements are user records, to compare with the plain path;
+//!   `handler/md5_of_aggregates/100` is the part the format's MD5 check takes.
 //! - `write_path/<plan>`: wall time of a 100-record batch against a store that takes
 //!   5 ms per call: this function's batched, concurrent plan versus the original
 //!   function's one put per record in sequence.
@@ -19,7 +22,7 @@
 
 use std::time::Duration;
 
-use benches::{retail_batch, write_one_by_one, CountingStore, SlowStore};
+use benches::{aggregated_batch, retail_batch, write_one_by_one, CountingStore, SlowStore};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use retail_function::memory::InMemoryDlq;
 use retail_function::{BatchContext, NoMetrics, Processor, ProcessorConfig};
@@ -49,6 +52,34 @@ fn handler(c: &mut Criterion) {
                 let report = processor.process_batch(records, ctx).await;
                 debug_assert_eq!(report.written(), records.len());
                 report
+            })
+        });
+    }
+    // What the format's checksum alone costs: the MD5 of two aggregates' protobuf bodies
+    // (100 user records), which de-aggregation must verify.
+    {
+        use base64::Engine;
+        let bodies: Vec<Vec<u8>> = aggregated_batch(100, 50, now)
+            .iter()
+            .map(|r| base64::engine::general_purpose::STANDARD.decode(&r.kinesis.data).unwrap())
+            .collect();
+        group.throughput(Throughput::Elements(100));
+        group.bench_function("md5_of_aggregates/100", |b| {
+            b.iter(|| {
+                use md5::Digest;
+                bodies.iter().map(|d| md5::Md5::digest(&d[4..d.len() - 16])[0]).fold(0u8, |a, x| a ^ x)
+            })
+        });
+    }
+    for size in [100usize, 1000] {
+        let records = aggregated_batch(size, 50, now);
+        let ctx = BatchContext { now_ms: now, deadline: Instant::now() + Duration::from_secs(60) };
+        assert_eq!(rt.block_on(processor.process_batch(&records, ctx)).written(), size, "every user record written");
+        group.throughput(Throughput::Elements(size as u64));
+        group.bench_with_input(BenchmarkId::new("process_aggregated", size), &records, |b, records| {
+            b.to_async(&rt).iter(|| async {
+                let ctx = BatchContext { now_ms: now, deadline: Instant::now() + Duration::from_secs(60) };
+                processor.process_batch(records, ctx).await
             })
         });
     }

@@ -49,6 +49,30 @@ pub fn retail_batch(n: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
         .collect()
 }
 
+/// The events of [`retail_batch`]`(n)` packed `per_record` to a KPL aggregate (the last
+/// one may hold fewer): the same user records, fewer Kinesis records.
+pub fn aggregated_batch(n: usize, per_record: usize, now_ms: i64) -> Vec<KinesisEventRecord> {
+    use base64::Engine;
+    let plain = retail_batch(n, now_ms);
+    let decoded: Vec<(String, Vec<u8>)> = plain
+        .iter()
+        .map(|r| {
+            let data = base64::engine::general_purpose::STANDARD.decode(&r.kinesis.data).expect("base64");
+            (r.kinesis.partition_key.clone(), data)
+        })
+        .collect();
+    decoded
+        .chunks(per_record.max(1))
+        .enumerate()
+        .map(|(i, chunk)| {
+            let data = retail_events::aggregation::encode(chunk.iter().map(|(k, d)| (k.as_str(), d.as_slice())));
+            let mut r = record(i, String::new(), &chunk[0].0);
+            r.kinesis.data = base64::engine::general_purpose::STANDARD.encode(data);
+            r
+        })
+        .collect()
+}
+
 /// A deterministic batch of `n` events exactly as the Python baseline builds them
 /// (`recipe_handler_bench.py`'s `make_batch`: the same seven fields, no `eventId`, no
 /// prices, `json.dumps` spacing), so the two handlers are timed on the same input.
