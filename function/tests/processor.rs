@@ -427,3 +427,44 @@ async fn aggregated_user_records_have_their_own_stable_keys() {
         assert!(p.store().get("u1", &key).is_some(), "sub {sub}: {key}");
     }
 }
+
+/// Damaged aggregates (truncated, a wrong checksum, a partition-key index past the table)
+/// are each dead-lettered as `bad_aggregate`, whole; the plain record and the sound
+/// aggregate beside them in the batch are written as usual.
+#[tokio::test]
+async fn damaged_aggregates_are_dead_lettered_and_nothing_else_is_affected() {
+    use md5::{Digest, Md5};
+    let sound =
+        aggregation::encode([("u1", valid_event("u1", "a1").as_bytes()), ("u2", valid_event("u2", "a2").as_bytes())]);
+    let truncated = sound[..sound.len() - 5].to_vec();
+    let mut flipped = sound.clone();
+    flipped[8] ^= 0x20;
+    let body = aggregation::AggregatedRecord {
+        partition_key_table: vec!["u1".into()],
+        explicit_hash_key_table: vec![],
+        records: vec![aggregation::Record {
+            partition_key_index: 3,
+            explicit_hash_key_index: None,
+            data: valid_event("u1", "x").into_bytes(),
+            tags: vec![],
+        }],
+    };
+    let body = prost::Message::encode_to_vec(&body);
+    let past_table = [&aggregation::MAGIC[..], &body, &Md5::digest(&body)[..]].concat();
+    let records = vec![
+        record(1, valid_event("plain", "p1").as_bytes()),
+        record(2, &truncated),
+        record(3, &flipped),
+        record(4, &past_table),
+        record(5, &sound),
+    ];
+    let p = Processor::new(InMemoryTable::default(), InMemoryDlq::default(), NoMetrics, ProcessorConfig::default());
+    let report = p.process_batch(&records, ctx(Duration::from_secs(5))).await;
+    let bad = RecordOutcome::DeadLettered(FaultKind::BadAggregate);
+    assert_eq!(
+        report.outcomes,
+        vec![RecordOutcome::Written, bad.clone(), bad.clone(), bad, RecordOutcome::Written, RecordOutcome::Written]
+    );
+    assert_eq!(p.store().len(), 3);
+    assert!(report.retry_sequence_numbers.is_empty());
+}
