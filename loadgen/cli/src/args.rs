@@ -26,6 +26,7 @@ use loadgen_engine::load::generator::{EventMix, GeneratorConfig};
 use loadgen_engine::load::keys::{KeyModel, Popularity};
 use loadgen_engine::load::producer::{ProducerConfig, ProducerModel, KPL_DEFAULT_RATE_LIMIT};
 use loadgen_engine::load::schedule::Arrivals;
+use loadgen_engine::load::split::{LateStart, StartAt, WorkerSplit};
 use loadgen_engine::outcome::compare::Limit;
 use loadgen_engine::outcome::thresholds::Thresholds;
 use loadgen_engine::sink::kinesis::KinesisTarget;
@@ -402,6 +403,15 @@ impl ConsumeArgs {
     }
 }
 
+/// What a late worker does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LateStartArg {
+    /// Join the schedule where it is.
+    Join,
+    /// Refuse to run.
+    Refuse,
+}
+
 /// The producer model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProducerArg {
@@ -581,6 +591,23 @@ pub struct RunArgs {
     /// How long to generate load: 90s, 10m, 1h.
     #[arg(long, default_value = duration_text(RUN.driver.duration), value_parser = spec::duration, help_heading = "Load")]
     pub duration: Duration,
+    /// Offer one worker's share of a load split over N processes: worker I (from 0) sends
+    /// events I, I+N, I+2N… of the schedule, so the N workers together send exactly the
+    /// load; `loadgen report` merges their results.
+    #[arg(long, value_parser = spec::worker, conflicts_with = "workers", help_heading = "Workers")]
+    pub worker: Option<(usize, usize)>,
+    /// The load is split over N workers and this one's index is JOB_COMPLETION_INDEX (a
+    /// Kubernetes Indexed Job sets it).
+    #[arg(long, help_heading = "Workers")]
+    pub workers: Option<usize>,
+    /// Start the schedule at this time, RFC 3339 (2026-12-01T18:00:00Z) or from now
+    /// (+90s), so workers started at different moments begin together.
+    #[arg(long, value_parser = spec::start_at, help_heading = "Workers")]
+    pub start_at: Option<std::time::SystemTime>,
+    /// A worker that starts after --start-at: join the schedule where it is (the events
+    /// already due are counted as missed) or refuse to run.
+    #[arg(long, value_enum, default_value_t = LateStartArg::Join, requires = "start_at", help_heading = "Workers")]
+    pub late_start: LateStartArg,
     /// Rate over time: constant, ramp:FROM..TO[@OVER], steps:R@D,R@D,..., spike:PEAK@AT+FOR.
     #[arg(long, default_value = "constant", value_parser = spec::profile, help_heading = "Load")]
     pub rate_profile: ProfileSpec,
@@ -850,6 +877,45 @@ pub struct RunPlan {
 }
 
 impl RunArgs {
+    /// This process's share of the load: `--worker I/N`, or `--workers N` with the index
+    /// from `JOB_COMPLETION_INDEX`.
+    fn worker_split(&self) -> Result<WorkerSplit, UsageError> {
+        match (self.worker, self.workers) {
+            (Some((index, count)), _) => Ok(WorkerSplit { index, count }),
+            (None, Some(count)) => {
+                check(count >= 1, || "--workers must be at least 1".into())?;
+                let value = std::env::var("JOB_COMPLETION_INDEX").map_err(|_| {
+                    UsageError::new(
+                        "--workers takes this worker's index from JOB_COMPLETION_INDEX, which is not set: set it, or use --worker INDEX/COUNT",
+                    )
+                })?;
+                let index: usize = value.trim().parse().map_err(|_| {
+                    UsageError::new(format!("JOB_COMPLETION_INDEX is '{value}', not a worker index (0, 1, 2…)"))
+                })?;
+                check(index < count, || {
+                    format!("JOB_COMPLETION_INDEX is {index}, but --workers {count} has indexes 0 to {}", count - 1)
+                })?;
+                Ok(WorkerSplit { index, count })
+            }
+            (None, None) => Ok(WorkerSplit::ALONE),
+        }
+    }
+
+    /// The run's seed: `--seed`, or random; the workers of a split load must share one, so
+    /// with `--worker`/`--workers` it is `--seed` or derived from `--start-at`.
+    fn seed(&self) -> Result<u64, UsageError> {
+        match (self.seed, self.worker.is_some() || self.workers.is_some(), self.start_at) {
+            (Some(seed), _, _) => Ok(seed),
+            (None, false, _) => Ok(rand::random()),
+            (None, true, Some(at)) => {
+                Ok(at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) ^ 0x005e_ed0f_10ad)
+            }
+            (None, true, None) => Err(UsageError::new(
+                "the workers of one load must share a seed: add --seed N (any number, the same on every worker) or --start-at",
+            )),
+        }
+    }
+
     /// The producer model the options ask for.
     fn producer(&self) -> Result<ProducerConfig, UsageError> {
         let model = match self.producer {
@@ -933,6 +999,14 @@ impl RunArgs {
                 max_in_flight: self.max_in_flight,
                 record_ttl: self.record_ttl,
                 producer: self.producer()?,
+                worker: self.worker_split()?,
+                start_at: self.start_at.map(|at| StartAt {
+                    at,
+                    late: match self.late_start {
+                        LateStartArg::Join => LateStart::Join,
+                        LateStartArg::Refuse => LateStart::Refuse,
+                    },
+                }),
                 aggregation: self
                     .aggregate
                     .then_some(AggregationConfig { max_bytes: self.aggregation_max_bytes, linger: self.linger }),
@@ -1002,7 +1076,7 @@ impl RunArgs {
             },
             target_utilization: self.target_utilization,
             settle: self.settle,
-            seed: self.seed.unwrap_or_else(rand::random),
+            seed: self.seed()?,
         };
         config.validate()?;
         let find_limit = self.find_limit.then(|| LimitSearch {

@@ -18,6 +18,29 @@ pub fn mix_text(m: &EventMix) -> String {
 }
 
 /// A human duration: `90s`, `10m`, `1h30m`, `250ms`.
+/// `--worker I/N`: worker `I` (from 0) of `N`.
+pub fn worker(s: &str) -> Result<(usize, usize), String> {
+    let bad =
+        || format!("'{s}' is not a worker: write INDEX/COUNT with the index from 0, e.g. 0/4 for the first of four");
+    let (i, n) = s.trim().split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+    if n == 0 || i >= n {
+        return Err(format!("--worker {s}: the index runs from 0 to {} for {n} workers", n.saturating_sub(1)));
+    }
+    Ok((i, n))
+}
+
+/// `--start-at`: an RFC 3339 time (`2026-12-01T18:00:00Z`) or `+DURATION` from now.
+pub fn start_at(s: &str) -> Result<std::time::SystemTime, String> {
+    let s = s.trim();
+    match s.strip_prefix('+') {
+        Some(d) => Ok(std::time::SystemTime::now() + duration(d)?),
+        None => humantime::parse_rfc3339_weak(s).map_err(|e| {
+            format!("'{s}' is not a start time ({e}): write it in RFC 3339, 2026-12-01T18:00:00Z, or from now, +90s")
+        }),
+    }
+}
+
 pub fn duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration ({e}); write it like 90s, 10m, 1h30m or 250ms"))

@@ -58,6 +58,30 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --user-popularity hot:1:150%", "", 2, "bad hot-key spec 'hot:1:150%'"),
         ("--rps 100 --user-popularity zipf:-1", "", 2, "bad zipf exponent '-1'"),
         ("--rps 100 --mix view=1,view=2", "", 2, "names view twice"),
+        // Workers
+        ("--rps 100 --worker 0/2", "", 2, "the workers of one load must share a seed"),
+        ("--rps 100 --worker 2/2", "", 2, "--worker 2/2: the index runs from 0 to 1 for 2 workers"),
+        ("--rps 100 --worker first", "", 2, "'first' is not a worker: write INDEX/COUNT"),
+        (
+            "--rps 100 --workers 3 --seed 1",
+            "",
+            2,
+            "--workers takes this worker's index from JOB_COMPLETION_INDEX, which is not set",
+        ),
+        (
+            "--rps 100 --workers 3 --seed 1",
+            "JOB_COMPLETION_INDEX=7",
+            2,
+            "JOB_COMPLETION_INDEX is 7, but --workers 3 has indexes 0 to 2",
+        ),
+        ("--rps 100 --worker 0/2 --workers 2", "", 2, "cannot be used with"),
+        ("--rps 100 --start-at tomorrow", "", 2, "'tomorrow' is not a start time"),
+        (
+            "--rps 100 --duration 1m --start-at 2020-01-01T00:00:00Z",
+            "",
+            2,
+            "longer than its --duration: nothing is left to offer",
+        ),
         // The producer
         ("--rps 100 --producer kpl --rate-limit 0", "", 2, "--rate-limit is a percentage of the shard quota"),
         ("--rps 100 --producer kpl --rate-limit NaN", "", 2, "--rate-limit is a percentage of the shard quota"),
@@ -160,6 +184,7 @@ fn bad_input_is_refused_with_its_reason() {
             .env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("JOB_COMPLETION_INDEX")
             .envs(env.iter().copied())
             .output()
             .unwrap();

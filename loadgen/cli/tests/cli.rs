@@ -207,3 +207,66 @@ fn ctrl_c_while_the_pipeline_drains_writes_results_at_once() {
     assert_eq!(result["ledger"]["generated"], 200);
     assert_eq!(result["ledger"]["accepted"], 200);
 }
+
+/// Two workers of one load, started apart and aligned by `--start-at`, one by `--worker`
+/// and one by `--workers` with `JOB_COMPLETION_INDEX` (as a Kubernetes Indexed Job runs
+/// them): together they offer the whole load, and `loadgen report` merges them; a merge
+/// without one of them names the missing worker.
+#[test]
+fn workers_split_a_load_and_merge_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = humantime::format_rfc3339_seconds(std::time::SystemTime::now() + Duration::from_secs(3)).to_string();
+    let common = ["--rps", "400", "--duration", "2s", "--settle", "5s", "--quiet", "--start-at", start.as_str()];
+    let spawn = |extra: &[&str], env: Option<(&str, &str)>, out: &str| {
+        let mut c = loadgen();
+        c.args(common).args(extra).arg("--out").arg(dir.path().join(out));
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+    };
+    let a = spawn(&["--worker", "0/2"], None, "w0");
+    std::thread::sleep(Duration::from_millis(700));
+    let b = spawn(&["--workers", "2"], Some(("JOB_COMPLETION_INDEX", "1")), "w1");
+    for child in [a, b] {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(name).join("result.json")).unwrap()).unwrap()
+    };
+    let (w0, w1) = (read("w0"), read("w1"));
+    assert_eq!(w0["worker"]["index"], 0);
+    assert_eq!(w1["worker"]["index"], 1);
+    assert_eq!(w0["worker"]["load_id"], w1["worker"]["load_id"]);
+    assert_eq!(w0["rate"]["target_rps"], 200.0, "each worker's share");
+    let generated = |r: &serde_json::Value| r["ledger"]["generated"].as_u64().unwrap();
+    assert_eq!(generated(&w0) + generated(&w1), 800, "exactly the load's 800 events");
+    let started = |r: &serde_json::Value| humantime::parse_rfc3339(r["started_at"].as_str().unwrap()).unwrap();
+    let apart = started(&w1).duration_since(started(&w0)).unwrap_or_else(|e| e.duration());
+    assert!(apart <= Duration::from_secs(1), "aligned on --start-at: {apart:?}");
+    let merged = dir.path().join("merged");
+    let (code, _, err) = run(&[
+        "report",
+        &dir.path().join("w0").display().to_string(),
+        &dir.path().join("w1").display().to_string(),
+        "--out",
+        &merged.display().to_string(),
+        "--write-result",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let m = read("merged");
+    assert_eq!(generated(&m), 800);
+    assert_eq!(m["rate"]["target_rps"], 400.0);
+    let (code, _, err) = run(&["report", &dir.path().join("w0").display().to_string()]);
+    assert_eq!(code, 0, "one worker's own report renders: {err}");
+    let (code, _, err) = run(&[
+        "report",
+        &dir.path().join("w0").display().to_string(),
+        &dir.path().join("w0").display().to_string(),
+        "--out",
+        &dir.path().join("twice").display().to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("same run") || err.contains("appears twice"), "{err}");
+}

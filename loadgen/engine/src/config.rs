@@ -16,6 +16,7 @@ pub use crate::checks::{check, check_range, ConfigError};
 use crate::load::driver::DriverConfig;
 use crate::load::generator::GeneratorConfig;
 use crate::load::schedule::RateProfile;
+use crate::load::split::LateStart;
 use crate::outcome::thresholds::Thresholds;
 use crate::sink::kinesis::KinesisTarget;
 use crate::sink::local::esm::EsmConfig;
@@ -170,7 +171,7 @@ impl RunConfig {
 
     /// The generator's configuration with the run's seed.
     pub fn generator(&self) -> GeneratorConfig {
-        GeneratorConfig { seed: self.seed, ..self.generator.clone() }
+        GeneratorConfig { seed: self.driver.worker.event_seed(self.seed), ..self.generator.clone() }
     }
 
     /// Checks every range and every combination; the first problem found is returned.
@@ -179,7 +180,22 @@ impl RunConfig {
         let g = &self.generator;
         let l = &self.local;
         check(!d.duration.is_zero(), "duration", || "--duration must be longer than zero, e.g. --duration 90s".into())?;
-        let peak = d.profile.peak_rps();
+        check(d.worker.count >= 1 && d.worker.index < d.worker.count, "worker", || {
+            format!("--worker {}/{}: the index runs from 0 to the worker count − 1", d.worker.index, d.worker.count)
+        })?;
+        if let Some(start) = d.start_at {
+            if let Ok(late) = std::time::SystemTime::now().duration_since(start.at) {
+                let when = humantime::format_rfc3339_seconds(start.at);
+                let late_text = humantime::format_duration(Duration::from_secs(late.as_secs()));
+                check(late < d.duration, "start-at", || {
+                    format!("the load started at {when}, {late_text} ago, longer than its --duration: nothing is left to offer")
+                })?;
+                check(start.late == LateStart::Join || late < Duration::from_secs(1), "start-at", || {
+                    format!("the load started at {when}, {late_text} ago, and --late-start refuse is set: start the worker before the load's start, or join late with --late-start join")
+                })?;
+            }
+        }
+        let peak = d.profile.peak_rps() * d.worker.share();
         check(peak <= MAX_PEAK_RPS, "rps", || {
             format!(
                 "a peak of {peak} events/s is beyond what one loadgen process can offer; split the load over workers"

@@ -176,7 +176,7 @@ async fn run_kinesis(
         _ => None,
     };
     let sink = Arc::new(KinesisSink::new(client, &info));
-    let start = SystemTime::now();
+    let start = config.driver.start_at.map_or_else(SystemTime::now, |s| s.at);
     let (driven, started_at) = load(config, sink, None, observer, stop).await;
     let load_end = SystemTime::now();
     let verified = match verifier {
@@ -260,7 +260,10 @@ async fn load<S: RecordSink>(
     observer: &mut dyn Observer,
     stop: Stop,
 ) -> (Driven, String) {
-    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    // The schedule's start: now, or the load's start time when one is set (waited for, or
+    // joined late).
+    let start = config.driver.start_at.map_or_else(SystemTime::now, |s| s.at);
+    let started_at = humantime::format_rfc3339_seconds(start).to_string();
     let generator = Generator::new(config.generator());
     observer.load_started(config);
     let mut second = |point: &mut TimelinePoint, ledger: &Ledger| {

@@ -404,3 +404,48 @@ async fn aggregated_records_carry_the_load_in_fewer_shards() {
     assert_eq!(r.recommendation.shards, Some(rec.aggregated_shards), "the run's own way decides");
     assert!(r.verdict.findings.iter().any(|f| f.starts_with("With KPL aggregation")), "{:?}", r.verdict.findings);
 }
+
+/// A load split over three workers (`--worker I/3`): together they offer exactly the
+/// events one process would (Poisson arrivals: the same global schedule, every third
+/// event each), each judged on its share; the merge is the whole load and refuses a
+/// missing or a repeated worker, naming it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_load_adds_up_to_the_whole_and_merges_only_whole() {
+    use loadgen_engine::load::schedule::Arrivals;
+    use loadgen_engine::load::split::WorkerSplit;
+    use loadgen_engine::outcome::merge::merge;
+    let base = || {
+        let mut c = config(1500.0, 2, 2, 200, 53);
+        c.driver.arrivals = Arrivals::Poisson;
+        c
+    };
+    let alone = run(&base()).await;
+    let mut workers = Vec::new();
+    for index in 0..3 {
+        let mut c = base();
+        c.driver.worker = WorkerSplit { index, count: 3 };
+        let r = run(&c).await;
+        assert!((r.rate.target_rps - 500.0).abs() < 1e-6, "a worker's share: {}", r.rate.target_rps);
+        let w = r.worker.as_ref().unwrap();
+        assert_eq!((w.index, w.count), (index, 3));
+        workers.push((format!("worker-{index}"), r));
+    }
+    let total: u64 = workers.iter().map(|(_, r)| r.ledger.generated).sum();
+    assert_eq!(total, alone.ledger.generated, "the workers offer exactly the one process's events");
+    let ids: std::collections::HashSet<&str> =
+        workers.iter().map(|(_, r)| r.worker.as_ref().unwrap().load_id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "one load id");
+    let (merged, _) = merge(workers.clone()).expect("the three workers merge");
+    assert_eq!(merged.ledger.generated, alone.ledger.generated);
+    assert!((merged.rate.target_rps - 1500.0).abs() < 1e-6);
+    assert!(merged.config.profile.ends_with("split over 3 workers"), "{}", merged.config.profile);
+    let e = merge(workers[..2].to_vec()).unwrap_err().to_string();
+    assert!(e.contains("worker 2/3 of load") && e.contains("is missing"), "{e}");
+    let mut twice = workers.clone();
+    // Worker 1 run again (another start): its index is taken twice, worker 2 absent.
+    let mut again = workers[1].1.clone();
+    again.started_at = "2026-12-01T00:00:00Z".into();
+    twice[2] = (String::from("worker-2-again"), again);
+    let e = merge(twice).unwrap_err().to_string();
+    assert!(e.contains("worker 1/3 appears twice (worker-1 and worker-2-again)"), "{e}");
+}

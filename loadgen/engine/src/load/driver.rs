@@ -28,6 +28,7 @@ use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
 use crate::load::producer::{Limiter, ProducerConfig, ProducerStats};
 use crate::load::schedule::{Arrivals, RateProfile, Schedule};
+use crate::load::split::{StartAt, WorkerSplit};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 use crate::sink::hash_ranges::{hash_key, shard_for};
 use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
@@ -69,6 +70,10 @@ pub struct DriverConfig {
     pub producer: ProducerConfig,
     /// KPL aggregation of user records per shard (`None`: one event per Kinesis record).
     pub aggregation: Option<AggregationConfig>,
+    /// This process's share of a load split over workers.
+    pub worker: WorkerSplit,
+    /// When the schedule starts on the wall clock (`None`: now).
+    pub start_at: Option<StartAt>,
 }
 
 impl Default for DriverConfig {
@@ -87,6 +92,8 @@ impl Default for DriverConfig {
             trace_sample: 0,
             producer: ProducerConfig::default(),
             aggregation: None,
+            worker: WorkerSplit::ALONE,
+            start_at: None,
         }
     }
 }
@@ -112,6 +119,9 @@ pub struct Driven {
     pub fatal: Option<String>,
     /// What the producer model did (`None`: the naive model, which paces nothing).
     pub producer: Option<ProducerStats>,
+    /// Events of this worker's schedule that were due before it joined a load that had
+    /// already started (`--start-at` in the past): never sent, not in the ledger.
+    pub missed_at_start: u64,
 }
 
 /// Called once a second with the finished interval; fills in what the sink knows
@@ -377,10 +387,29 @@ pub async fn drive<S: RecordSink>(
         origin,
     });
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
-    let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed).peekable();
+    // The global schedule (the same seed on every worker), this worker's every N-th event.
+    let split = config.worker;
+    let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed)
+        .skip(split.index)
+        .step_by(split.count.max(1))
+        .peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
-    let t0 = Instant::now();
+    // The schedule's start: now, or the load's start time on the wall clock (waited for,
+    // or, when it has passed, joined where the schedule is).
+    let mut late_by = Duration::ZERO;
+    if let Some(start) = config.start_at {
+        match start.at.duration_since(std::time::SystemTime::now()) {
+            Ok(wait) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    () = stop.stopped() => {}
+                }
+            }
+            Err(past) => late_by = past.duration(),
+        }
+    }
+    let t0 = Instant::now().checked_sub(late_by).unwrap_or_else(Instant::now);
     // A pacing producer, and aggregation, predict each record's shard from the stream's
     // hash-key ranges.
     let paced = config.producer.model.paces();
@@ -389,7 +418,13 @@ pub async fn drive<S: RecordSink>(
     let mut limiter: Option<Limiter<Pending>> = paced.then(|| Limiter::new(config.producer, ranges.len(), t0));
     let mut aggregator: Option<Aggregator<Member>> = config.aggregation.map(|a| Aggregator::new(a, ranges.len()));
     let (mut released, mut lapsed, mut ready, mut closed) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let t0_ms = retail_function::now_ms();
+    let t0_ms = retail_function::now_ms() - late_by.as_millis() as i64;
+    // Joining late: the events due before now are missed, not sent.
+    let mut missed_at_start = 0u64;
+    while schedule.peek().is_some_and(|offset| *offset < late_by) {
+        schedule.next();
+        missed_at_start += 1;
+    }
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
     let mut interrupted = false;
@@ -637,7 +672,17 @@ pub async fn drive<S: RecordSink>(
     }
     let user_events = generator.user_events();
     let producer = limiter.map(|l| l.stats);
-    Driven { stats, user_events, elapsed: end - t0, load_elapsed, accepted_in_load, interrupted, fatal, producer }
+    Driven {
+        stats,
+        user_events,
+        elapsed: end - t0,
+        load_elapsed,
+        accepted_in_load,
+        interrupted,
+        fatal,
+        producer,
+        missed_at_start,
+    }
 }
 
 fn close_interval<S: RecordSink>(
@@ -661,7 +706,7 @@ fn close_interval<S: RecordSink>(
         t,
         // After the schedule ends (while the last requests settle) nothing is asked for.
         target_rps: if t - secs / 2.0 < config.duration.as_secs_f64() {
-            config.profile.rate_at((t - secs / 2.0).max(0.0))
+            config.profile.rate_at((t - secs / 2.0).max(0.0)) * config.worker.share()
         } else {
             0.0
         },

@@ -6,7 +6,8 @@
 //! aggregates per shard with `--aggregate`); [`per_user`] keeps per-user state in memory
 //! proportional to the users a run meets; [`producer`] paces records per shard as the
 //! producer models do (naive, the KPL's limiter, adaptive); [`driver`] runs all of it
-//! against a sink, waits for due times, retries and keeps the ledger.
+//! against a sink, waits for due times, retries and keeps the ledger; [`split`] gives a
+//! worker its exact share of a load split over processes.
 
 pub mod aggregator;
 pub mod batcher;
@@ -17,3 +18,4 @@ pub mod keys;
 pub mod per_user;
 pub mod producer;
 pub mod schedule;
+pub mod split;

@@ -16,7 +16,7 @@ use crate::measure::{Latency, Stage};
 use crate::outcome::histograms::Histograms;
 use crate::outcome::result::{
     self, AggregationResult, HotKeyResult, LatencySet, Pipeline, ProducerResult, Rate, Recommendation,
-    RunConfigSummary, RunResult, ShardResult, Target, Verdict,
+    RunConfigSummary, RunResult, ShardResult, Target, Verdict, WorkerResult,
 };
 use crate::outcome::thresholds::Measured;
 use crate::outcome::verdict::{judge, recommend};
@@ -42,6 +42,22 @@ pub struct Observed<'a> {
     pub started_at: String,
 }
 
+/// The identity of a split load: a digest of what every worker must share (the seed, the
+/// rate profile, the arrivals, the duration and the worker count).
+pub fn load_id(config: &RunConfig) -> String {
+    use md5::{Digest, Md5};
+    let d = &config.driver;
+    let text = format!(
+        "{}|{}|{:?}|{}|{}",
+        config.seed,
+        profile_text(&d.profile),
+        d.arrivals,
+        d.duration.as_nanos(),
+        d.worker.count
+    );
+    Md5::digest(text.as_bytes())[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// How many hot keys a result lists.
 const HOT_KEYS_LISTED: usize = 5;
 
@@ -54,7 +70,10 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
     let scheduled = config.driver.duration.as_secs_f64();
     let profile = &config.driver.profile;
     let mean_record_bytes = if ledger.generated > 0 { st.offered_bytes as f64 / ledger.generated as f64 } else { 0.0 };
-    let peak = profile.peak_rps();
+    // A worker of a split load is judged on its share of it.
+    let split = config.driver.worker;
+    let worker_share = split.share();
+    let peak = profile.peak_rps() * worker_share;
 
     // Per-shard load, and the busiest second of each shard.
     let peaks = result::peak_shard_rates(&st.timeline, st.shards.len());
@@ -171,13 +190,14 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             producer: config.driver.producer.model.name().into(),
         },
         rate: Rate {
-            target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9),
+            target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9) * worker_share,
             peak_target_rps: peak,
             offered_rps: ledger.generated as f64 / load_s,
             achieved_rps,
             load_s,
             drain_s: (elapsed - load_s).max(0.0),
             late_sends: ledger.late_sends,
+            missed_at_start: driven.missed_at_start,
             mean_record_bytes,
         },
         latency_ms: LatencySet {
@@ -191,6 +211,11 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
         pipeline: pipeline_result,
         verify,
         pipeline_metrics,
+        worker: (split.count > 1).then(|| WorkerResult {
+            index: split.index,
+            count: split.count,
+            load_id: load_id(config),
+        }),
         aggregation: config.driver.aggregation.map(|a| {
             let kinesis_records: u64 = st.shards.iter().map(|s| s.records).sum();
             AggregationResult {

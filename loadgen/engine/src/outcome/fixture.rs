@@ -112,6 +112,7 @@ pub fn sample_result() -> RunResult {
             load_s: 10.0,
             drain_s: 0.0,
             late_sends: 3,
+            missed_at_start: 0,
             mean_record_bytes: 340.0,
         },
         ledger: Ledger {
@@ -194,6 +195,7 @@ pub fn sample_result() -> RunResult {
         pipeline_metrics: None,
         producer: None,
         aggregation: None,
+        worker: None,
         hot_keys: vec![HotKeyResult { key: "user-000042".into(), events: 12, share: 0.006, peak_rps: 1.2 }],
         recommendation: Recommendation::from(&shard_plan),
         verdict: Verdict::pending(),

@@ -13,7 +13,7 @@ use crate::aws::verify::VerifyResult;
 use crate::measure::{Latency, Ledger, Percentiles, TimelinePoint};
 use crate::outcome::assemble::{conclude, shard_plan};
 use crate::outcome::histograms::{HistogramError, Histograms};
-use crate::outcome::result::{HotKeyResult, Pipeline, RunResult, ShardResult};
+use crate::outcome::result::{HotKeyResult, Pipeline, RunResult, ShardResult, WorkerResult};
 use crate::outcome::thresholds::{Measured, ThresholdResult, Thresholds};
 
 /// Why runs cannot be merged.
@@ -41,13 +41,17 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     }
     for (i, (a, ra)) in runs.iter().enumerate() {
         if let Some((b, _)) = runs[i + 1..].iter().find(|(_, rb)| {
-            rb.started_at == ra.started_at && rb.config.seed == ra.config.seed && rb.ledger == ra.ledger
+            rb.started_at == ra.started_at
+                && rb.config.seed == ra.config.seed
+                && rb.ledger == ra.ledger
+                && rb.worker == ra.worker
         }) {
             return Err(MergeError::Incompatible(format!(
                 "{a} and {b} are the same run (same start, seed and ledger): merge each worker's result once"
             )));
         }
     }
+    check_workers(&runs)?;
     let decoded: Vec<Histograms> =
         runs.iter().map(|(label, r)| Histograms::decode(r, label)).collect::<Result<_, _>>()?;
     let histograms = merge_histograms(&decoded);
@@ -60,11 +64,13 @@ pub fn merge(runs: Vec<(String, RunResult)>) -> Result<(RunResult, Histograms), 
     out.interrupted = results.iter().any(|r| r.interrupted);
     out.target.shards = results.iter().map(|r| r.target.shards).max().unwrap_or(1);
     let profiles: Vec<&str> = results.iter().map(|r| r.config.profile.as_str()).collect();
-    out.config.profile = if profiles.iter().all(|p| *p == profiles[0]) {
-        format!("{} × {n} workers", profiles[0])
-    } else {
-        profiles.join(" + ")
+    out.config.profile = match &first.worker {
+        // The workers of one split load each offered a share of the same profile.
+        Some(w) => format!("{} split over {} workers", profiles[0], w.count),
+        None if profiles.iter().all(|p| *p == profiles[0]) => format!("{} × {n} workers", profiles[0]),
+        None => profiles.join(" + "),
     };
+    out.worker = None;
 
     // The ledger and the rates.
     let mut ledger = Ledger::default();
@@ -284,6 +290,52 @@ fn merge_pipelines(results: &[&RunResult], invocation: Option<&Latency>) -> Opti
         }),
     };
     Some(m)
+}
+
+/// Runs of a split load (`--worker I/N`) must be its `N` workers, each once: the same
+/// load id and count, every index present. Runs that were not split merge as before.
+fn check_workers(runs: &[(String, RunResult)]) -> Result<(), MergeError> {
+    let split: Vec<(&String, &WorkerResult)> =
+        runs.iter().filter_map(|(l, r)| r.worker.as_ref().map(|w| (l, w))).collect();
+    let Some(&(first_label, first)) = split.first() else { return Ok(()) };
+    if split.len() != runs.len() {
+        let plain = runs.iter().find(|(_, r)| r.worker.is_none()).map(|(l, _)| l.as_str()).unwrap_or_default();
+        return Err(MergeError::Incompatible(format!(
+            "{plain} is not a worker of a split load but {first_label} is (--worker {}/{}); merge the workers of one load",
+            first.index, first.count
+        )));
+    }
+    if let Some((label, w)) = split.iter().find(|(_, w)| w.load_id != first.load_id || w.count != first.count) {
+        return Err(MergeError::Incompatible(format!(
+            "{label} is worker {}/{} of load {} but {first_label} is worker {}/{} of load {}: merge the workers of one load (same seed, rate profile, duration and worker count)",
+            w.index, w.count, w.load_id, first.index, first.count, first.load_id
+        )));
+    }
+    let mut seen: Vec<Option<&String>> = vec![None; first.count];
+    for (label, w) in &split {
+        match seen.get_mut(w.index) {
+            Some(Some(other)) => {
+                return Err(MergeError::Incompatible(format!(
+                    "worker {}/{} appears twice ({other} and {label}): give each worker's result once",
+                    w.index, w.count
+                )))
+            }
+            Some(slot) => *slot = Some(label),
+            None => return Err(MergeError::Incompatible(format!("{label} claims worker {} of {}", w.index, w.count))),
+        }
+    }
+    let missing: Vec<String> =
+        seen.iter().enumerate().filter(|(_, s)| s.is_none()).map(|(i, _)| format!("{i}/{}", first.count)).collect();
+    if !missing.is_empty() {
+        return Err(MergeError::Incompatible(format!(
+            "worker{} {} of load {} {} missing: the merged figures would not be the whole load",
+            if missing.len() > 1 { "s" } else { "" },
+            missing.join(", "),
+            first.load_id,
+            if missing.len() > 1 { "are" } else { "is" }
+        )));
+    }
+    Ok(())
 }
 
 fn merge_verify(results: &[&RunResult]) -> Option<VerifyResult> {

@@ -54,6 +54,9 @@ pub struct RunResult {
     /// stream, unless `--no-pipeline-metrics`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pipeline_metrics: Option<crate::outcome::measured::PipelineMetrics>,
+    /// Which worker of a split load this was, if the load was split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<WorkerResult>,
     /// KPL aggregation, when the run aggregated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<AggregationResult>,
@@ -152,8 +155,25 @@ pub struct RunConfigSummary {
     pub producer: String,
 }
 
+fn is_zero(v: &u64) -> bool {
+    *v == 0
+}
+
 fn default_producer() -> String {
     "naive".into()
+}
+
+/// Which worker of a split load this run was (`--worker I/N`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct WorkerResult {
+    /// Its index, `0..count`.
+    pub index: usize,
+    /// Workers in all.
+    pub count: usize,
+    /// The load's identity: the same on every worker of one load (a digest of the seed,
+    /// the rate profile, the arrivals, the duration and the worker count).
+    pub load_id: String,
 }
 
 /// KPL aggregation over the run (`--aggregate`): what the stream's quota charged (Kinesis
@@ -223,6 +243,10 @@ pub struct Rate {
     pub drain_s: f64,
     /// Events handed over later than 10 ms after their due time.
     pub late_sends: u64,
+    /// Events this worker missed because it joined the load after its start
+    /// (`--start-at` in the past, `--late-start join`): never sent.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub missed_at_start: u64,
     /// Mean record size, bytes (data plus partition key).
     pub mean_record_bytes: f64,
 }

@@ -402,6 +402,13 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
         ));
     }
 
+    if r.rate.missed_at_start > 0 {
+        findings.push(format!(
+            "This worker joined the load after its start (--start-at): {} events due before it began were not sent.",
+            r.rate.missed_at_start
+        ));
+    }
+
     // The stream.
     let hot = rec.unfixable_key.as_ref();
     if let Some(k) = hot {

@@ -1,0 +1,82 @@
+//! One load split exactly over workers (`--worker I/N`): worker `I` offers events `I`,
+//! `I + N`, `I + 2N`… of the global schedule, so the `N` workers together offer exactly
+//! what one process would (uniform, Poisson and every rate profile), with no coordination
+//! at run time. The schedule's seed is the load's, the same on every worker; the events'
+//! seed is mixed with the worker's index, so workers draw different events (their ids
+//! are random version-4 UUIDs) over the same user popularity (hot users stay hot in the
+//! merged load). A worker's figures are its share: its target rate is the load's ÷ `N`.
+
+use std::time::SystemTime;
+
+/// Which share of the load this process offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerSplit {
+    /// This worker's index, `0..count`.
+    pub index: usize,
+    /// Workers in all.
+    pub count: usize,
+}
+
+impl WorkerSplit {
+    /// The whole load in one process.
+    pub const ALONE: WorkerSplit = WorkerSplit { index: 0, count: 1 };
+
+    /// The share of the load's events this worker offers.
+    pub fn share(&self) -> f64 {
+        1.0 / self.count.max(1) as f64
+    }
+
+    /// The events' seed of this worker, from the load's.
+    pub fn event_seed(&self, seed: u64) -> u64 {
+        if self.count <= 1 {
+            seed
+        } else {
+            // SplitMix64 of the index keeps the workers' streams apart.
+            let mut z = (self.index as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            seed ^ z ^ (z >> 31)
+        }
+    }
+}
+
+impl Default for WorkerSplit {
+    fn default() -> Self {
+        Self::ALONE
+    }
+}
+
+/// What a worker does when it starts after the load's start time (`--late-start`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LateStart {
+    /// Join the schedule where it is: the events due before now are not sent and are
+    /// counted as missed (the run is then inconclusive for the load).
+    #[default]
+    Join,
+    /// Refuse to run.
+    Refuse,
+}
+
+/// When the schedule starts, for workers started at different moments (`--start-at`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StartAt {
+    /// The load's start, wall clock.
+    pub at: SystemTime,
+    /// What to do when this process starts after it.
+    pub late: LateStart,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workers_draw_apart_and_alone_keeps_the_seed() {
+        assert_eq!(WorkerSplit::ALONE.event_seed(42), 42);
+        let seeds: Vec<u64> = (0..4).map(|i| WorkerSplit { index: i, count: 4 }.event_seed(42)).collect();
+        for (i, a) in seeds.iter().enumerate() {
+            assert!(seeds[i + 1..].iter().all(|b| b != a), "{seeds:?}");
+        }
+        assert_eq!(WorkerSplit { index: 1, count: 4 }.share(), 0.25);
+    }
+}
