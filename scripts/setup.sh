@@ -39,7 +39,7 @@ venv() {
   fi
 }
 venv .venv scripts/requirements-test.txt "moto[server], HdrHistogram_py, aws-kinesis-agg"
-venv .venv-infra scripts/requirements-infra.txt "cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest, awscli"
+venv .venv-infra scripts/requirements-infra.txt "cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest, awscli, kubernetes-validate, hadolint"
 
 # Debian packages: Chromium for the HTML report's browser test, shellcheck for the scripts.
 pkgs=()

@@ -1,0 +1,65 @@
+"""The Kubernetes side (infra/k8s): the Indexed Job runs N workers of one load, each with
+its index, the shared seed and start time, and writes where the merge Job reads; the
+IAM policy grants only what loadgen calls."""
+
+import json
+import pathlib
+import subprocess
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+K8S = ROOT / "infra" / "k8s"
+
+
+def render(*args):
+    out = subprocess.run(
+        [str(K8S / "run-workers.sh"), "--render-only", *args], check=True, capture_output=True, text=True
+    ).stdout
+    return {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(out) if d}
+
+
+def test_the_indexed_job_runs_n_workers_of_one_load():
+    docs = render("--workers", "6", "--rps", "60000", "--duration", "5m", "--image", "repo/loadgen@sha256:abc")
+    job = docs[("Job", "loadgen-workers")]
+    spec = job["spec"]
+    assert spec["completionMode"] == "Indexed"
+    assert spec["completions"] == spec["parallelism"] == 6
+    load = docs[("ConfigMap", "loadgen-load")]["data"]
+    assert load["LOADGEN_WORKERS"] == "6" and load["LOADGEN_RPS"] == "60000" and load["LOADGEN_DURATION"] == "5m"
+    assert load["LOADGEN_START_AT"].endswith("Z") and load["LOADGEN_SEED"].isdigit()
+    pod = spec["template"]["spec"]
+    container = pod["containers"][0]
+    args = container["args"]
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert pairs["--workers"] == "$(LOADGEN_WORKERS)", "the index comes from JOB_COMPLETION_INDEX"
+    assert pairs["--seed"] == "$(LOADGEN_SEED)" and pairs["--start-at"] == "$(LOADGEN_START_AT)"
+    assert pairs["--out"] == "/results/worker-$(JOB_COMPLETION_INDEX)"
+    assert container["image"] == "repo/loadgen@sha256:abc"
+    assert pod["serviceAccountName"] == "loadgen" and pod["restartPolicy"] == "Never"
+    assert pod["terminationGracePeriodSeconds"] >= 60, "SIGTERM settles in-flight requests"
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    merge = yaml.safe_load((K8S / "merge-job.yaml").read_text())
+    merge_cmd = merge["spec"]["template"]["spec"]["containers"][0]["args"][0]
+    assert "report /results/worker-*" in merge_cmd and "--out /results/merged" in merge_cmd
+
+
+def test_the_iam_policy_grants_only_what_loadgen_calls():
+    policy = json.loads((K8S / "iam-policy.json").read_text())
+    actions = sorted(a for s in policy["Statement"] for a in s["Action"])
+    assert actions == sorted(
+        [
+            "kinesis:PutRecords",
+            "kinesis:ListShards",
+            "kinesis:DescribeStreamSummary",
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "sqs:GetQueueAttributes",
+            "cloudformation:DescribeStacks",
+            "cloudwatch:GetMetricData",
+            "kms:GenerateDataKey",
+            "kms:Decrypt",
+        ]
+    )
+    wildcard = [s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"]
+    assert wildcard == ["ReadThePipelineMetrics"], "GetMetricData takes no resource; nothing else is unscoped"
