@@ -228,14 +228,14 @@ pub struct PlanArgs {
     /// Measured runs to plan from (their peak rate, record size and hottest key).
     #[arg(long = "from", value_name = "RESULT_JSON")]
     pub from: Vec<PathBuf>,
-    /// Peak events per second (overrides measured runs).
-    #[arg(long)]
+    /// Peak events per second (overrides measured runs): 5000, 20k, 1.5M.
+    #[arg(long, value_parser = spec::rps)]
     pub rps: Option<f64>,
     /// Mean events per second over a month (default: the peak).
-    #[arg(long)]
+    #[arg(long, value_parser = spec::rps)]
     pub mean_rps: Option<f64>,
-    /// Mean record size in bytes (overrides measured runs; default 360).
-    #[arg(long)]
+    /// Mean record size in bytes (overrides measured runs; default 360): 360, 1KiB.
+    #[arg(long, value_parser = spec::bytes_f64)]
     pub record_bytes: Option<f64>,
     /// Mean partition key size in bytes.
     #[arg(long, default_value_t = PLAN.key_bytes)]
@@ -281,7 +281,7 @@ pub struct PlanArgs {
     #[arg(long, default_value_t = PLAN.write_concurrency)]
     pub write_concurrency: usize,
     /// Stored item size, bytes (default: record size + 340 bytes of added attributes).
-    #[arg(long)]
+    #[arg(long, value_parser = spec::bytes_f64)]
     pub item_bytes: Option<f64>,
     /// Days items live before TTL removes them.
     #[arg(long, default_value_t = PLAN.ttl_days)]
@@ -585,8 +585,8 @@ pub enum KeysArg {
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("deployed").args(["stream", "stack"]).multiple(true)))]
 pub struct RunArgs {
-    /// Target events per second (constant profile, or the base of a spike).
-    #[arg(long, help_heading = "Load")]
+    /// Target events per second (constant profile, or the base of a spike): 5000, 20k, 1.5M.
+    #[arg(long, value_parser = spec::rps, help_heading = "Load")]
     pub rps: Option<f64>,
     /// How long to generate load: 90s, 10m, 1h.
     #[arg(long, default_value = duration_text(RUN.driver.duration), value_parser = spec::duration, help_heading = "Load")]
@@ -633,8 +633,9 @@ pub struct RunArgs {
     /// Event type weights.
     #[arg(long, default_value = spec::mix_text(&RUN.generator.mix), value_parser = spec::mix, help_heading = "Events")]
     pub mix: EventMix,
-    /// Average record size in bytes (events are padded up to it).
-    #[arg(long, help_heading = "Events")]
+    /// Average record size in bytes, events padded up to it: 360, 1KiB (default: the
+    /// event's own size, about 350 bytes).
+    #[arg(long, value_parser = spec::bytes, help_heading = "Events")]
     pub payload_bytes: Option<usize>,
     /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
     #[arg(long, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
@@ -1159,6 +1160,19 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn rates_and_sizes_take_units() {
+        let a = plan(&["--rps", "20k", "--payload-bytes", "1KiB"]).unwrap();
+        let b = plan(&["--rps", "20000", "--payload-bytes", "1024"]).unwrap();
+        assert_eq!(a.config.driver.profile, b.config.driver.profile);
+        assert_eq!(a.config.generator.payload_bytes, Some(1024));
+        let ramp = plan(&["--rate-profile", "ramp:0..20k"]).unwrap();
+        assert_eq!(
+            ramp.config.driver.profile,
+            plan(&["--rate-profile", "ramp:0..20000"]).unwrap().config.driver.profile
+        );
     }
 
     #[test]

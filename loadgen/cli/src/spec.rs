@@ -18,6 +18,60 @@ pub fn mix_text(m: &EventMix) -> String {
 }
 
 /// A human duration: `90s`, `10m`, `1h30m`, `250ms`.
+/// `--rps`: events per second as people write them: `5000`, `20k`, `1.5M` (k = 1,000,
+/// M = 1,000,000). The sign and the range are checked later, with the option's own words.
+pub fn rps(s: &str) -> Result<f64, String> {
+    with_rate_suffix(s).ok_or_else(|| format!("'{s}' is not a rate: write events per second like 5000, 20k or 1.5M"))
+}
+
+fn with_rate_suffix(s: &str) -> Option<f64> {
+    let t = s.trim().replace('_', "");
+    let (number, factor) = match t.strip_suffix(['k', 'K']) {
+        Some(n) => (n, 1e3),
+        None => match t.strip_suffix('M') {
+            Some(n) => (n, 1e6),
+            None => (t.as_str(), 1.0),
+        },
+    };
+    number.trim().parse::<f64>().ok().map(|v| v * factor)
+}
+
+/// A size in bytes as people write it: `360`, `1KiB` (1,024), `1KB` or `1kB` (1,000),
+/// `1MiB`, `1MB`, with or without a space and a trailing `B`.
+pub fn bytes_f64(s: &str) -> Result<f64, String> {
+    let t = s.trim().replace('_', "");
+    let units: [(&str, f64); 9] = [
+        ("KiB", 1024.0),
+        ("MiB", 1024.0 * 1024.0),
+        ("KB", 1000.0),
+        ("kB", 1000.0),
+        ("MB", 1e6),
+        ("Ki", 1024.0),
+        ("Mi", 1024.0 * 1024.0),
+        ("k", 1000.0),
+        ("B", 1.0),
+    ];
+    let (number, factor) =
+        units.iter().find_map(|(unit, f)| t.strip_suffix(unit).map(|n| (n.trim(), *f))).unwrap_or((t.as_str(), 1.0));
+    number
+        .parse::<f64>()
+        .map(|v| v * factor)
+        .map_err(|_| format!("'{s}' is not a size: write bytes like 360, 1KiB (1,024), 1KB (1,000) or 1MiB"))
+}
+
+/// A whole number of bytes (see [`bytes_f64`]).
+pub fn bytes(s: &str) -> Result<usize, String> {
+    let v = bytes_f64(s)?;
+    if v < 0.0 {
+        // The option's own check words it ("cannot be negative").
+        return Err(format!("'{s}' is negative"));
+    }
+    if v.fract() != 0.0 || !v.is_finite() || v > usize::MAX as f64 {
+        return Err(format!("'{s}' is not a whole number of bytes"));
+    }
+    Ok(v as usize)
+}
+
 /// `--worker I/N`: worker `I` (from 0) of `N`.
 pub fn worker(s: &str) -> Result<(usize, usize), String> {
     let bad =
@@ -64,9 +118,9 @@ fn rate(s: &str) -> Result<f64, String> {
     if s.trim().starts_with('.') || s.trim().ends_with('.') {
         return Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000"));
     }
-    match s.trim().replace('_', "").parse::<f64>() {
-        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
-        _ => Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000")),
+    match with_rate_suffix(s) {
+        Some(r) if r.is_finite() && r >= 0.0 => Ok(r),
+        _ => Err(format!("'{s}' is not a rate; write a number of events per second, e.g. 5000 or 20k")),
     }
 }
 
@@ -241,6 +295,29 @@ pub fn mix(s: &str) -> Result<EventMix, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rates_and_sizes_read_as_people_write_them() {
+        assert_eq!(rps("20k"), Ok(20_000.0));
+        assert_eq!(rps("1.5M"), Ok(1_500_000.0));
+        assert_eq!(rps(" 5000 "), Ok(5000.0));
+        assert_eq!(rps("20_000"), Ok(20_000.0));
+        assert_eq!(rps("-100"), Ok(-100.0), "the sign is the option's check");
+        assert!(rps("fast").unwrap_err().contains("write events per second like 5000, 20k or 1.5M"));
+        assert_eq!(
+            profile("ramp:0..20k@5m"),
+            Ok(ProfileSpec::Ramp { from: 0.0, to: 20_000.0, over: Some(Duration::from_secs(300)) })
+        );
+        assert_eq!(bytes("1KiB"), Ok(1024));
+        assert_eq!(bytes("1 KiB"), Ok(1024));
+        assert_eq!(bytes("2KB"), Ok(2000));
+        assert_eq!(bytes("1MiB"), Ok(1_048_576));
+        assert_eq!(bytes("360"), Ok(360));
+        assert_eq!(bytes("360B"), Ok(360));
+        assert!(bytes("1.5B").unwrap_err().contains("whole number"));
+        assert!(bytes("big").unwrap_err().contains("1KiB (1,024)"));
+        assert_eq!(bytes_f64("0.5KiB"), Ok(512.0));
+    }
 
     #[test]
     fn profiles() {

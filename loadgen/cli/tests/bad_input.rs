@@ -58,6 +58,9 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --user-popularity hot:1:150%", "", 2, "bad hot-key spec 'hot:1:150%'"),
         ("--rps 100 --user-popularity zipf:-1", "", 2, "bad zipf exponent '-1'"),
         ("--rps 100 --mix view=1,view=2", "", 2, "names view twice"),
+        ("--rps 20kk", "", 2, "'20kk' is not a rate: write events per second like 5000, 20k or 1.5M"),
+        ("--rps 100 --payload-bytes lots", "", 2, "'lots' is not a size: write bytes like 360, 1KiB"),
+        ("plan --rps 5000 --record-bytes 1KiBs", "", 2, "'1KiBs' is not a size"),
         // Workers
         ("--rps 100 --worker 0/2", "", 2, "the workers of one load must share a seed"),
         ("--rps 100 --worker 2/2", "", 2, "--worker 2/2: the index runs from 0 to 1 for 2 workers"),
