@@ -20,7 +20,10 @@ def render(*args):
 
 
 def test_the_indexed_job_runs_n_workers_of_one_load():
-    docs = render("--workers", "6", "--rps", "60000", "--duration", "5m", "--image", "repo/loadgen@sha256:abc")
+    docs = render(
+        "--workers", "6", "--rps", "60000", "--duration", "5m", "--image", "repo/loadgen@sha256:abc",
+        "--results", "s3://bucket/loads/x/",
+    )
     job = docs[("Job", "loadgen-workers")]
     spec = job["spec"]
     assert spec["completionMode"] == "Indexed"
@@ -28,20 +31,20 @@ def test_the_indexed_job_runs_n_workers_of_one_load():
     load = docs[("ConfigMap", "loadgen-load")]["data"]
     assert load["LOADGEN_WORKERS"] == "6" and load["LOADGEN_RPS"] == "60000" and load["LOADGEN_DURATION"] == "5m"
     assert load["LOADGEN_START_AT"].endswith("Z") and load["LOADGEN_SEED"].isdigit()
+    assert load["LOADGEN_RESULTS"] == "s3://bucket/loads/x/"
     pod = spec["template"]["spec"]
     container = pod["containers"][0]
     args = container["args"]
     pairs = dict(zip(args[::2], args[1::2]))
     assert pairs["--workers"] == "$(LOADGEN_WORKERS)", "the index comes from JOB_COMPLETION_INDEX"
     assert pairs["--seed"] == "$(LOADGEN_SEED)" and pairs["--start-at"] == "$(LOADGEN_START_AT)"
-    assert pairs["--out"] == "/results/worker-$(JOB_COMPLETION_INDEX)"
+    assert pairs["--out"] == "$(LOADGEN_RESULTS)", "each worker uploads under worker-I/ of it"
     assert container["image"] == "repo/loadgen@sha256:abc"
     assert pod["serviceAccountName"] == "loadgen" and pod["restartPolicy"] == "Never"
     assert pod["terminationGracePeriodSeconds"] >= 60, "SIGTERM settles in-flight requests"
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     merge = yaml.safe_load((K8S / "merge-job.yaml").read_text())
-    merge_cmd = merge["spec"]["template"]["spec"]["containers"][0]["args"][0]
-    assert "report /results/worker-*" in merge_cmd and "--out /results/merged" in merge_cmd
+    assert merge["spec"]["template"]["spec"]["containers"][0]["args"] == ["report", "$(LOADGEN_RESULTS)", "--write-result"]
 
 
 def test_the_iam_policy_grants_only_what_loadgen_calls():
@@ -59,6 +62,10 @@ def test_the_iam_policy_grants_only_what_loadgen_calls():
             "cloudwatch:GetMetricData",
             "kms:GenerateDataKey",
             "kms:Decrypt",
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:DeleteObject",
+            "s3:ListBucket",
         ]
     )
     wildcard = [s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"]

@@ -2,6 +2,7 @@
 //! directory, so a reader never sees half a file; a set of files is rendered whole
 //! before the first is written.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A file that could not be written.
@@ -47,6 +48,47 @@ pub fn check_writable(dir: &Path) -> Result<(), WriteError> {
     let probe = dir.join(".loadgen-write-check");
     std::fs::write(&probe, b"").map_err(fail(probe.clone()))?;
     std::fs::remove_file(&probe).map_err(fail(probe))
+}
+
+/// A fresh local folder for results on their way to S3 (kept if the upload fails).
+pub fn staging_dir(what: &str) -> PathBuf {
+    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+    std::env::temp_dir().join(format!("loadgen-{what}-{}-{stamp}", std::process::id()))
+}
+
+/// Uploads every file of `dir` to `bucket`'s location; removes `dir` when all are there,
+/// or keeps it and says where, with exit code 1.
+pub async fn upload(bucket: &loadgen_engine::aws::results::ResultsBucket, dir: &Path) -> Result<(), crate::exit::Exit> {
+    let mut files = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        eprintln!("error: cannot read the results in {} to upload them: {e}", dir.display());
+        crate::exit::Exit::Runtime
+    })?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || !entry.path().is_file() {
+            continue;
+        }
+        match std::fs::read(entry.path()) {
+            Ok(bytes) => files.push((name, bytes)),
+            Err(e) => {
+                eprintln!("error: cannot read {} to upload it: {e}", entry.path().display());
+                return Err(crate::exit::Exit::Runtime);
+            }
+        }
+    }
+    files.sort();
+    match bucket.put_all(&files).await {
+        Ok(()) => {
+            let _ = std::fs::remove_dir_all(dir);
+            let _ = writeln!(std::io::stdout(), "results uploaded to {}", bucket.location().url());
+            Ok(())
+        }
+        Err(e) => {
+            eprintln!("error: {e}. The results are kept in {}: upload them from there", dir.display());
+            Err(crate::exit::Exit::Runtime)
+        }
+    }
 }
 
 /// `value` as pretty JSON (what `result.json` and `limit.json` hold).

@@ -29,7 +29,7 @@ pub fn main_with(cli: Cli) -> Exit {
     };
     match cli.command {
         Some(Command::Plan(args)) => commands::plan::plan(&args),
-        Some(Command::Report(args)) => commands::report::report(&args),
+        Some(Command::Report(args)) => runtime.block_on(commands::report::report(&args)),
         Some(Command::Consume(args)) => runtime.block_on(async {
             let shutdown = shutdown::install("stopping once every shard is caught up");
             commands::consume::consume(&args, shutdown.stop).await

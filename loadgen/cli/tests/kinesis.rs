@@ -623,3 +623,83 @@ async fn aggregated_records_end_to_end_through_the_emulators() {
     tokio::time::timeout(Duration::from_secs(30), poller).await.expect("consumer stops").unwrap().expect("consumer ok");
     assert!(consumed.lock().unwrap().written >= 2000, "every user record written");
 }
+
+/// Results without a shared disk, on moto_server's S3: two workers of one load write to
+/// `s3://bucket/prefix/worker-I/`, `loadgen report s3://bucket/prefix/` merges them into
+/// `prefix/merged/`; a missing worker is named, and a bucket that does not exist is
+/// refused before any load is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_write_to_s3_and_the_report_merges_them_from_there() {
+    let moto = require("RETAIL_TEST_SQS_ENDPOINT", "http://127.0.0.1:5000", "moto_server (S3)");
+    for (k, v) in aws_env() {
+        std::env::set_var(k, v);
+    }
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).endpoint_url(&moto).load().await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let bucket = unique("results").to_lowercase();
+    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket in moto");
+    let loadgen_s3 = |args: &[&str]| {
+        Command::cargo_bin("loadgen")
+            .unwrap()
+            .envs(aws_env())
+            .env("AWS_ENDPOINT_URL_S3", &moto)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // One worker of a 1 s load at `rps`, seeded `seed`, writing under `out`.
+    let worker_run = |rps: &str, seed: &str, worker: &str, out: &str| {
+        loadgen_s3(&[
+            "--rps",
+            rps,
+            "--duration",
+            "1s",
+            "--settle",
+            "5s",
+            "--quiet",
+            "--seed",
+            seed,
+            "--worker",
+            worker,
+            "--out",
+            out,
+        ])
+    };
+    let prefix = format!("s3://{bucket}/loads/one/");
+    for worker in ["0/2", "1/2"] {
+        let out = worker_run("200", "5", worker, &prefix);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stdout).contains("results uploaded to s3://"));
+    }
+    let out = loadgen_s3(&["report", &prefix, "--write-result"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let merged = s3
+        .get_object()
+        .bucket(&bucket)
+        .key("loads/one/merged/result.json")
+        .send()
+        .await
+        .expect("the merged result is in the bucket");
+    let merged: serde_json::Value = serde_json::from_slice(&merged.body.collect().await.unwrap().to_vec()).unwrap();
+    assert_eq!(merged["ledger"]["generated"], 200, "the two workers' shares of 200 events");
+    assert!(merged["config"]["profile"].as_str().unwrap().ends_with("split over 2 workers"));
+    let listed = s3.list_objects_v2().bucket(&bucket).prefix("loads/one/merged/").send().await.unwrap();
+    assert!(listed.contents().iter().any(|o| o.key() == Some("loads/one/merged/report.html")));
+
+    // Only worker 0 of another load: the merge names the missing one.
+    let other = format!("s3://{bucket}/loads/two/");
+    let out = worker_run("100", "6", "0/2", &other);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = loadgen_s3(&["report", &other]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(err.contains("worker 1/2 of load") && err.contains("is missing"), "{err}");
+
+    // A bucket that does not exist: refused before the load.
+    let started = std::time::Instant::now();
+    let out = loadgen_s3(&["--rps", "100", "--duration", "30s", "--out", &format!("s3://{bucket}-nope/x/")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("s3:PutObject"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(20), "refused before the 30 s load");
+}

@@ -4,6 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+use loadgen_engine::aws::results::{ResultsBucket, S3Location};
 use loadgen_engine::limit::{find_limit, LimitSearch};
 use loadgen_engine::Stop;
 use loadgen_report::{render_all, Format, Report};
@@ -32,9 +33,26 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
         },
         None => args,
     };
-    let plan = match args.plan(terminal) {
+    let mut plan = match args.plan(terminal) {
         Ok(plan) => plan,
         Err(e) => return usage(&e),
+    };
+    // `--out s3://…`: the results are written to a local folder first, then uploaded
+    // (each worker of a split load under worker-I/). Check the bucket now.
+    let bucket = match plan.out.as_ref().and_then(|p| p.to_str()).and_then(S3Location::parse) {
+        None => None,
+        Some(Err(e)) => return usage(&UsageError::new(format!("--out: {e}"))),
+        Some(Ok(location)) => {
+            let w = plan.config.driver.worker;
+            let location = if w.count > 1 { location.child(&format!("worker-{}", w.index)) } else { location };
+            let bucket = ResultsBucket::new(&args.stack_target(), location).await;
+            if let Err(e) = bucket.check_writable().await {
+                print_error(&e);
+                return Exit::Runtime;
+            }
+            plan.out = Some(files::staging_dir("run"));
+            Some(bucket)
+        }
     };
     // Find out now, not after ten minutes of load, that the results cannot be written.
     if let Some(dir) = &plan.out {
@@ -73,6 +91,11 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
     if let Some(dir) = &plan.out {
         if let Err(exit) = write_results(dir, &report) {
             return exit;
+        }
+        if let Some(bucket) = &bucket {
+            if let Err(exit) = files::upload(bucket, dir).await {
+                return exit;
+            }
         }
     }
     if let Some(reason) = &outcome.target_failure {

@@ -1,11 +1,12 @@
 //! Read-backs from a deployed pipeline: [`verify`] looks the run's sampled events up in
 //! the table and counts the dead-letter queue; [`metrics`] reads what CloudWatch measured
-//! over the run; [`stack`] finds the pipeline's resources from its CloudFormation stack;
+//! over the run; [`results`] keeps results in S3; [`stack`] finds the pipeline's resources from its CloudFormation stack;
 //! [`consume`] plays the event source mapping over any Kinesis endpoint with the real
 //! function processor.
 
 pub mod consume;
 pub mod metrics;
+pub mod results;
 pub mod stack;
 pub mod verify;
 

@@ -294,7 +294,7 @@ fn merge_pipelines(results: &[&RunResult], invocation: Option<&Latency>) -> Opti
 
 /// Runs of a split load (`--worker I/N`) must be its `N` workers, each once: the same
 /// load id and count, every index present. Runs that were not split merge as before.
-fn check_workers(runs: &[(String, RunResult)]) -> Result<(), MergeError> {
+pub fn check_workers(runs: &[(String, RunResult)]) -> Result<(), MergeError> {
     let split: Vec<(&String, &WorkerResult)> =
         runs.iter().filter_map(|(l, r)| r.worker.as_ref().map(|w| (l, w))).collect();
     let Some(&(first_label, first)) = split.first() else { return Ok(()) };
