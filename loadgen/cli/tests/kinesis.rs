@@ -321,6 +321,33 @@ async fn losing_the_stream_mid_run_exits_1_with_a_consistent_ledger() {
     assert_eq!(n("generated"), n("accepted") + n("expired") + n("rejected"), "{l}");
 }
 
+/// `consume` playing the event source mapping over `stream` into `table` and `dlq_url`,
+/// from the trim horizon, until `stop`: the stop handle, the task, its running tally.
+fn start_consumer(
+    stream: &str,
+    kinesis: &str,
+    table: &str,
+    dlq_url: &str,
+) -> (
+    loadgen_engine::stop::StopHandle,
+    tokio::task::JoinHandle<Result<(), loadgen_engine::aws::consume::ConsumeError>>,
+    Arc<std::sync::Mutex<ConsumerStats>>,
+) {
+    let consumer = ConsumerConfig {
+        stream: KinesisTarget { stream: stream.into(), endpoint_url: Some(kinesis.into()), ..Default::default() },
+        table: table.into(),
+        dlq_url: dlq_url.into(),
+        batch_size: 100,
+        starting_position: StartingPosition::TrimHorizon,
+        processor: retail_function::ProcessorConfig::default(),
+        retry_budget: Duration::from_secs(20),
+    };
+    let consumed = Arc::new(std::sync::Mutex::new(ConsumerStats::default()));
+    let (stop, stop_rx) = loadgen_engine::stop_channel();
+    let poller = tokio::spawn(consume(consumer, consumed.clone(), stop_rx));
+    (stop, poller, consumed)
+}
+
 /// The function's table (`userId` hash key, `eventKey` range key, on-demand).
 async fn create_table(sdk: &aws_config::SdkConfig, table: &str) {
     use aws_sdk_dynamodb::types::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType};
@@ -374,18 +401,7 @@ async fn end_to_end_through_the_emulators() {
         .queue_url
         .unwrap();
 
-    let consumer = ConsumerConfig {
-        stream: KinesisTarget { stream: stream.clone(), endpoint_url: Some(kinesis.clone()), ..Default::default() },
-        table: table.clone(),
-        dlq_url: queue.clone(),
-        batch_size: 100,
-        starting_position: StartingPosition::TrimHorizon,
-        processor: retail_function::ProcessorConfig::default(),
-        retry_budget: Duration::from_secs(20),
-    };
-    let consumed = Arc::new(std::sync::Mutex::new(ConsumerStats::default()));
-    let (stop, stop_rx) = loadgen_engine::stop_channel();
-    let poller = tokio::spawn(consume(consumer, consumed.clone(), stop_rx));
+    let (stop, poller, consumed) = start_consumer(&stream, &kinesis, &table, &queue);
 
     let mut c = config(&stream, &kinesis, 2000.0, 10, 8);
     c.verify = VerifyConfig { table: Some(table.clone()), dlq_url: Some(queue.clone()), ..VerifyConfig::default() };
@@ -587,18 +603,7 @@ async fn aggregated_records_end_to_end_through_the_emulators() {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await;
     let table = unique("agg-events");
     create_table(&sdk, &table).await;
-    let consumer = ConsumerConfig {
-        stream: KinesisTarget { stream: stream.clone(), endpoint_url: Some(kinesis.clone()), ..Default::default() },
-        table: table.clone(),
-        dlq_url: "http://127.0.0.1:9/unused".into(),
-        batch_size: 100,
-        starting_position: StartingPosition::TrimHorizon,
-        processor: retail_function::ProcessorConfig::default(),
-        retry_budget: Duration::from_secs(20),
-    };
-    let consumed = Arc::new(std::sync::Mutex::new(ConsumerStats::default()));
-    let (stop, stop_rx) = loadgen_engine::stop_channel();
-    let poller = tokio::spawn(consume(consumer, consumed.clone(), stop_rx));
+    let (stop, poller, consumed) = start_consumer(&stream, &kinesis, &table, "http://127.0.0.1:9/unused");
 
     let mut c = config(&stream, &kinesis, 500.0, 4, 9);
     c.driver.aggregation =

@@ -189,6 +189,9 @@ pub struct Limiter<T> {
     config: ProducerConfig,
     burst_secs: f64,
     shards: Vec<ShardGate<T>>,
+    /// The shards with records waiting (each once): a turn looks at these, not at every
+    /// shard of a stream of thousands.
+    waiting: Vec<usize>,
     buffered: usize,
     /// What the producer did.
     pub stats: ProducerStats,
@@ -216,6 +219,7 @@ impl<T> Limiter<T> {
             config,
             burst_secs,
             shards: (0..shards.max(1)).map(|_| gate()).collect(),
+            waiting: Vec::new(),
             buffered: 0,
             stats: ProducerStats { lowest_rate_share: 1.0, final_rate_share: 1.0, ..ProducerStats::default() },
         }
@@ -243,20 +247,27 @@ impl<T> Limiter<T> {
             self.stats.buffer_full += 1;
             return Err(item);
         }
-        let last = self.shards.len() - 1;
-        let gate = &mut self.shards[shard.min(last)];
-        gate.queue.push_back(Waiting { item, bytes, deadline, since: now });
-        self.buffered += 1;
-        self.stats.buffer_high_water = self.stats.buffer_high_water.max(self.buffered);
+        self.enqueue(shard, Waiting { item, bytes, deadline, since: now }, false);
         Ok(())
     }
 
     /// A throttled record back at the front of its shard's queue (it keeps its place
     /// ahead of newer records; never refused for a full buffer, it was accepted before).
     pub fn requeue(&mut self, shard: usize, item: T, bytes: usize, deadline: Instant, now: Instant) {
-        let last = self.shards.len() - 1;
-        let gate = &mut self.shards[shard.min(last)];
-        gate.queue.push_front(Waiting { item, bytes, deadline, since: now });
+        self.enqueue(shard, Waiting { item, bytes, deadline, since: now }, true);
+    }
+
+    fn enqueue(&mut self, shard: usize, w: Waiting<T>, front: bool) {
+        let shard = shard.min(self.shards.len() - 1);
+        let queue = &mut self.shards[shard].queue;
+        if queue.is_empty() {
+            self.waiting.push(shard);
+        }
+        if front {
+            queue.push_front(w);
+        } else {
+            queue.push_back(w);
+        }
         self.buffered += 1;
         self.stats.buffer_high_water = self.stats.buffer_high_water.max(self.buffered);
     }
@@ -264,17 +275,17 @@ impl<T> Limiter<T> {
     /// Releases what the buckets allow at `now` into `out` (item and bytes), and expired
     /// records (past their deadline) into `expired`.
     pub fn release(&mut self, now: Instant, out: &mut Vec<(T, usize)>, expired: &mut Vec<T>) {
-        for gate in &mut self.shards {
-            if gate.queue.is_empty() {
-                continue;
-            }
+        let shards = &mut self.shards;
+        let (buffered, stats) = (&mut self.buffered, &mut self.stats);
+        self.waiting.retain(|&shard| {
+            let gate = &mut shards[shard];
             gate.records.refill(now);
             gate.bytes.refill(now);
             while let Some(front) = gate.queue.front() {
                 if front.deadline <= now {
                     let w = gate.queue.pop_front().expect("front exists");
-                    self.buffered -= 1;
-                    self.stats.expired_waiting += 1;
+                    *buffered -= 1;
+                    stats.expired_waiting += 1;
                     expired.push(w.item);
                     continue;
                 }
@@ -285,9 +296,9 @@ impl<T> Limiter<T> {
                     gate.records.tokens -= 1.0;
                     gate.bytes.tokens -= size;
                     let w = gate.queue.pop_front().expect("front exists");
-                    self.buffered -= 1;
+                    *buffered -= 1;
                     if w.since < now {
-                        self.stats.held_back += 1;
+                        stats.held_back += 1;
                     }
                     out.push((w.item, w.bytes));
                 } else {
@@ -295,14 +306,16 @@ impl<T> Limiter<T> {
                     break;
                 }
             }
-        }
+            !gate.queue.is_empty()
+        });
     }
 
     /// When the next waiting record can go (or expires), if any waits.
     pub fn next_release(&self) -> Option<Instant> {
-        self.shards
+        self.waiting
             .iter()
-            .filter_map(|g| {
+            .filter_map(|&shard| {
+                let g = &self.shards[shard];
                 let front = g.queue.front()?;
                 let at = g.records.ready_at(1.0).max(g.bytes.ready_at(front.bytes as f64));
                 Some(at.min(front.deadline))
@@ -313,8 +326,8 @@ impl<T> Limiter<T> {
     /// Empties every queue (the run stops): the records, for the caller to expire.
     pub fn drain_all(&mut self) -> Vec<T> {
         let mut all = Vec::with_capacity(self.buffered);
-        for gate in &mut self.shards {
-            all.extend(gate.queue.drain(..).map(|w| w.item));
+        for shard in self.waiting.drain(..) {
+            all.extend(self.shards[shard].queue.drain(..).map(|w| w.item));
         }
         self.buffered = 0;
         all
@@ -453,5 +466,14 @@ mod tests {
         assert_eq!(out.len(), 1, "2 ms at 1,000/s refill two tokens: the live record goes");
         assert_eq!(l.stats.expired_waiting, 1);
         assert!(l.is_empty());
+        assert!(l.waiting.is_empty(), "an emptied shard leaves the waiting list");
+        // Of a thousand shards, only the one with a record is looked at, and it leaves
+        // the list once released.
+        let mut many = Limiter::new(config(ProducerModel::Adaptive), 1000, t0);
+        many.offer(999, 7, 10, t0 + Duration::from_secs(5), t0).unwrap();
+        assert_eq!(many.waiting, vec![999]);
+        out.clear();
+        many.release(t0, &mut out, &mut expired);
+        assert_eq!((out.len(), many.waiting.len()), (1, 0));
     }
 }
