@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# One build from scratch: incremental caches would only take disk (about 1 GB).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+
 export KINESIS_PORT=${KINESIS_PORT:-4567} DYNAMODB_PORT=${DYNAMODB_PORT:-4569} MOTO_PORT=${MOTO_PORT:-5000}
 export RETAIL_TEST_KINESIS_ENDPOINT="http://127.0.0.1:$KINESIS_PORT"
 export RETAIL_TEST_DYNAMODB_ENDPOINT="http://127.0.0.1:$DYNAMODB_PORT"

@@ -389,10 +389,8 @@ pub async fn drive<S: RecordSink>(
     let permits = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
     // The global schedule (the same seed on every worker), this worker's every N-th event.
     let split = config.worker;
-    let mut schedule = Schedule::new(&config.profile, config.arrivals, config.duration, config.seed)
-        .skip(split.index)
-        .step_by(split.count.max(1))
-        .peekable();
+    let mut schedule =
+        split.events_of(Schedule::new(&config.profile, config.arrivals, config.duration, config.seed)).peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
     let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
     // The schedule's start: now, or the load's start time on the wall clock (waited for,

@@ -26,6 +26,11 @@ impl WorkerSplit {
         1.0 / self.count.max(1) as f64
     }
 
+    /// This worker's events of the global schedule: events `index`, `index + count`, …
+    pub fn events_of<I: Iterator>(&self, schedule: I) -> std::iter::StepBy<std::iter::Skip<I>> {
+        schedule.skip(self.index).step_by(self.count.max(1))
+    }
+
     /// The events' seed of this worker, from the load's.
     pub fn event_seed(&self, seed: u64) -> u64 {
         if self.count <= 1 {
@@ -68,7 +73,55 @@ pub struct StartAt {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::load::schedule::{Arrivals, RateProfile, Schedule};
+
+    fn profiles() -> impl Strategy<Value = RateProfile> {
+        let rate = 0.0..400.0f64;
+        let secs = (1u64..4).prop_map(Duration::from_secs);
+        prop_oneof![
+            rate.clone().prop_map(|rps| RateProfile::Constant { rps }),
+            (rate.clone(), rate.clone(), secs.clone()).prop_map(|(from, to, over)| RateProfile::Ramp {
+                from,
+                to,
+                over
+            }),
+            prop::collection::vec((rate.clone(), secs.clone()), 1..4).prop_map(RateProfile::Steps),
+            (rate.clone(), rate, secs.clone(), secs).prop_map(|(base, peak, at, lasting)| RateProfile::Spike {
+                base,
+                peak,
+                at,
+                lasting
+            }),
+        ]
+    }
+
+    proptest! {
+        /// The N workers' schedules together are one process's schedule: the same count
+        /// and the same due times, for every rate profile and both arrival models.
+        #[test]
+        fn the_workers_schedules_are_one_schedule(
+            profile in profiles(),
+            poisson in any::<bool>(),
+            count in 1usize..7,
+            seed in any::<u64>(),
+            secs in 1u64..6,
+        ) {
+            let arrivals = if poisson { Arrivals::Poisson } else { Arrivals::Uniform };
+            let d = Duration::from_secs(secs);
+            let one: Vec<Duration> = Schedule::new(&profile, arrivals, d, seed).collect();
+            let mut union: Vec<Duration> = (0..count)
+                .flat_map(|index| WorkerSplit { index, count }.events_of(Schedule::new(&profile, arrivals, d, seed)))
+                .collect();
+            prop_assert_eq!(union.len(), one.len());
+            union.sort();
+            prop_assert_eq!(union, one);
+        }
+    }
 
     #[test]
     fn workers_draw_apart_and_alone_keeps_the_seed() {
