@@ -70,3 +70,19 @@ def test_the_iam_policy_grants_only_what_loadgen_calls():
     )
     wildcard = [s["Sid"] for s in policy["Statement"] if s["Resource"] == "*"]
     assert wildcard == ["ReadThePipelineMetrics"], "GetMetricData takes no resource; nothing else is unscoped"
+
+
+def test_each_worker_serves_its_live_figures_to_prometheus():
+    docs = render("--workers", "3", "--rps", "3000", "--duration", "1m", "--results", "s3://b/p/")
+    pod = docs[("Job", "loadgen-workers")]["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    args = container["args"]
+    assert args[args.index("--metrics-listen") + 1] == ":9464"
+    assert {"name": "metrics", "containerPort": 9464, "protocol": "TCP"} in container["ports"]
+    assert pod["metadata"]["annotations"]["prometheus.io/port"] == "9464"
+    policy = docs[("NetworkPolicy", "loadgen")]["spec"]
+    assert [p["port"] for rule in policy["ingress"] for p in rule["ports"]] == [9464], "only scrapes come in"
+    monitor = yaml.safe_load((K8S / "monitoring" / "podmonitor.yaml").read_text())
+    assert monitor["kind"] == "PodMonitor"
+    assert monitor["spec"]["selector"]["matchLabels"] == pod["metadata"]["labels"]
+    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "metrics"

@@ -808,6 +808,11 @@ pub struct RunArgs {
     /// No live progress.
     #[arg(long, short, help_heading = "Report")]
     pub quiet: bool,
+    /// Serve the run's live figures (counters, rates, in-flight events, latency
+    /// histograms) as OpenMetrics text on http://ADDR/metrics for Prometheus, e.g.
+    /// :9464 (every interface) or 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR", value_parser = spec::listen_addr, conflicts_with = "find_limit", help_heading = "Report")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 
     /// Search for the highest rate the local pipeline sustains within the objectives
     /// (--max-throttle-rate, default 0.001; --max-p99), starting at --rps.
@@ -875,6 +880,8 @@ pub struct RunPlan {
     pub out: Option<PathBuf>,
     /// Progress period (`None`: quiet).
     pub progress_every: Option<Duration>,
+    /// Where to serve the live figures.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl RunArgs {
@@ -1094,7 +1101,7 @@ impl RunArgs {
         let progress_every = (!self.quiet).then(|| {
             self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
         });
-        Ok(RunPlan { config, find_limit, out: self.out.clone(), progress_every })
+        Ok(RunPlan { config, find_limit, out: self.out.clone(), progress_every, metrics_listen: self.metrics_listen })
     }
 }
 

@@ -8,6 +8,7 @@ pub mod args;
 pub mod commands;
 pub mod exit;
 pub mod files;
+pub mod live;
 pub mod progress;
 pub mod shutdown;
 pub mod spec;

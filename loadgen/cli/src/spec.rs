@@ -84,6 +84,15 @@ pub fn worker(s: &str) -> Result<(usize, usize), String> {
     Ok((i, n))
 }
 
+/// `--metrics-listen`: `HOST:PORT`, or `:PORT` for every interface.
+pub fn listen_addr(s: &str) -> Result<std::net::SocketAddr, String> {
+    let s = s.trim();
+    let full = if s.starts_with(':') { format!("0.0.0.0{s}") } else { s.to_string() };
+    full.parse().map_err(|_| {
+        format!("'{s}' is not an address to listen on: write HOST:PORT, like 0.0.0.0:9464 or 127.0.0.1:9464, or :9464")
+    })
+}
+
 /// `--start-at`: an RFC 3339 time (`2026-12-01T18:00:00Z`) or `+DURATION` from now.
 pub fn start_at(s: &str) -> Result<std::time::SystemTime, String> {
     let s = s.trim();

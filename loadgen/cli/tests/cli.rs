@@ -270,3 +270,67 @@ fn workers_split_a_load_and_merge_whole() {
     assert_ne!(code, 0);
     assert!(err.contains("same run") || err.contains("appears twice"), "{err}");
 }
+
+/// `--metrics-listen`: while the load runs, `GET /metrics` answers OpenMetrics text with
+/// the ledger's counters and the latency histogram; the endpoint goes when the run ends.
+#[test]
+fn the_live_figures_are_served_for_prometheus_while_the_load_runs() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut child = loadgen()
+        .args(["--rps", "300", "--duration", "4s", "--quiet", "--worker", "0/2", "--seed", "3"])
+        .args(["--metrics-listen", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("live figures on http://")
+        .and_then(|a| a.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("the endpoint's address first: {line}"))
+        .to_string();
+    let get = |path: &str| -> String {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    std::thread::sleep(Duration::from_millis(2500));
+    let text = get("/metrics");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains("content-type: application/openmetrics-text; version=1.0.0"), "{text}");
+    let value = |name: &str| -> f64 {
+        let prefix = format!("{name}{{worker=\"0/2\"}} ");
+        let line = text.lines().find(|l| l.starts_with(&prefix)).unwrap_or_else(|| panic!("{name} in\n{text}"));
+        line[prefix.len()..].parse().unwrap()
+    };
+    assert!(value("loadgen_events_generated_total") >= 150.0, "{text}");
+    assert!(value("loadgen_events_accepted_total") > 0.0, "{text}");
+    assert_eq!(value("loadgen_load_running"), 1.0);
+    assert_eq!(value("loadgen_target_rate"), 150.0, "this worker's share");
+    assert!(value("loadgen_put_latency_seconds_count") > 0.0, "{text}");
+    assert!(text.contains("loadgen_put_latency_seconds_bucket{worker=\"0/2\",le=\"+Inf\"}"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    assert!(get("/nothing").starts_with("HTTP/1.1 404"));
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(std::net::TcpStream::connect(&addr).is_err(), "the endpoint ends with the run");
+}
+
+/// An address that cannot be listened on is a usage error before any load.
+#[test]
+fn a_metrics_address_in_use_is_refused_before_the_load() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = run(&["--rps", "100", "--duration", "30s", "--metrics-listen", &addr]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("--metrics-listen {addr}: cannot listen there")), "{err}");
+    let (code, _, err) = run(&["--rps", "100", "--metrics-listen", "nine"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not an address to listen on"), "{err}");
+}

@@ -52,3 +52,46 @@ pub trait Observer: Send {
 pub struct Silent;
 
 impl Observer for Silent {}
+
+/// Two observers watching one run (the progress view and the `--metrics-listen`
+/// endpoint), each told everything in turn.
+impl<A: Observer, B: Observer> Observer for (A, B) {
+    fn stream_ready(&mut self, stream: &StreamInfo) {
+        self.0.stream_ready(stream);
+        self.1.stream_ready(stream);
+    }
+    fn load_started(&mut self, config: &RunConfig) {
+        self.0.load_started(config);
+        self.1.load_started(config);
+    }
+    fn second(&mut self, point: &TimelinePoint, ledger: &Ledger) {
+        self.0.second(point, ledger);
+        self.1.second(point, ledger);
+    }
+    fn load_finished(&mut self) {
+        self.0.load_finished();
+        self.1.load_finished();
+    }
+    fn phase(&mut self, phase: &Phase) {
+        self.0.phase(phase);
+        self.1.phase(phase);
+    }
+}
+
+impl<O: Observer + ?Sized> Observer for &mut O {
+    fn stream_ready(&mut self, stream: &StreamInfo) {
+        (**self).stream_ready(stream);
+    }
+    fn load_started(&mut self, config: &RunConfig) {
+        (**self).load_started(config);
+    }
+    fn second(&mut self, point: &TimelinePoint, ledger: &Ledger) {
+        (**self).second(point, ledger);
+    }
+    fn load_finished(&mut self) {
+        (**self).load_finished();
+    }
+    fn phase(&mut self, phase: &Phase) {
+        (**self).phase(phase);
+    }
+}

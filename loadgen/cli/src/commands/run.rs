@@ -13,6 +13,7 @@ use super::usage;
 use crate::args::{RunArgs, RunPlan, UsageError};
 use crate::exit::{print_error, Exit};
 use crate::files::{self, write_all};
+use crate::live::{self, LiveMetrics};
 use crate::progress::Progress;
 use crate::shutdown::Shutdown;
 
@@ -65,7 +66,21 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
     if let Some(search) = plan.find_limit {
         return limit(&plan, search, &mut progress, stop, shutdown).await;
     }
-    let outcome = match loadgen_engine::run(&plan.config, &mut progress, stop).await {
+    // `--metrics-listen`: the endpoint is up before the load starts, and serves until the
+    // results are written.
+    let live = LiveMetrics::default();
+    let _endpoint = match plan.metrics_listen {
+        None => None,
+        Some(addr) => match live::serve(addr, live.registry(&plan.config)).await {
+            Ok((at, task)) => {
+                eprintln!("live figures on http://{at}/metrics");
+                Some(AbortOnDrop(task))
+            }
+            Err(e) => return usage(&UsageError::new(e.to_string())),
+        },
+    };
+    let mut watchers = (&mut progress, live.observer());
+    let outcome = match loadgen_engine::run(&plan.config, &mut watchers, stop).await {
         Ok(outcome) => outcome,
         Err(e) => {
             print_error(&e);
@@ -108,6 +123,15 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
         Exit::Thresholds
     } else {
         Exit::Ok
+    }
+}
+
+/// Stops a spawned task when dropped (the metrics endpoint, when the command returns).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
