@@ -4,7 +4,7 @@
 # infra/cdk-typescript/package-lock.json; a Python venv with moto_server and
 # HdrHistogram_py (scripts/requirements-test.txt) and one with the infra tools
 # (scripts/requirements-infra.txt: cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest,
-# awscli); Debian's chromium and shellcheck when missing; cargo-fuzz (pinned) for
+# awscli); Debian's chromium, shellcheck and tmux when missing; cargo-fuzz (pinned) for
 # scripts/fuzz.sh. Checks for terraform.
 # Idempotent: a second run only checks. Usage: scripts/setup.sh
 set -euo pipefail
@@ -41,10 +41,12 @@ venv() {
 venv .venv scripts/requirements-test.txt "moto[server], HdrHistogram_py, aws-kinesis-agg"
 venv .venv-infra scripts/requirements-infra.txt "cfn-lint, checkov, aws-cdk-lib, python-hcl2, pytest, awscli, kubernetes-validate, hadolint"
 
-# Debian packages: Chromium for the HTML report's browser test, shellcheck for the scripts.
+# Debian packages: Chromium for the HTML report's browser test, shellcheck for the scripts,
+# tmux for the test that watches a run on 80- and 120-column terminals.
 pkgs=()
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || pkgs+=(chromium)
 command -v shellcheck >/dev/null 2>&1 || pkgs+=(shellcheck)
+command -v tmux >/dev/null 2>&1 || pkgs+=(tmux)
 if [ ${#pkgs[@]} -gt 0 ]; then
   echo "==> Debian packages: ${pkgs[*]}"
   command -v apt-get >/dev/null 2>&1 || {

@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod fast_kinesis;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 

@@ -78,7 +78,14 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
-    let mut command = negative_numbers_reach_validation(Cli::command());
+    // A flag given twice (a scenario's, then the command line's) takes the last.
+    let mut command = negative_numbers_reach_validation(Cli::command()).args_override_self(true);
+    let run_options: Vec<String> =
+        command.get_arguments().filter_map(|a| a.get_long()).filter(|l| *l != "scenario").map(String::from).collect();
+    let args = match crate::scenario::expand(args.into_iter().map(Into::into).collect(), &run_options) {
+        Ok(args) => args,
+        Err(e) => return Err(e.format(&mut command)),
+    };
     let parsed = command.try_get_matches_from_mut(args).and_then(|mut matches| Cli::from_arg_matches_mut(&mut matches));
     parsed.map_err(|e| reword_negative(e).format(&mut command))
 }
@@ -585,6 +592,10 @@ pub enum KeysArg {
 #[derive(Debug, Clone, Args)]
 #[command(group(clap::ArgGroup::new("deployed").args(["stream", "stack"]).multiple(true)))]
 pub struct RunArgs {
+    /// Read the options from a scenario file (TOML; keys are these options without the
+    /// dashes, e.g. rps = "20k"); options given here too win. See scenarios/.
+    #[arg(long, value_name = "FILE", help_heading = "Load")]
+    pub scenario: Option<PathBuf>,
     /// Target events per second (constant profile, or the base of a spike): 5000, 20k, 1.5M.
     #[arg(long, value_parser = spec::rps, help_heading = "Load")]
     pub rps: Option<f64>,
@@ -1085,6 +1096,14 @@ impl RunArgs {
             target_utilization: self.target_utilization,
             settle: self.settle,
             seed: self.seed()?,
+            scenario: match &self.scenario {
+                None => None,
+                Some(file) => Some(loadgen_engine::config::ScenarioRecord {
+                    file: file.display().to_string(),
+                    text: std::fs::read_to_string(file)
+                        .map_err(|e| UsageError::new(format!("--scenario {}: cannot read it ({e})", file.display())))?,
+                }),
+            },
         };
         config.validate()?;
         let find_limit = self.find_limit.then(|| LimitSearch {

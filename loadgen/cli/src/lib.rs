@@ -10,6 +10,7 @@ pub mod exit;
 pub mod files;
 pub mod live;
 pub mod progress;
+pub mod scenario;
 pub mod shutdown;
 pub mod spec;
 

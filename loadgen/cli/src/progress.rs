@@ -48,19 +48,67 @@ pub struct Progress {
     every: Option<Duration>,
     terminal: bool,
     since_print: Duration,
+    /// The load's bar.
     bar: Option<ProgressBar>,
+    /// After the load: a spinner saying what the run waits for, and for how long at most.
+    wait: Option<(ProgressBar, String)>,
+}
+
+/// Columns to fit lines in: the terminal's, or 100 for a log.
+fn width(terminal: bool) -> usize {
+    let columns = terminal.then(|| terminal_size::terminal_size_of(std::io::stderr())).flatten();
+    columns.map_or(100, |(w, _)| usize::from(w.0).max(40))
 }
 
 impl Progress {
     /// Progress every `every` (`None`: quiet); `terminal` says whether stderr is one.
     pub fn new(every: Option<Duration>, terminal: bool) -> Self {
-        Self { every, terminal, since_print: Duration::ZERO, bar: None }
+        Self { every, terminal, since_print: Duration::ZERO, bar: None, wait: None }
     }
 
-    fn say(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+    /// Says `text`, wrapped to the terminal's width, above the bar if there is one.
+    fn say(&self, text: &str) {
+        let mut lines = String::new();
+        loadgen_report::text::wrapped_at(&mut lines, "", 2, text, width(self.terminal).saturating_sub(1));
+        let lines = lines.trim_end();
+        match (&self.bar, &self.wait) {
+            (Some(bar), _) | (None, Some((bar, _))) => bar.println(lines),
+            (None, None) => eprintln!("{lines}"),
+        }
+    }
+
+    /// On a terminal, a spinner for what the run waits for after the load (the pipeline's
+    /// drain, the verification, CloudWatch), with the elapsed time; elsewhere, a line.
+    fn waiting(&mut self, what: String) {
+        if self.every.is_none() {
+            return;
+        }
+        if !self.terminal {
+            self.say(&what);
+            return;
+        }
+        let spinner = match self.wait.take() {
+            Some((bar, _)) => bar,
+            None => {
+                let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+                let style = ProgressStyle::with_template("{spinner} {elapsed} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner());
+                bar.set_style(style);
+                bar.enable_steady_tick(Duration::from_millis(250));
+                bar
+            }
+        };
+        spinner.set_message(what.clone());
+        self.wait = Some((spinner, what));
+    }
+
+    /// Clears what is still drawn, before the summary is printed.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+        if let Some((spinner, _)) = self.wait.take() {
+            spinner.finish_and_clear();
         }
     }
 }
@@ -89,7 +137,7 @@ impl Observer for Progress {
         if self.every.is_none() {
             return;
         }
-        self.say(&loadgen_report::text::header(config));
+        eprintln!("{}", loadgen_report::text::header(config, width(self.terminal).saturating_sub(1)));
         if self.terminal {
             let bar = ProgressBar::with_draw_target(
                 Some(config.driver.duration.as_secs().max(1)),
@@ -105,6 +153,14 @@ impl Observer for Progress {
 
     fn second(&mut self, point: &TimelinePoint, ledger: &Ledger) {
         let Some(every) = self.every else { return };
+        if let Some((spinner, what)) = &self.wait {
+            spinner.set_message(format!(
+                "{what} · backlog {}, iterator age {:.1} s",
+                point.backlog,
+                point.iterator_age_ms / 1000.0
+            ));
+            return;
+        }
         if let Some(bar) = &self.bar {
             bar.set_position(point.t.round() as u64);
             bar.set_message(bar_message(point, ledger));
@@ -127,20 +183,23 @@ impl Observer for Progress {
 
     fn phase(&mut self, phase: &Phase) {
         match phase {
-            Phase::Draining { up_to } if self.every.is_some() => self.say(&format!(
-                "load done; waiting up to {} for the pipeline to finish processing…",
+            Phase::Draining { up_to } => {
+                self.waiting(format!("load done; the pipeline drains (up to {})", humantime::format_duration(*up_to)))
+            }
+            Phase::DrainCut => {
+                if let Some((spinner, _)) = self.wait.take() {
+                    spinner.finish_and_clear();
+                }
+                self.say("interrupted: writing the results without waiting for the pipeline");
+            }
+            Phase::Verifying { sampled, up_to } => self.waiting(format!(
+                "verifying {sampled} sampled events in the table (up to {})",
                 humantime::format_duration(*up_to)
             )),
-            Phase::DrainCut => self.say("interrupted: writing the results without waiting for the pipeline"),
-            Phase::Verifying { sampled, up_to } if self.every.is_some() => self.say(&format!(
-                "verifying: looking up {sampled} sampled events, waiting up to {} for the pipeline…",
+            Phase::ReadingMetrics { up_to } => self.waiting(format!(
+                "reading CloudWatch (up to {}; --no-pipeline-metrics skips it)",
                 humantime::format_duration(*up_to)
             )),
-            Phase::ReadingMetrics { up_to } if self.every.is_some() => self.say(&format!(
-                "reading the pipeline's CloudWatch metrics, waiting up to {} for the last minute to be published (--no-pipeline-metrics skips this)…",
-                humantime::format_duration(*up_to)
-            )),
-            _ => {}
         }
     }
 }

@@ -125,6 +125,18 @@ pub struct RunConfig {
     pub settle: Duration,
     /// The seed of every random choice: the same seed repeats the same run.
     pub seed: u64,
+    /// The scenario file the run's options came from, recorded in its result.
+    pub scenario: Option<ScenarioRecord>,
+}
+
+/// A scenario file as a run read it (`loadgen --scenario FILE`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScenarioRecord {
+    /// The file, as given.
+    pub file: String,
+    /// Its text (options given on the command line too won over it).
+    pub text: String,
 }
 
 impl Default for RunConfig {
@@ -139,6 +151,7 @@ impl Default for RunConfig {
             target_utilization: 0.8,
             settle: Duration::from_secs(60),
             seed: 1,
+            scenario: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use loadgen_engine::measure::Percentiles;
 use loadgen_engine::outcome::compare::{Allowance, Delta};
 use loadgen_engine::outcome::measured::PipelineMetrics;
 use loadgen_engine::outcome::result::{BottleneckKind, VerdictState};
+use loadgen_engine::outcome::thresholds::{ThresholdName, ThresholdResult};
 use loadgen_engine::outcome::verdict::lambda_options_text;
 use loadgen_engine::outcome::versus_model::compare;
 
@@ -239,12 +240,12 @@ pub fn tables(report: &Report) -> Vec<Table> {
     ));
 
     let mut latency = vec![
-        ("put, from the intended send (corrected)", &r.latency_ms.put_corrected),
+        ("put, corrected (from its due time)", &r.latency_ms.put_corrected),
         ("put, from the actual send", &r.latency_ms.put_uncorrected),
         ("PutRecords call", &r.latency_ms.service_time),
     ];
     if let Some(e2e) = &r.latency_ms.end_to_end {
-        latency.push(("end to end (intended send → processedAt)", e2e));
+        latency.push(("end to end (due → processedAt)", e2e));
     }
     if let Some(p) = &r.pipeline {
         latency.push(("function invocation", &p.invocation_ms));
@@ -269,27 +270,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
         });
     }
 
-    out.push(Table {
-        title: "Shards",
-        columns: vec!["shard", "records", "MB", "throttled", "mean utilisation", "peak second"],
-        rows: r
-            .shards
-            .iter()
-            .map(|s| {
-                vec![
-                    s.shard_id.clone(),
-                    count(s.records),
-                    format!("{:.1}", s.bytes as f64 / 1e6),
-                    count(s.throttled),
-                    pct(s.utilization),
-                    pct(s.peak_utilization),
-                ]
-            })
-            .collect(),
-        note: Some(
-            "Utilisation is the larger of records/s ÷ 1,000 and bytes/s ÷ 1 MiB, the per-shard write quota.".into(),
-        ),
-    });
+    out.push(shards_table(r, None));
 
     if let Some(p) = &r.pipeline {
         let kinds = p.dlq_by_kind.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
@@ -436,41 +417,45 @@ pub fn tables(report: &Report) -> Vec<Table> {
         "verdict",
         match &v.bottleneck {
             Some(b) => format!(
-                "{}; bottleneck: {}{} ({} against {} {})",
+                "{}; bottleneck: {}{} ({})",
                 state_text(v.state).to_lowercase(),
                 bottleneck_text(b.kind),
                 b.subject.as_ref().map(|s| format!(" ({s})")).unwrap_or_default(),
-                figure(b.measured),
-                figure(b.limit),
-                b.unit
+                match b.unit.strip_prefix("share of ") {
+                    // A share reads as percentages: "2.4% of put attempts throttled, limit 0%".
+                    Some(what) => format!("{} of {what}, limit {}", pct_fine(b.measured), pct_fine(b.limit)),
+                    None => format!("{} against {} {}", figure(b.measured), figure(b.limit), b.unit),
+                }
             ),
             None => state_text(v.state).to_lowercase(),
         },
     )];
+    // Each bound's shard count, beside the count that decides.
+    let mut bounds = vec![format!("by records/s {}", rec.by_records), format!("by bytes/s {}", rec.by_bytes)];
+    if let Some(h) = rec.by_hot_key {
+        bounds.push(format!("by the hottest key {h}"));
+    }
+    if let Some(s) = rec.by_read_side {
+        bounds.push(format!("by the read side {s}"));
+    }
+    let bounds = bounds.join(", ");
     rows.push((
         "shards to provision",
         match rec.shards {
-            Some(n) => format!("{n} (decided by {})", rec.binding),
+            Some(n) => format!("{n} (decided by {}; {bounds})", rec.binding),
             None => format!(
-                "no shard count fixes the load: spread {} first; then {} (decided by {})",
+                "no shard count fixes the load: spread {} first; then {} (decided by {}; {bounds})",
                 rec.spread_keys.join(", "),
                 rec.planned_shards(),
                 rec.binding
             ),
         },
     ));
-    rows.push(("by records/s", rec.by_records.to_string()));
-    rows.push(("by bytes/s", rec.by_bytes.to_string()));
-    if let Some(h) = rec.by_hot_key {
-        rows.push(("by the hottest key", h.to_string()));
-    } else if let Some(k) = &rec.unfixable_key {
+    if let Some(k) = &rec.unfixable_key {
         rows.push((
             "by the hottest key",
             format!("unfixable: {} sends {:.0} records/s, more than one shard takes", k.key, k.records_per_sec),
         ));
-    }
-    if let Some(s) = rec.by_read_side {
-        rows.push(("by the read side", s.to_string()));
     }
     if let Some(t) = &rec.table {
         rows.push((
@@ -514,23 +499,93 @@ pub fn tables(report: &Report) -> Vec<Table> {
     if !r.thresholds.is_empty() {
         out.push(Table {
             title: "Thresholds",
-            columns: vec!["threshold", "limit", "measured", "result"],
+            columns: vec!["", "threshold", "measured", "limit"],
             rows: r
                 .thresholds
                 .iter()
                 .map(|t| {
-                    vec![
-                        t.name.to_string(),
-                        figure(t.limit),
-                        figure(t.value),
-                        if t.passed { "pass".into() } else { "FAIL".into() },
-                    ]
+                    let (what, value, limit) = threshold_figures(t);
+                    vec![if t.passed { "✓".into() } else { "✗".into() }, format!("{} ({what})", t.name), value, limit]
                 })
                 .collect(),
             note: None,
         });
     }
     out
+}
+
+/// The per-shard table: every shard, or (`busiest`) the busiest few by records and one
+/// "others" row summing the rest (the terminal's summary; the reports keep every shard).
+pub fn shards_table(r: &loadgen_engine::RunResult, busiest: Option<usize>) -> Table {
+    let row = |id: String, records: u64, bytes: u64, throttled: u64, mean: f64, peak: f64| {
+        vec![id, count(records), format!("{:.1}", bytes as f64 / 1e6), count(throttled), pct(mean), pct(peak)]
+    };
+    let mut shards: Vec<&loadgen_engine::outcome::result::ShardResult> = r.shards.iter().collect();
+    let mut rows = Vec::new();
+    let mut note =
+        "Utilisation is the larger of records/s ÷ 1,000 and bytes/s ÷ 1 MiB, the per-shard write quota.".to_string();
+    match busiest {
+        Some(n) if shards.len() > n + 1 => {
+            shards.sort_by(|a, b| b.records.cmp(&a.records).then(b.peak_utilization.total_cmp(&a.peak_utilization)));
+            let (top, rest) = shards.split_at(n);
+            rows.extend(
+                top.iter().map(|s| {
+                    row(s.shard_id.clone(), s.records, s.bytes, s.throttled, s.utilization, s.peak_utilization)
+                }),
+            );
+            let mean = rest.iter().map(|s| s.utilization).sum::<f64>() / rest.len() as f64;
+            let peak = rest.iter().map(|s| s.peak_utilization).fold(0.0, f64::max);
+            rows.push(row(
+                format!("{} others", rest.len()),
+                rest.iter().map(|s| s.records).sum(),
+                rest.iter().map(|s| s.bytes).sum(),
+                rest.iter().map(|s| s.throttled).sum(),
+                mean,
+                peak,
+            ));
+            note = format!("The busiest {n} shards; the others' utilisation is their mean and their highest second. Every shard is in the reports. {note}");
+        }
+        _ => rows.extend(
+            shards
+                .iter()
+                .map(|s| row(s.shard_id.clone(), s.records, s.bytes, s.throttled, s.utilization, s.peak_utilization)),
+        ),
+    }
+    Table {
+        title: "Shards",
+        columns: vec!["shard", "records", "MB", "throttled", "mean utilisation", "peak second"],
+        rows,
+        note: Some(note),
+    }
+}
+
+/// A threshold as people read it: what it bounds, the measured value and the limit, each
+/// with its unit (`p99 7.62 ms`, `≤ 250 ms`).
+pub fn threshold_figures(t: &ThresholdResult) -> (&'static str, String, String) {
+    match t.name {
+        ThresholdName::MaxP99 => {
+            ("corrected put p99", format!("{} ms", figure(t.value)), format!("≤ {} ms", figure(t.limit)))
+        }
+        ThresholdName::MaxThrottleRate => ("throttled attempts", pct_fine(t.value), format!("≤ {}", pct_fine(t.limit))),
+        ThresholdName::MinAchievedRate => {
+            ("accepted rate", format!("{} events/s", figure(t.value)), format!("≥ {} events/s", figure(t.limit)))
+        }
+        ThresholdName::MaxLost => ("lost events", count(t.value as u64), format!("≤ {}", count(t.limit as u64))),
+    }
+}
+
+/// A share as a percentage with the digits a small share needs (0.05%, 1.2%, 35%).
+fn pct_fine(v: f64) -> String {
+    let p = v * 100.0;
+    if p == 0.0 {
+        "0%".into()
+    } else if p < 0.1 {
+        format!("{p:.3}%")
+    } else if p < 10.0 {
+        format!("{p:.2}%")
+    } else {
+        format!("{p:.1}%")
+    }
 }
 
 /// The capacity plan for the run's load: what to buy, and what it costs a month.
@@ -644,6 +699,18 @@ pub fn plan_tables(p: &Plan) -> Vec<Table> {
             ],
         );
     }
+    let w = &p.load_workers;
+    plan.rows.push(vec![
+        "loadgen workers".into(),
+        format!(
+            "{} to offer the peak ({} events/s each; one worker on one core sends up to {} events/s on the real SDK path, planned at {:.0}%): --workers {}",
+            count(w.workers),
+            count(w.events_per_worker.round() as u64),
+            count(w.ceiling_per_core.round() as u64),
+            loadgen_engine::capacity::workers::WORKER_TARGET_UTILIZATION * 100.0,
+            w.workers
+        ),
+    ]);
     for w in &p.warnings {
         plan.rows.push(vec!["warning".into(), w.clone()]);
     }

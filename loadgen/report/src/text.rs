@@ -3,18 +3,34 @@
 //!
 //! The summary is the report's own tables ([`crate::tables`]) laid out as plain text, so
 //! the terminal, Markdown and HTML never disagree on a figure: key–value tables as
-//! aligned lines, column tables with right-aligned figures, long text wrapped at
-//! [`WIDTH`] columns.
+//! aligned lines, column tables with right-aligned figures, every line within [`WIDTH`]
+//! columns (an 80-column terminal). It holds the answer and the tables a reader acts on
+//! ([`SUMMARY_TABLES`]; the shards as the busiest few and the others); every other table
+//! is in `report.md` and `report.html`.
 
 use std::fmt::Write;
 
 use loadgen_engine::RunConfig;
 
-use crate::tables::{headline, state_text, tables, Table};
+use crate::tables::{headline, shards_table, state_text, tables, Table};
 use crate::{Exporter, Report, ReportError};
 
-/// Where long lines wrap.
-pub const WIDTH: usize = 100;
+/// Where long lines wrap: an 80-column terminal.
+pub const WIDTH: usize = 80;
+
+/// The tables the summary shows, by title, in the report's order.
+pub const SUMMARY_TABLES: [&str; 7] = [
+    "Compared with the baseline",
+    "Rate and ledger",
+    "Latency (ms)",
+    "Shards",
+    "The deployed pipeline, measured (CloudWatch) vs modelled",
+    "Recommendation",
+    "Thresholds",
+];
+
+/// Shards the summary lists one by one; the rest are one "others" row.
+pub const SUMMARY_SHARDS: usize = 5;
 
 /// `summary.txt`: the summary a run prints.
 #[derive(Debug, Clone, Copy)]
@@ -30,8 +46,26 @@ impl Exporter for Summary {
     }
 }
 
-/// The line printed before the load starts.
-pub fn header(config: &RunConfig) -> String {
+/// What is printed before the load starts, wrapped at `width` columns: the load, and how
+/// long the run can take after it (the records' time-to-live, then the pipeline's drain).
+pub fn header(config: &RunConfig, width: usize) -> String {
+    let mut s = String::new();
+    wrapped_at(&mut s, "", 2, &header_line(config), width);
+    let after = match &config.target {
+        Some(_) => {
+            format!("then up to {} for the last records' retries", humantime::format_duration(config.driver.record_ttl))
+        }
+        None => format!(
+            "then up to {} for the last records' retries and up to {} for the pipeline to drain",
+            humantime::format_duration(config.driver.record_ttl),
+            humantime::format_duration(config.settle)
+        ),
+    };
+    wrapped_at(&mut s, "  ", 2, &after, width);
+    s.trim_end().to_string()
+}
+
+fn header_line(config: &RunConfig) -> String {
     let peak = config.driver.profile.peak_rps();
     let duration = humantime::format_duration(config.driver.duration);
     if let Some(t) = &config.target {
@@ -55,11 +89,16 @@ pub fn header(config: &RunConfig) -> String {
 /// Appends `text` wrapped at [`WIDTH`]: the first line after `first`, the rest indented
 /// by `indent` spaces.
 fn wrapped(s: &mut String, first: &str, indent: usize, text: &str) {
+    wrapped_at(s, first, indent, text, WIDTH);
+}
+
+/// [`wrapped`] at `width` columns.
+pub fn wrapped_at(s: &mut String, first: &str, indent: usize, text: &str, width: usize) {
     let mut line = String::from(first);
     let mut empty = true;
     for word in text.split_whitespace() {
         let len = line.chars().count();
-        if !empty && len + 1 + word.chars().count() > WIDTH {
+        if !empty && len + 1 + word.chars().count() > width {
             let _ = writeln!(s, "{line}");
             line = " ".repeat(indent);
             empty = true;
@@ -113,9 +152,24 @@ fn table(s: &mut String, t: &Table) {
             out.trim_end().to_string()
         };
         let header: Vec<String> = t.columns.iter().map(|c| c.to_string()).collect();
-        let _ = writeln!(s, "{}", line(&header));
-        for row in &t.rows {
-            let _ = writeln!(s, "{}", line(row));
+        let lines: Vec<String> = std::iter::once(&header).chain(&t.rows).map(|r| line(r)).collect();
+        if lines.iter().all(|l| l.chars().count() <= WIDTH) {
+            for l in lines {
+                let _ = writeln!(s, "{l}");
+            }
+        } else {
+            // Too wide for the terminal: each row as its label, then its figures named.
+            for row in &t.rows {
+                let _ = writeln!(s, "  {}", row[0]);
+                let cells: Vec<String> = t
+                    .columns
+                    .iter()
+                    .zip(row)
+                    .skip(1)
+                    .map(|(c, v)| if c.is_empty() { v.clone() } else { format!("{c}: {v}") })
+                    .collect();
+                wrapped(s, "      ", 6, &cells.join(" · "));
+            }
         }
     }
     if let Some(note) = &t.note {
@@ -123,22 +177,39 @@ fn table(s: &mut String, t: &Table) {
     }
 }
 
-/// The final summary: the verdict's headline, its state and findings, then every table of
-/// the report.
+/// The final summary: the verdict's headline, its state and findings, then the tables a
+/// reader acts on ([`SUMMARY_TABLES`]), and where the rest are.
 pub fn render(report: &Report) -> String {
     let r = &report.result;
     let mut s = String::new();
-    // The answer first, on one line of its own: the same line the Markdown and HTML
-    // reports lead with (the terminal wraps it where it must).
-    let _ = writeln!(s, "{}", headline(report));
-    let _ = writeln!(s, "\n== loadgen result ({}) ==", r.tool);
-    let _ = writeln!(s, "\nVerdict: {}", state_text(r.verdict.state));
+    // The answer first: the same sentence the Markdown and HTML reports lead with.
+    wrapped(&mut s, "", 0, &headline(report));
+    let _ = writeln!(s, "\nVerdict: {} ({})", state_text(r.verdict.state), r.tool);
     for f in &r.verdict.findings {
         wrapped(&mut s, "  - ", 4, f);
     }
-    for t in tables(report) {
+    for mut t in tables(report).into_iter().filter(|t| SUMMARY_TABLES.contains(&t.title)) {
+        if t.title == "Shards" {
+            t = shards_table(r, Some(SUMMARY_SHARDS));
+            // The note is the reports'; the summary says only what it left out.
+            t.note = (r.shards.len() > SUMMARY_SHARDS + 1).then(|| {
+                format!("The busiest {SUMMARY_SHARDS} of {} shards; every shard is in the reports.", r.shards.len())
+            });
+        } else if t.title != "Thresholds" {
+            t.note = None;
+        }
+        if t.title == "Recommendation" {
+            // The verdict and its bottleneck lead the summary already.
+            t.rows.retain(|r| r[0] != "verdict");
+        }
         table(&mut s, &t);
     }
+    wrapped(
+        &mut s,
+        "\n",
+        0,
+        "Set-up, stages, pipeline, DynamoDB, Lambda, producer, hot keys, plan and cost: in report.md and report.html (--out DIR).",
+    );
     s
 }
 
@@ -155,8 +226,9 @@ mod tests {
     #[test]
     fn lines_wrap_at_the_width() {
         let text = render(&sample_report());
-        assert_eq!(text.lines().next(), Some(sample_report().result.verdict.headline.as_str()));
-        for line in text.lines().skip(1) {
+        let headline = &sample_report().result.verdict.headline;
+        assert!(headline.starts_with(text.lines().next().unwrap()), "the answer first");
+        for line in text.lines() {
             // A single word longer than the width (a path) may stand alone.
             assert!(line.chars().count() <= WIDTH || !line.trim().contains(' '), "{line}");
         }

@@ -80,7 +80,9 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
         },
     };
     let mut watchers = (&mut progress, live.observer());
-    let outcome = match loadgen_engine::run(&plan.config, &mut watchers, stop).await {
+    let ran = loadgen_engine::run(&plan.config, &mut watchers, stop).await;
+    progress.finish();
+    let outcome = match ran {
         Ok(outcome) => outcome,
         Err(e) => {
             print_error(&e);

@@ -6,3 +6,4 @@ pub mod plan;
 pub mod prices;
 pub mod quotas;
 pub mod shards;
+pub mod workers;

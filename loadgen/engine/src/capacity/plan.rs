@@ -274,6 +274,9 @@ pub struct Plan {
     pub plain_stream: StreamSide,
     /// The write side planned with KPL aggregation.
     pub aggregated_stream: StreamSide,
+    /// The loadgen workers that offer the peak (`--workers N`).
+    #[serde(default = "crate::capacity::workers::WorkerPlan::one")]
+    pub load_workers: crate::capacity::workers::WorkerPlan,
     /// Cheapest monthly total (provisioned or on-demand stream, arm64, cheaper table mode).
     pub total_per_month: f64,
     /// That total per million events.
@@ -583,6 +586,7 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         kinesis,
         plain_stream,
         aggregated_stream,
+        load_workers: crate::capacity::workers::workers_for(input.peak_rps),
         total_per_month: total,
         per_million_events: if events_per_month > 0.0 { total / (events_per_month / 1e6) } else { 0.0 },
         warnings,

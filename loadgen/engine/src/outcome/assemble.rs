@@ -188,6 +188,7 @@ pub fn assemble(o: Observed<'_>) -> RunResult {
             max_in_flight: config.driver.max_in_flight,
             record_ttl_s: config.driver.record_ttl.as_secs_f64(),
             producer: config.driver.producer.model.name().into(),
+            scenario: config.scenario.clone(),
         },
         rate: Rate {
             target_rps: profile.expected_events(config.driver.duration) / scheduled.max(1e-9) * worker_share,

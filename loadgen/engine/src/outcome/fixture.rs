@@ -103,6 +103,7 @@ pub fn sample_result() -> RunResult {
             max_in_flight: 64,
             record_ttl_s: 30.0,
             producer: "naive".into(),
+            scenario: None,
         },
         rate: Rate {
             target_rps: 200.0,

@@ -153,6 +153,9 @@ pub struct RunConfigSummary {
     /// models existed were naive).
     #[serde(default = "default_producer")]
     pub producer: String,
+    /// The scenario file the options came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<crate::config::ScenarioRecord>,
 }
 
 fn is_zero(v: &u64) -> bool {
