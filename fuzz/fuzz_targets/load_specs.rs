@@ -1,5 +1,5 @@
-//! loadgen's compact load specs (`--rate-profile`, `--user-popularity`, `--mix`, shares
-//! and durations) on arbitrary text: an answer or an error message, never a panic; and a
+//! loadgen's compact load specs (`--rate-profile`, `--user-popularity`, `--mix`, shares,
+//! durations, rates, sizes, `--shards`, `--metrics-listen`) on arbitrary text: an answer or an error message, never a panic; and a
 //! spec that parses renders back to text that parses to the same value.
 #![no_main]
 
@@ -11,6 +11,10 @@ fuzz_target!(|input: &[u8]| {
     let _ = spec::profile(text);
     let _ = spec::popularity(text);
     let _ = spec::parse_share(text);
+    let _ = spec::rps(text);
+    let _ = spec::bytes(text);
+    let _ = spec::shards(text);
+    let _ = spec::listen_addr(text);
     if let Ok(d) = spec::duration(text) {
         assert_eq!(spec::duration(&spec::duration_text(d)), Ok(d), "duration {text:?}");
     }

@@ -732,9 +732,11 @@ pub struct RunArgs {
     #[arg(long, default_value = duration_text(RUN.driver.record_ttl), value_parser = spec::duration, help_heading = "Producer")]
     pub record_ttl: Duration,
 
-    /// Shards of the local stream (default 1, as the infra default).
-    #[arg(long, help_heading = "Local pipeline model")]
-    pub shards: Option<usize>,
+    /// Shards of the local stream (default 1, as the infra default), or auto: the shards
+    /// the capacity plan gives for the load (its peak, record size and hottest user, at
+    /// --target-utilization).
+    #[arg(long, value_parser = spec::shards, help_heading = "Local pipeline model")]
+    pub shards: Option<spec::Shards>,
     /// The local stream's capacity mode: provisioned (--shards) or on-demand (a new
     /// stream takes 4,000 records/s, four shards' worth, or double
     /// --stream-previous-peak-rps; each shard keeps its limit, so hot keys still throttle).
@@ -893,6 +895,8 @@ pub struct RunPlan {
     pub progress_every: Option<Duration>,
     /// Where to serve the live figures.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// With `--shards auto`, the plan that sized the local stream.
+    pub auto_shards: Option<loadgen_engine::capacity::shards::ShardPlan>,
 }
 
 impl RunArgs {
@@ -988,6 +992,26 @@ impl RunArgs {
         }
     }
 
+    /// `--shards auto`: the shards the load needs, from its peak rate, its record size
+    /// (the padding target, or the planner's typical event) and its hottest user.
+    fn auto_shards(
+        &self,
+        profile: &loadgen_engine::load::schedule::RateProfile,
+    ) -> loadgen_engine::capacity::shards::ShardPlan {
+        use loadgen_engine::capacity::shards::{plan_shards, KeyLoad, Load};
+        let peak = profile.peak_rps();
+        let bytes = self.payload_bytes.map_or(PLAN.record_bytes + PLAN.key_bytes, |p| p as f64 + PLAN.key_bytes);
+        let hottest = (self.keys == KeysArg::User).then(|| {
+            KeyLoad::at_mean("the hottest user".into(), peak * self.user_popularity.hottest_share(self.users), bytes)
+        });
+        plan_shards(&Load {
+            records_per_sec: peak,
+            mean_record_bytes: bytes,
+            hottest_key: hottest,
+            target_utilization: self.target_utilization,
+        })
+    }
+
     /// Validates the options into a plan. `is_terminal` picks the progress default.
     pub fn plan(&self, is_terminal: bool) -> Result<RunPlan, UsageError> {
         let profile = self.rate_profile.resolve(self.rps, self.duration).map_err(UsageError::new)?;
@@ -999,7 +1023,12 @@ impl RunArgs {
         check(self.max_retry_attempts >= -1 && self.max_retry_attempts <= 10_000, || {
             "--max-retry-attempts must be -1 (unbounded) to 10000".into()
         })?;
-        let shards = self.shards.unwrap_or(RUN.local.shards);
+        let auto_shards = (self.shards == Some(spec::Shards::Auto)).then(|| self.auto_shards(&profile));
+        let shards = match (self.shards, &auto_shards) {
+            (Some(spec::Shards::Count(n)), _) => n,
+            (_, Some(plan)) => plan.shards.max(plan.by_records).max(plan.by_bytes) as usize,
+            _ => RUN.local.shards,
+        };
         let keys = match self.keys {
             KeysArg::User => KeyModel::User,
             KeysArg::Random => KeyModel::Random,
@@ -1120,7 +1149,14 @@ impl RunArgs {
         let progress_every = (!self.quiet).then(|| {
             self.progress_every.unwrap_or(if is_terminal { Duration::from_secs(1) } else { Duration::from_secs(10) })
         });
-        Ok(RunPlan { config, find_limit, out: self.out.clone(), progress_every, metrics_listen: self.metrics_listen })
+        Ok(RunPlan {
+            config,
+            find_limit,
+            out: self.out.clone(),
+            progress_every,
+            metrics_listen: self.metrics_listen,
+            auto_shards,
+        })
     }
 }
 

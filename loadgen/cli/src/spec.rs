@@ -84,6 +84,26 @@ pub fn worker(s: &str) -> Result<(usize, usize), String> {
     Ok((i, n))
 }
 
+/// `--shards`: a count, or `auto` (the shards the capacity plan gives for the load).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// This many shards.
+    Count(usize),
+    /// As many as the load needs at the target utilisation.
+    Auto,
+}
+
+/// `--shards 7` or `--shards auto`.
+pub fn shards(s: &str) -> Result<Shards, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(Shards::Auto);
+    }
+    s.parse().map(Shards::Count).map_err(|_| {
+        format!("'{s}' is not a shard count: write a whole number like 7, or auto for the shards the load needs")
+    })
+}
+
 /// `--metrics-listen`: `HOST:PORT`, or `:PORT` for every interface.
 pub fn listen_addr(s: &str) -> Result<std::net::SocketAddr, String> {
     let s = s.trim();

@@ -463,3 +463,31 @@ fn every_committed_scenario_runs_and_unknown_keys_are_named() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("unknown key 'shard': did you mean shards"), "{err}");
 }
+
+/// `--shards auto` sizes the local stream by the plan for the load: 5,000 events/s need
+/// 7 shards at 80%, and the run into them holds.
+#[test]
+fn shards_auto_sizes_the_local_stream_for_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "--rps",
+        "5k",
+        "--duration",
+        "2s",
+        "--shards",
+        "auto",
+        "--settle",
+        "8s",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("--shards auto: 7 shards for 5000 events/s"), "{err}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap()).unwrap();
+    assert_eq!(result["shards"].as_array().unwrap().len(), 7);
+    assert_eq!(result["ledger"]["throttled"], 0, "{}", result["ledger"]);
+    let (code, _, err) = run(&["--rps", "100", "--shards", "many"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'many' is not a shard count"), "{err}");
+}

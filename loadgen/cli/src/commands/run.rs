@@ -61,6 +61,16 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
             return usage(&UsageError::new(format!("--out: {e}")));
         }
     }
+    if let (Some(sized), Some(_)) = (&plan.auto_shards, plan.progress_every) {
+        eprintln!(
+            "--shards auto: {} shard{} for {:.0} events/s at ≤{:.0}% of each shard's quota ({} decides)",
+            plan.config.local.shards,
+            if plan.config.local.shards == 1 { "" } else { "s" },
+            plan.config.driver.profile.peak_rps(),
+            sized.target_utilization * 100.0,
+            sized.binding
+        );
+    }
     let stop = shutdown.stop.clone();
     let mut progress = Progress::new(plan.progress_every, terminal);
     if let Some(search) = plan.find_limit {

@@ -29,6 +29,23 @@ pub enum Popularity {
     },
 }
 
+impl Popularity {
+    /// The share of events the most frequent of `users` users sends (what sizes the
+    /// hottest key's shard and its DynamoDB partition).
+    pub fn hottest_share(&self, users: usize) -> f64 {
+        let n = users.max(1);
+        match *self {
+            Popularity::Uniform => 1.0 / n as f64,
+            // Weight 1 over the harmonic number H(n, s).
+            Popularity::Zipf(s) => 1.0 / (1..=n).map(|k| (k as f64).powf(-s.max(0.0))).sum::<f64>(),
+            Popularity::Hot { keys, share } => {
+                let (keys, share) = (keys.clamp(1, n), share.clamp(0.0, 1.0));
+                share / keys as f64 + (1.0 - share) / n as f64
+            }
+        }
+    }
+}
+
 /// Draws users according to a [`Popularity`].
 #[derive(Debug, Clone)]
 pub struct UserPicker {

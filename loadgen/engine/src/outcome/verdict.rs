@@ -774,10 +774,11 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
         rec.aggregation.as_ref().filter(|a| r.aggregation.is_some() || a.aggregated_shards < a.plain_shards)
     {
         findings.push(format!(
-            "With KPL aggregation (about {:.0} events per Kinesis record) {} shard{} carry the stream ({}/month for the stream); without it, {} shard{} ({}/month). Aggregation asks the consumer to de-aggregate: this function does.",
+            "With KPL aggregation (about {:.0} events per Kinesis record) {} shard{} {} the stream ({}/month for the stream); without it, {} shard{} ({}/month). Aggregation asks the consumer to de-aggregate: this function does.",
             a.events_per_record,
             a.aggregated_shards,
             plural(a.aggregated_shards),
+            if a.aggregated_shards == 1 { "carries" } else { "carry" },
             dollars(a.aggregated_stream_cost_usd),
             a.plain_shards,
             plural(a.plain_shards),
