@@ -152,20 +152,52 @@ pub enum Command {
     Consume(ConsumeArgs),
     /// Plan shards, Lambda settings, DynamoDB capacity and monthly cost for a load, from
     /// parameters or from measured runs (result.json).
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
     /// Render reports (Markdown, HTML with charts, CSV, HdrHistogram interval logs) from
     /// one or more result.json files; several runs of one load's workers merge exactly;
     /// compare with a baseline run and fail (exit 3) on regressions.
     #[command(after_help = REPORT_EXAMPLES)]
     Report(ReportArgs),
+    /// Print a shell completion script: loadgen completions bash > /etc/bash_completion.d/loadgen
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): loadgen man > loadgen.1 && man ./loadgen.1
+    Man,
 }
+
+/// The whole command line, as clap sees it (for completions and the man page).
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  loadgen plan --rps 5000
+      shards, Lambda settings, DynamoDB capacity and the monthly cost for 5,000 events/s
+  loadgen plan --rps 20k --record-bytes 1KiB --hot-key-share 0.1
+      1 KiB records with one user sending 10% of them
+  loadgen plan --rps 20k --mean-rps 4k --aggregate
+      a peak of 20k and a monthly mean of 4k, with KPL aggregation
+  loadgen plan --from results/7-shards/result.json
+      from a measured run (its peak, record size and hottest key)
+  loadgen plan --rps 1M --json
+      as JSON (also says how many loadgen workers offer that load)";
 
 const REPORT_EXAMPLES: &str = "\
 Examples:
-  loadgen report results/7-shards                      # writes report.md, report.html, timeline.csv, latency.hlog there
-  loadgen report worker-*/result.json --out merged     # several workers of one load, histograms merged exactly
-  loadgen report results/today --baseline results/main --max-regression p99=10% --max-regression achieved-rps=2%
-  loadgen report results/today --format md --stdout    # Markdown on stdout, e.g. for a CI job summary
+  loadgen report results/7-shards
+      writes report.md, report.html, timeline.csv, latency.hlog there
+  loadgen report worker-*/result.json --out merged
+      several workers of one load, histograms merged exactly
+  loadgen report s3://bucket/loads/sale-day/
+      every worker's result.json under the prefix, merged into …/merged/
+  loadgen report results/today --baseline results/main --max-regression p99=10%
+      compared with a baseline: exit 3 when p99 regressed by more than 10%
+  loadgen report results/today --format md --stdout
+      Markdown on stdout, e.g. for a CI job summary
 
 Exit codes: 0 ok, 1 a report could not be written, 2 bad input, 3 a metric regressed past its limit.";
 
@@ -247,11 +279,11 @@ pub struct PlanArgs {
     /// Mean partition key size in bytes.
     #[arg(long, default_value_t = PLAN.key_bytes)]
     pub key_bytes: f64,
-    /// Share of events under the hottest key, 0–1 (overrides measured runs).
-    #[arg(long)]
+    /// Share of events under the hottest key: 0.1 or 10% (overrides measured runs).
+    #[arg(long, value_parser = spec::parse_share)]
     pub hot_key_share: Option<f64>,
     /// Share of a shard's quota to plan for (0–1].
-    #[arg(long, default_value_t = PLAN.target_utilization)]
+    #[arg(long, default_value_t = PLAN.target_utilization, value_parser = spec::parse_share)]
     pub target_utilization: f64,
     /// Standard consumers of the stream.
     #[arg(long, default_value_t = PLAN.consumers)]
@@ -342,6 +374,9 @@ impl PlanArgs {
 /// Options of `consume`.
 #[derive(Debug, Clone, Args)]
 pub struct ConsumeArgs {
+    /// Errors from AWS carry the SDK's whole error chain after the sentence.
+    #[arg(long, short)]
+    pub verbose: bool,
     /// The stream to read.
     #[arg(long)]
     pub stream: String,
@@ -644,12 +679,13 @@ pub struct RunArgs {
     /// Event type weights.
     #[arg(long, default_value = spec::mix_text(&RUN.generator.mix), value_parser = spec::mix, help_heading = "Events")]
     pub mix: EventMix,
-    /// Average record size in bytes, events padded up to it: 360, 1KiB (default: the
-    /// event's own size, about 350 bytes).
-    #[arg(long, value_parser = spec::bytes, help_heading = "Events")]
+    /// Average record data size (as plan's --record-bytes; the partition key is extra):
+    /// events are padded up to it with a "pad" field, 360, 1KiB (default: the event's own
+    /// size, about 350 bytes; a smaller value pads nothing).
+    #[arg(long, visible_alias = "record-bytes", value_parser = spec::bytes, help_heading = "Events")]
     pub payload_bytes: Option<usize>,
-    /// Share of records made invalid on purpose (0–1); they must end in the DLQ.
-    #[arg(long, default_value_t = RUN.generator.invalid_rate, help_heading = "Events")]
+    /// Share of records made invalid on purpose (0.01 or 1%); they must end in the DLQ.
+    #[arg(long, default_value_t = RUN.generator.invalid_rate, value_parser = spec::parse_share, help_heading = "Events")]
     pub invalid_rate: f64,
 
     /// Send to this Kinesis stream instead of the embedded local pipeline.
@@ -780,7 +816,7 @@ pub struct RunArgs {
     pub table_write_latency: Duration,
     /// Share of items each BatchWriteItem leaves unprocessed (models DynamoDB throttling:
     /// exercises the function's retries and Lambda's redeliveries).
-    #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, help_heading = "Local pipeline model")]
+    #[arg(long, default_value_t = RUN.local.table_unprocessed_rate, value_parser = spec::parse_share, help_heading = "Local pipeline model")]
     pub table_unprocessed_rate: f64,
     /// The function's memory, MB (Lambda gives CPU in proportion: one vCPU at 1,769 MB;
     /// the modelled invocation takes the processor's CPU time at that share).
@@ -810,7 +846,7 @@ pub struct RunArgs {
     pub settle: Duration,
 
     /// Share of a shard's quota the recommendation may use (0–1].
-    #[arg(long, default_value_t = RUN.target_utilization, help_heading = "Report")]
+    #[arg(long, default_value_t = RUN.target_utilization, value_parser = spec::parse_share, help_heading = "Report")]
     pub target_utilization: f64,
     /// Directory to write result.json and summary.txt into.
     #[arg(long, help_heading = "Report")]
@@ -821,6 +857,10 @@ pub struct RunArgs {
     /// No live progress.
     #[arg(long, short, help_heading = "Report")]
     pub quiet: bool,
+    /// Errors from AWS carry the SDK's whole error chain after the sentence (for a bug
+    /// report).
+    #[arg(long, short, help_heading = "Report")]
+    pub verbose: bool,
     /// Serve the run's live figures (counters, rates, in-flight events, latency
     /// histograms) as OpenMetrics text on http://ADDR/metrics for Prometheus, e.g.
     /// :9464 (every interface) or 127.0.0.1:9464.
@@ -844,8 +884,8 @@ pub struct RunArgs {
     /// Fail (exit 3) if the corrected put latency p99 exceeds this.
     #[arg(long, value_parser = spec::duration, help_heading = "Thresholds (exit code 3)")]
     pub max_p99: Option<Duration>,
-    /// Fail if more than this share of put attempts is throttled (0–1).
-    #[arg(long, help_heading = "Thresholds (exit code 3)")]
+    /// Fail if more than this share of put attempts is throttled: 0.001 or 0.1%.
+    #[arg(long, value_parser = spec::parse_share, help_heading = "Thresholds (exit code 3)")]
     pub max_throttle_rate: Option<f64>,
     /// Fail if the achieved rate is below this many events per second.
     #[arg(long, help_heading = "Thresholds (exit code 3)")]
@@ -1169,7 +1209,7 @@ mod tests {
         let cli = parse_from(std::iter::once("loadgen").chain(args.iter().copied())).unwrap();
         match cli.command {
             Some(Command::Run(a)) => a.plan(false),
-            Some(Command::Consume(_) | Command::Plan(_) | Command::Report(_)) => panic!("not a run"),
+            Some(_) => panic!("not a run"),
             None => cli.run.plan(false),
         }
     }
@@ -1255,7 +1295,6 @@ mod tests {
             vec!["--rps", "-5"],
             vec![],
             vec!["--rps", "10", "--rate-profile", "ramp:0..100"],
-            vec!["--rps", "10", "--invalid-rate", "1.5"],
             vec!["--rps", "10", "--shards", "0"],
             vec!["--rps", "10", "--parallelization-factor", "11"],
             vec!["--rps", "10", "--table-mode", "provisioned"],

@@ -29,6 +29,13 @@ pub fn main_with(cli: Cli) -> Exit {
             return Exit::Runtime;
         }
     };
+    let verbose = match &cli.command {
+        Some(Command::Run(args)) => args.verbose,
+        Some(Command::Consume(args)) => args.verbose,
+        None => cli.run.verbose,
+        _ => false,
+    };
+    loadgen_engine::aws::show_error_detail(verbose);
     match cli.command {
         Some(Command::Plan(args)) => commands::plan::plan(&args),
         Some(Command::Report(args)) => runtime.block_on(commands::report::report(&args)),
@@ -37,7 +44,35 @@ pub fn main_with(cli: Cli) -> Exit {
             commands::consume::consume(&args, shutdown.stop).await
         }),
         Some(Command::Run(args)) => runtime.block_on(run(&args)),
+        Some(Command::Completions { shell }) => {
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut args::command(), "loadgen", &mut text);
+            print_bytes(&text)
+        }
+        Some(Command::Man) => {
+            let mut text = Vec::new();
+            match clap_mangen::Man::new(args::command()).render(&mut text) {
+                Ok(()) => print_bytes(&text),
+                Err(e) => {
+                    eprintln!("error: cannot render the man page: {e}");
+                    Exit::Runtime
+                }
+            }
+        }
         None => runtime.block_on(run(&cli.run)),
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) is not an error.
+fn print_bytes(bytes: &[u8]) -> Exit {
+    use std::io::Write;
+    match std::io::stdout().write_all(bytes) {
+        Ok(()) => Exit::Ok,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Exit::Ok,
+        Err(e) => {
+            eprintln!("error: cannot write to stdout: {e}");
+            Exit::Runtime
+        }
     }
 }
 

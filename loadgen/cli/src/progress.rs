@@ -55,7 +55,7 @@ pub struct Progress {
 }
 
 /// Columns to fit lines in: the terminal's, or 100 for a log.
-fn width(terminal: bool) -> usize {
+pub fn width(terminal: bool) -> usize {
     let columns = terminal.then(|| terminal_size::terminal_size_of(std::io::stderr())).flatten();
     columns.map_or(100, |(w, _)| usize::from(w.0).max(40))
 }

@@ -98,7 +98,8 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --users 10x", "", 2, "error: --users takes a whole number, not '10x'"),
         ("--rps 100 --payload-bytes -1", "", 2, "error: --payload-bytes cannot be negative: -1"),
         ("--rps 100 --invalid-rate 2", "", 2, "--invalid-rate"),
-        ("--rps 100 --invalid-rate -0.5", "", 2, "--invalid-rate is a share from 0 to 1"),
+        ("--rps 100 --invalid-rate -0.5", "", 2, "--invalid-rate cannot be negative: -0.5"),
+        ("--rps 100 --max-throttle-rate 0.1%x", "", 2, "is not a share; write it as 0.1 or 10%"),
         // The local pipeline model
         ("--rps 100 --shards 0", "", 2, "error: --shards must be 1–100000, not 0"),
         ("--rps 100 --batch-size 0", "", 2, "--batch-size must be 1–10000 (Lambda's limit), not 0"),
@@ -157,7 +158,7 @@ fn bad_input_is_refused_with_its_reason() {
         ("plan --rps 5000 --record-bytes inf", "", 2, "--record-bytes must be from 1 byte to 1 MiB"),
         ("plan --rps 5000 --record-bytes -5", "", 2, "--record-bytes must be from 1 byte to 1 MiB, not -5"),
         ("plan --rps 5000 --consumers -2", "", 2, "--consumers cannot be negative: -2"),
-        ("plan --rps 5000 --hot-key-share 1.5", "", 2, "--hot-key-share is a share from 0 to 1"),
+        ("plan --rps 5000 --hot-key-share 1.5", "", 2, "'1.5' is not a share; write it as 0.1 or 10%"),
         ("plan --from {d}/nosuch.json", "", 2, "cannot read {d}/nosuch.json"),
         ("plan --rps 5000 --prices {d}/negative-prices.json", "", 2, "kinesis_shard_hour"),
         ("plan --rps 5000 --prices {d}/nan-prices.json", "", 2, "is not a JSON object of known price fields"),

@@ -491,3 +491,28 @@ fn shards_auto_sizes_the_local_stream_for_the_load() {
     assert_eq!(code, 2);
     assert!(err.contains("'many' is not a shard count"), "{err}");
 }
+
+/// Shell completions and the man page come from the clap definition.
+#[test]
+fn completions_and_the_man_page_are_generated() {
+    for (shell, marker) in [("bash", "_loadgen()"), ("zsh", "#compdef loadgen"), ("fish", "complete -c loadgen")] {
+        let (code, out, err) = run(&["completions", shell]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains(marker) && out.contains("--rps"), "{shell}: {out}");
+    }
+    let (code, out, err) = run(&["man"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(".TH loadgen 1") && out.contains("rps"), "{out}");
+    let (code, _, err) = run(&["completions", "tcsh"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("possible values: bash"), "{err}");
+}
+
+/// Shares read as people write them: 10% is 0.1.
+#[test]
+fn shares_take_percentages() {
+    let (code, a, err) = run(&["plan", "--rps", "5000", "--hot-key-share", "10%", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let (_, b, _) = run(&["plan", "--rps", "5000", "--hot-key-share", "0.1", "--json"]);
+    assert_eq!(a, b);
+}

@@ -208,6 +208,16 @@ fn cli_preflight_failures_exit_1_with_the_fix() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach Kinesis at http://127.0.0.1:9"), "{err}");
+    assert!(!err.contains("DispatchFailure") && !err.contains("ConnectorError"), "a sentence, not debug output: {err}");
+    let out = Command::cargo_bin("loadgen")
+        .unwrap()
+        .envs(aws_env())
+        .args(["-v", "--stream", "nope", "--endpoint-url", "http://127.0.0.1:9", "--rps", "10", "--duration", "1s"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("[detail: "), "-v keeps the SDK's chain: {err}");
 
     let out = Command::cargo_bin("loadgen")
         .unwrap()

@@ -61,15 +61,30 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
             return usage(&UsageError::new(format!("--out: {e}")));
         }
     }
+    if let (Some(asked), Some(_)) = (plan.config.generator.payload_bytes, plan.progress_every) {
+        use loadgen_engine::load::generator::mean_data_bytes;
+        let own = mean_data_bytes(
+            loadgen_engine::load::generator::GeneratorConfig { payload_bytes: None, ..plan.config.generator() },
+            200,
+        );
+        let padded = mean_data_bytes(plan.config.generator(), 200);
+        if (asked as f64) < own {
+            say(&format!(
+                "note: --payload-bytes {asked} is below the events' own size (about {own:.0} bytes): nothing is padded"
+            ));
+        } else {
+            say(&format!("--payload-bytes {asked}: records of about {padded:.0} bytes of data (padded with a \"pad\" field; the partition key is extra)"));
+        }
+    }
     if let (Some(sized), Some(_)) = (&plan.auto_shards, plan.progress_every) {
-        eprintln!(
+        say(&format!(
             "--shards auto: {} shard{} for {:.0} events/s at ≤{:.0}% of each shard's quota ({} decides)",
             plan.config.local.shards,
             if plan.config.local.shards == 1 { "" } else { "s" },
             plan.config.driver.profile.peak_rps(),
             sized.target_utilization * 100.0,
             sized.binding
-        );
+        ));
     }
     let stop = shutdown.stop.clone();
     let mut progress = Progress::new(plan.progress_every, terminal);
@@ -136,6 +151,13 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
     } else {
         Exit::Ok
     }
+}
+
+/// A line on stderr before the load, wrapped to the terminal (80 columns elsewhere).
+fn say(text: &str) {
+    let mut lines = String::new();
+    loadgen_report::text::wrapped_at(&mut lines, "", 2, text, crate::progress::width(true).saturating_sub(1).min(100));
+    eprintln!("{}", lines.trim_end());
 }
 
 /// Stops a spawned task when dropped (the metrics endpoint, when the command returns).

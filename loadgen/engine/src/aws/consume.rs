@@ -123,10 +123,7 @@ async fn iterator(
         .set_starting_sequence_number(sequence.map(str::to_string))
         .send()
         .await
-        .map_err(|e| ConsumeError::Read {
-            shard: shard.to_string(),
-            detail: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
-        })?;
+        .map_err(|e| ConsumeError::Read { shard: shard.to_string(), detail: crate::aws::sdk_error_sentence(&e) })?;
     out.shard_iterator.ok_or_else(|| ConsumeError::Read { shard: shard.into(), detail: "no shard iterator".into() })
 }
 
@@ -158,10 +155,7 @@ async fn consume_shard(
         last_call = Instant::now();
         let page =
             client.get_records().shard_iterator(&it).limit(GET_RECORDS_MAX_RECORDS as i32).send().await.map_err(
-                |e| ConsumeError::Read {
-                    shard: shard.to_string(),
-                    detail: aws_sdk_kinesis::error::DisplayErrorContext(&e).to_string(),
-                },
+                |e| ConsumeError::Read { shard: shard.to_string(), detail: crate::aws::sdk_error_sentence(&e) },
             )?;
         let records: Vec<KinesisEventRecord> = page.records().iter().map(|r| event_record(shard, arn, r)).collect();
         let next = page.next_shard_iterator().map(str::to_string);

@@ -10,11 +10,35 @@ pub mod results;
 pub mod stack;
 pub mod verify;
 
-use aws_sdk_kinesis::error::{ProvideErrorMetadata, SdkError};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// Whether error sentences carry the SDK's own detail (`loadgen -v`).
+static ERROR_DETAIL: AtomicBool = AtomicBool::new(false);
+
+/// Makes [`sdk_error_sentence`] append the SDK's whole error chain (`-v`, for a bug report).
+pub fn show_error_detail(on: bool) {
+    ERROR_DETAIL.store(on, Ordering::Relaxed);
+}
 
 /// An SDK error as a sentence a user can act on: what went wrong in words, then the
-/// service's own code and message when it answered (never the SDK's debug output).
-pub fn sdk_error_sentence<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
+/// service's own code and message when it answered; the SDK's own chain only after
+/// [`show_error_detail`] (`-v`).
+pub fn sdk_error_sentence<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let sentence = plain_sentence(e);
+    if ERROR_DETAIL.load(Ordering::Relaxed) {
+        format!("{sentence} [detail: {}]", DisplayErrorContext(e))
+    } else {
+        sentence
+    }
+}
+
+fn plain_sentence<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> String {
     match e {
         SdkError::DispatchFailure(d) if d.is_timeout() => "no connection within the connect timeout".into(),
         SdkError::DispatchFailure(d) if d.is_io() => {

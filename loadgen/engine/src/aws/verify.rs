@@ -92,10 +92,7 @@ impl Verifier {
             .attribute_names(A::ApproximateNumberOfMessagesNotVisible)
             .send()
             .await
-            .map_err(|e| VerifyError::Queue {
-                url: url.to_string(),
-                detail: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
-            })?;
+            .map_err(|e| VerifyError::Queue { url: url.to_string(), detail: crate::aws::sdk_error_sentence(&e) })?;
         let attrs = out.attributes();
         let get = |k: A| attrs.and_then(|a| a.get(&k)).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         Ok(get(A::ApproximateNumberOfMessages) + get(A::ApproximateNumberOfMessagesNotVisible))
@@ -166,10 +163,7 @@ impl Verifier {
         for attempt in 0..8u32 {
             let out =
                 self.dynamodb.batch_get_item().request_items(table, request.clone()).send().await.map_err(|e| {
-                    VerifyError::Table {
-                        table: table.into(),
-                        detail: aws_sdk_dynamodb::error::DisplayErrorContext(&e).to_string(),
-                    }
+                    VerifyError::Table { table: table.into(), detail: crate::aws::sdk_error_sentence(&e) }
                 })?;
             for item in out.responses().and_then(|r| r.get(table)).into_iter().flatten() {
                 let s = |k: &str| item.get(k).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();

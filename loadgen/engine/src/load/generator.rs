@@ -322,6 +322,15 @@ impl Generator {
     }
 }
 
+/// The mean data size of `config`'s records, bytes, over a sample of `n` (what
+/// `--payload-bytes` pads up to, or the events' own size without it).
+pub fn mean_data_bytes(config: GeneratorConfig, n: usize) -> f64 {
+    let mut g = Generator::new(config);
+    let n = n.max(1);
+    let total: usize = (0..n as u64).map(|i| g.next_record(1_764_000_000_000 + i as i64, i).data.len()).sum();
+    total as f64 / n as f64
+}
+
 /// The `userId` (and default partition key) of user `index`.
 pub fn user_key(index: usize) -> String {
     format!("user-{index:07}")

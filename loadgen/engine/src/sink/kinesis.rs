@@ -354,7 +354,7 @@ impl<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug> 
         }
     }
     fn text(&self) -> String {
-        aws_sdk_kinesis::error::DisplayErrorContext(self).to_string()
+        crate::aws::sdk_error_sentence(self)
     }
 }
 
