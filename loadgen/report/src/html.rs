@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::charts::{self, Line};
+use crate::charts::{self, Axis, Line, Reference};
 use crate::tables::{headline, tables, Table};
 use crate::{count, ms, Exporter, Report, ReportError};
 use loadgen_engine::outcome::result::VerdictState;
@@ -69,6 +69,14 @@ h2{font-size:18px;margin:28px 0 10px}
 .verdict.bad{background:#fdecea;color:var(--bad)}
 .verdict.unclear{background:#fff4e0;color:#8a5a00}
 .findings{margin:6px 0 0 0;padding-left:20px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(200px,1fr));gap:10px;margin:14px 0}
+.tile{background:#fff;border:1px solid var(--line);border-left:5px solid var(--muted);border-radius:8px;padding:10px 14px}
+.tile.ok{border-left-color:var(--ok)}.tile.bad{border-left-color:var(--bad)}.tile.unclear{border-left-color:#c08000}
+.tile .v{font-size:20px;font-weight:650}.tile .k{color:var(--muted);font-size:13px}.tile .d{font-size:13px;margin-top:2px}
+.legend{display:flex;flex-wrap:wrap;gap:4px 16px;padding:2px 8px 0;font-size:13px}
+.legend span{display:inline-flex;align-items:center;gap:6px}
+.legend i{display:inline-block;width:18px;height:3px}
+.legend i.ref{height:0;border-top:2px dashed #5b6475}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:10px;margin:18px 0}
 .card{background:#fff;border:1px solid var(--line);border-radius:8px;padding:10px 12px}
 .card .v{font-size:22px;font-weight:650}
@@ -114,7 +122,75 @@ fn table(s: &mut String, t: &Table) {
 }
 
 fn figure(s: &mut String, id: &str, svg: &str, caption: &str) {
-    let _ = writeln!(s, "<figure id=\"{id}\">{svg}<figcaption>{caption}</figcaption></figure>");
+    figure_with_legend(s, id, svg, &[], &[], caption);
+}
+
+/// A chart with its legend under it (never over the data): a swatch per line, a dashed
+/// one per reference line.
+fn figure_with_legend(s: &mut String, id: &str, svg: &str, lines: &[Line], refs: &[Reference], caption: &str) {
+    let mut legend = String::new();
+    if !lines.is_empty() || !refs.is_empty() {
+        legend.push_str("<div class=\"legend\">");
+        // In the order a reader meets them: the lines drawn last are the ones on top.
+        for l in lines.iter().rev() {
+            let c = l.color;
+            let _ = write!(
+                legend,
+                "<span><i style=\"background:rgb({},{},{})\"></i>{}</span>",
+                c.0,
+                c.1,
+                c.2,
+                esc(&l.name)
+            );
+        }
+        for r in refs {
+            let _ = write!(legend, "<span><i class=\"ref\"></i>{}</span>", esc(&r.name));
+        }
+        legend.push_str("</div>");
+    }
+    let _ = writeln!(s, "<figure id=\"{id}\">{svg}{legend}<figcaption>{caption}</figcaption></figure>");
+}
+
+/// A time-series chart and its figure.
+fn series_figure(
+    s: &mut String,
+    id: &str,
+    (title, y_desc, axis): (&str, &str, Axis),
+    lines: &[Line],
+    refs: &[Reference],
+    caption: &str,
+) -> Result<(), ReportError> {
+    let svg = charts::time_series(title, y_desc, axis, lines, refs)?;
+    figure_with_legend(s, id, &svg, lines, refs, caption);
+    Ok(())
+}
+
+/// Per second, the busiest shard's utilisation of its write quota (the larger of
+/// records/s ÷ 1,000 and bytes/s ÷ 1 MiB, bytes from each shard's mean record).
+pub fn busiest_shard(r: &RunResult) -> Vec<(f64, f64)> {
+    let mean_bytes: Vec<f64> =
+        r.shards.iter().map(|s| if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 }).collect();
+    let mut previous = 0.0;
+    r.timeline
+        .iter()
+        .map(|p| {
+            let secs = (p.t - previous).max(1.0);
+            previous = p.t;
+            let busiest = p
+                .shard_records
+                .iter()
+                .enumerate()
+                .map(|(i, &n)| {
+                    let rps = n as f64 / secs;
+                    loadgen_engine::capacity::quotas::shard_write_utilization(
+                        rps,
+                        mean_bytes.get(i).copied().unwrap_or(0.0),
+                    )
+                })
+                .fold(0.0, f64::max);
+            (p.t, busiest)
+        })
+        .collect()
 }
 
 /// Per shard (grouped into at most [`HEAT_ROWS`] rows) and per second (grouped into at
@@ -194,19 +270,71 @@ impl Exporter for Html {
             s.push_str("</ul>\n");
         }
 
+        // The answer, the cost and what to change, as tiles: what a reader came for.
+        let rec = &r.recommendation;
+        let mut tiles: Vec<(String, &str, String, String)> = vec![(
+            class.to_string(),
+            "answer",
+            crate::tables::state_text(r.verdict.state).to_lowercase(),
+            r.verdict
+                .bottleneck
+                .as_ref()
+                .map_or_else(String::new, |b| format!("bottleneck: {}", crate::tables::bottleneck_text(b.kind))),
+        )];
+        if let Some(c) = rec.monthly_cost_usd {
+            tiles.push((
+                String::new(),
+                "monthly cost, as recommended",
+                loadgen_engine::outcome::verdict::dollars(c),
+                report
+                    .plan
+                    .as_ref()
+                    .map_or_else(String::new, |p| format!("${:.4} per million events", p.per_million_events)),
+            ));
+        }
+        tiles.push((
+            String::new(),
+            "shards to provision",
+            match rec.shards {
+                Some(n) => n.to_string(),
+                None => format!("spread a key, then {}", rec.planned_shards()),
+            },
+            format!("{} decides", rec.binding),
+        ));
+        if let Some(t) = &rec.table {
+            tiles.push((String::new(), "DynamoDB table", format!("{} WCU", count(t.units as u64)), t.mode.clone()));
+        }
+        if let Some(l) = &rec.lambda {
+            let first = l.options.first();
+            tiles.push((
+                String::new(),
+                "Lambda",
+                format!("{} MB", first.map_or(l.memory_mb, |o| o.memory_mb)),
+                format!(
+                    "parallelization {}, batch {}",
+                    first.map_or(l.parallelization_factor, |o| o.parallelization_factor),
+                    first.map_or(l.batch_size, |o| o.batch_size)
+                ),
+            ));
+        }
+        s.push_str("<section class=\"tiles\" id=\"tiles\">");
+        for (class, k, v, d) in &tiles {
+            let _ = write!(
+                s,
+                "<div class=\"tile {class}\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"d\">{}</div></div>",
+                esc(k),
+                esc(v),
+                esc(d)
+            );
+        }
+        s.push_str("</section>\n");
+
         let cards = [
             ("target", format!("{:.0}/s", r.rate.target_rps)),
             ("achieved", format!("{:.0}/s", r.rate.achieved_rps)),
             ("p99 (corrected)", format!("{} ms", ms(r.latency_ms.put_corrected.p99))),
             ("throttled attempts", format!("{:.2}%", r.ledger.throttle_rate() * 100.0)),
             ("expired + lost", count(r.ledger.expired + r.lost())),
-            (
-                "shards needed",
-                match r.recommendation.shards {
-                    Some(n) => n.to_string(),
-                    None => format!("spread a key, then {}", r.recommendation.planned_shards()),
-                },
-            ),
         ];
         s.push_str("<section class=\"cards\">");
         for (k, v) in cards {
@@ -230,38 +358,72 @@ impl Exporter for Html {
         s.push_str("<h2>Charts</h2>\n");
         let series =
             |f: fn(&loadgen_engine::measure::TimelinePoint) -> f64| tl.iter().map(|p| (p.t, f(p))).collect::<Vec<_>>();
-        let svg = charts::time_series(
-            "Rate: target vs achieved",
-            "events/s",
-            // Drawn last is drawn on top: the target over the lines it is read against.
-            &[
-                Line::new(5, "generated", series(|p| p.generated_rps)),
-                Line::new(2, "achieved (accepted)", series(|p| p.achieved_rps)),
-                Line::new(0, "target", series(|p| p.target_rps)),
-            ],
-        )?;
-        figure(
+        let base = report.baseline.as_deref();
+        let base_series = |f: fn(&loadgen_engine::measure::TimelinePoint) -> f64| {
+            base.map(|b| b.timeline.iter().map(|p| (p.t, f(p))).collect::<Vec<_>>())
+        };
+        // Drawn last is drawn on top: the target over the lines it is read against; the
+        // baseline, when compared, under them all.
+        let mut rate = Vec::new();
+        if let Some(b) = base_series(|p| p.achieved_rps) {
+            rate.push(Line::new(5, "baseline achieved", b));
+        }
+        rate.push(Line::new(3, "generated", series(|p| p.generated_rps)));
+        rate.push(Line::new(2, "achieved (accepted)", series(|p| p.achieved_rps)));
+        rate.push(Line::new(0, "target", series(|p| p.target_rps)));
+        let shards = r.target.shards.max(r.shards.len()) as u64;
+        let quota = Reference {
+            name: format!(
+                "stream quota ({} shard{} × 1,000 records/s)",
+                count(shards),
+                if shards == 1 { "" } else { "s" }
+            ),
+            y: shards as f64 * f64::from(loadgen_engine::capacity::quotas::SHARD_WRITE_RECORDS_PER_SEC),
+        };
+        let rate_refs = if r.target.mode.as_deref() == Some("ON_DEMAND") || shards == 0 { vec![] } else { vec![quota] };
+        series_figure(
             &mut s,
             "chart-rate",
-            &svg,
-            "Events per second the profile asked for, the schedule generated, and the stream accepted.",
-        );
-
-        let svg = charts::time_series(
-            "Put latency per second (from the intended send time)",
-            "ms",
-            &[
-                Line::new(0, "p50", series(|p| p.put_p50_ms)),
-                Line::new(3, "p99", series(|p| p.put_p99_ms)),
-                Line::new(1, "max", series(|p| p.put_max_ms)),
-            ],
+            ("Rate: target vs achieved", "events/s", Axis::Count),
+            &rate,
+            &rate_refs,
+            "Events per second the profile asked for, the schedule generated, and the stream accepted; the dashed line is what the stream's shards take by records (with aggregation, by Kinesis records).",
         )?;
-        figure(
+
+        let mut latency = Vec::new();
+        if let Some(b) = base_series(|p| p.put_p99_ms) {
+            latency.push(Line::new(5, "baseline p99", b));
+        }
+        latency.push(Line::new(0, "p50", series(|p| p.put_p50_ms)));
+        latency.push(Line::new(3, "p99", series(|p| p.put_p99_ms)));
+        latency.push(Line::new(1, "max", series(|p| p.put_max_ms)));
+        let p99_limit: Vec<Reference> = r
+            .thresholds
+            .iter()
+            .filter(|t| t.name == loadgen_engine::outcome::thresholds::ThresholdName::MaxP99)
+            .map(|t| Reference { name: format!("--max-p99 {} ms", crate::tables::figure(t.limit)), y: t.limit })
+            .collect();
+        series_figure(
             &mut s,
             "chart-latency",
-            &svg,
+            ("Put latency per second (from the intended send time)", "ms", Axis::Value),
+            &latency,
+            &p99_limit,
             "Percentiles of each second's acknowledged events, coordinated-omission corrected.",
-        );
+        )?;
+
+        let target = r.recommendation.target_utilization;
+        series_figure(
+            &mut s,
+            "chart-utilisation",
+            ("Busiest shard, share of its write quota", "% of quota", Axis::Percent),
+            &[Line::new(1, "busiest shard", busiest_shard(r))],
+            &[
+                Reference { name: "100%: the quota".into(), y: 1.0 },
+                Reference { name: format!("{:.0}%: the planning target", target * 100.0), y: target },
+            ],
+            "Each second, the busiest shard's records/s ÷ 1,000 or bytes/s ÷ 1 MiB, whichever is larger. Above 100% the shard throttles.",
+        )?;
 
         let h = &report.histograms;
         let svg = charts::spectrum(
@@ -293,60 +455,61 @@ impl Exporter for Html {
             "chart-shards",
             &svg,
             &format!(
-                "Each cell is the busiest second of a shard{} in {} s: records/s ÷ 1,000 or bytes/s ÷ 1 MiB, whichever is larger. <span class=\"scale\"></span> 0% → 60% → 85% → 100%",
+                "{} shard{}{}{}. Each cell is the busiest second of a shard{} in {} s: records/s ÷ 1,000 or bytes/s ÷ 1 MiB, whichever is larger (hover a cell for its figure). <span class=\"scale\"></span> 0% → 60% → 85% → 100%",
+                count(shards),
+                if shards == 1 { "" } else { "s" },
+                if per_row > 1 { format!(", {per_row} to a row") } else { String::new() },
+                match charts::label_every(cells.len()) {
+                    1 => String::new(),
+                    n => format!(", every {n}th row labelled"),
+                },
                 if per_row > 1 { " group" } else { "" },
                 col_secs
             ),
         );
 
-        let svg = charts::time_series(
-            "Throttles and retries per second",
-            "per second",
+        series_figure(
+            &mut s,
+            "chart-throttles",
+            ("Throttles and retries per second", "per second", Axis::Count),
             &[
                 Line::new(1, "throttling answers", series(|p| p.throttled as f64)),
                 Line::new(3, "retries", series(|p| p.retries as f64)),
                 Line::new(4, "late sends", series(|p| p.late as f64)),
             ],
-        )?;
-        figure(
-            &mut s,
-            "chart-throttles",
-            &svg,
+            &[],
             "ProvisionedThroughputExceeded answers, re-sends, and events handed over more than 10 ms late.",
-        );
+        )?;
 
         if r.pipeline.is_some() {
-            let svg = charts::time_series(
-                "Iterator age",
-                "seconds",
+            let window = r.config.batching_window_s;
+            series_figure(
+                &mut s,
+                "chart-iterator-age",
+                ("Iterator age", "seconds", Axis::Value),
                 &[Line::new(4, "largest iterator age", series(|p| p.iterator_age_ms / 1000.0))],
+                &[Reference { name: format!("batching window + 5 s ({} s)", crate::tables::figure(window + 5.0)), y: window + 5.0 }],
+                "How far behind the stream's tip the function reads; a line that keeps rising means the consumer cannot keep up.",
             )?;
-            figure(&mut s, "chart-iterator-age", &svg, "How far behind the stream's tip the function reads; a line that keeps rising means the consumer cannot keep up.");
-            let svg = charts::time_series(
-                "Backlog",
-                "records",
-                &[Line::new(5, "stored, not yet processed", series(|p| p.backlog as f64))],
-            )?;
-            figure(
+            series_figure(
                 &mut s,
                 "chart-backlog",
-                &svg,
+                ("Backlog", "records", Axis::Count),
+                &[Line::new(5, "stored, not yet processed", series(|p| p.backlog as f64))],
+                &[],
                 "Records in the stream the event source mapping has not yet delivered.",
-            );
+            )?;
         }
 
         if let Some(e2e) = &h.end_to_end {
-            let svg = charts::time_series(
-                "End-to-end latency per second",
-                "ms",
-                &[Line::new(0, "p99, intended send → processedAt", series(|p| p.end_to_end_p99_ms))],
-            )?;
-            figure(
+            series_figure(
                 &mut s,
                 "chart-e2e",
-                &svg,
+                ("End-to-end latency per second", "ms", Axis::Value),
+                &[Line::new(0, "p99, intended send → processedAt", series(|p| p.end_to_end_p99_ms))],
+                &[],
                 "From when each event was due to when the function wrote it to the table.",
-            );
+            )?;
             let mut series: Vec<(&str, &loadgen_engine::measure::Latency)> = vec![("end to end", e2e)];
             series.extend(report.histograms.stages.iter().map(|(stage, h)| (stage.label(), h)));
             let svg = charts::spectrum("End-to-end latency percentile spectrum, by stage", &series)?;

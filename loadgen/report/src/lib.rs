@@ -73,6 +73,8 @@ pub struct Report {
     /// Shards, Lambda, DynamoDB and monthly cost for the run's load, with `loadgen plan`'s
     /// defaults (`loadgen plan --from RUN` changes them).
     pub plan: Option<Plan>,
+    /// The baseline run itself, when compared (its lines are drawn under this run's).
+    pub baseline: Option<Box<RunResult>>,
 }
 
 impl Report {
@@ -80,7 +82,7 @@ impl Report {
     pub fn of(result: RunResult, label: &str) -> Result<Self, ReportError> {
         let histograms = Histograms::decode(&result, label)?;
         let plan = planner::for_run(&result, result.recommendation.target_utilization, &Prices::default());
-        Ok(Self { result, sources: vec![label.to_string()], histograms, comparison: None, plan })
+        Ok(Self { result, sources: vec![label.to_string()], histograms, comparison: None, plan, baseline: None })
     }
 
     /// One report of several runs made at once (workers), merged exactly.
@@ -92,7 +94,7 @@ impl Report {
         let sources = runs.iter().map(|(l, _)| l.clone()).collect();
         let (result, histograms) = merge::merge(runs)?;
         let plan = planner::for_run(&result, result.recommendation.target_utilization, &Prices::default());
-        Ok(Self { result, sources, histograms, comparison: None, plan })
+        Ok(Self { result, sources, histograms, comparison: None, plan, baseline: None })
     }
 }
 
@@ -107,6 +109,7 @@ pub fn load(runs: &[PathBuf], baseline: Option<&Path>, limits: &[Limit]) -> Resu
     if let Some(path) = baseline {
         let base = result_file::load(path)?;
         report.comparison = Some(compare::compare(&report.result, &base, &path.display().to_string(), limits));
+        report.baseline = Some(Box::new(base));
     }
     Ok(report)
 }

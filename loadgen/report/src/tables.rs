@@ -784,11 +784,27 @@ pub fn figure(v: f64) -> String {
 }
 
 /// `+12.3%`, or `new` when the baseline was zero.
+/// A change as a person reads it: `+12.3%` / `−40.0%` within a factor of two, `×4,180`
+/// or `÷3.2` beyond it.
 pub fn change_text(d: &Delta) -> String {
     match d.change {
+        Some(c) if c >= 1.0 => format!("×{}", ratio(1.0 + c)),
+        Some(c) if c <= -0.5 && c > -1.0 => format!("÷{}", ratio(1.0 / (1.0 + c))),
+        Some(c) if c <= -1.0 => "to 0".into(),
         Some(c) => format!("{:+.1}%", c * 100.0),
         None if d.current == 0.0 => "±0".into(),
         None => "new".into(),
+    }
+}
+
+/// A factor: `2.5`, `12`, `4,180`.
+fn ratio(r: f64) -> String {
+    if r >= 100.0 {
+        count(r.round() as u64)
+    } else if r >= 10.0 {
+        format!("{r:.0}")
+    } else {
+        format!("{r:.1}")
     }
 }
 
