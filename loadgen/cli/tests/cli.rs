@@ -516,3 +516,25 @@ fn shares_take_percentages() {
     let (_, b, _) = run(&["plan", "--rps", "5000", "--hot-key-share", "0.1", "--json"]);
     assert_eq!(a, b);
 }
+
+/// The README's quick start runs verbatim: every `loadgen …` line of its first block (the
+/// 30-second first run) exits 0, and the run holds, as the README says.
+#[test]
+fn the_readme_quick_start_runs_verbatim() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let section = readme.split("\n## Quick start\n").nth(1).expect("a Quick start section");
+    let block = section.split("```sh\n").nth(1).and_then(|b| b.split("```").next()).expect("its first sh block");
+    let commands: Vec<&str> = block
+        .lines()
+        .map(|l| l.split(" #").next().unwrap_or("").trim())
+        .filter(|l| l.starts_with("loadgen "))
+        .collect();
+    assert!(!commands.is_empty(), "the quick start has a loadgen command:\n{block}");
+    for command in commands {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "`{command}`:\n{out}{err}");
+        assert!(out.starts_with("Holds:"), "`{command}` holds, as the README says:\n{out}");
+    }
+}
