@@ -1,6 +1,6 @@
 """The producer a user would write instead of loadgen: boto3's put_records in batches of
 500 from a few threads, each event built with random fields and json.dumps, against the
-endpoint given (the fast local Kinesis-API endpoint, benches/src/fast_kinesis.rs).
+endpoint given (the fast local Kinesis-API endpoint, benches/src/fast_endpoint.rs).
 
 Prints boto3_records_per_s=<n> (wall clock) and boto3_records_per_cpu_s=<n> (records per
 CPU-second of this process, every thread): the figure worker_ceiling.rs compares with

@@ -110,19 +110,24 @@ fn generator(c: &mut Criterion) {
     let mut group = c.benchmark_group("generator");
     const N: u64 = 10_000;
     group.throughput(Throughput::Elements(N));
-    let mut g = Generator::new(GeneratorConfig::default());
-    let mut seq = 0u64;
-    group.bench_function("generate_and_encode", |b| {
-        b.iter(|| {
-            let mut bytes = 0usize;
-            for _ in 0..N {
-                let r = g.next_record(1_764_000_000_000 + seq as i64, seq);
-                bytes += r.data.len();
-                seq += 1;
-            }
-            bytes
-        })
-    });
+    // The default population (100,000 users: per-user state of several MB, so each event
+    // touches lines outside the core's caches) and a small one that fits in L2, side by
+    // side: the gap is what the per-user working set costs.
+    for users in [GeneratorConfig::default().users, 1_000] {
+        let mut g = Generator::new(GeneratorConfig { users, ..GeneratorConfig::default() });
+        let mut seq = 0u64;
+        group.bench_function(BenchmarkId::new("generate_and_encode", format!("{users}_users")), |b| {
+            b.iter(|| {
+                let mut bytes = 0usize;
+                for _ in 0..N {
+                    let r = g.next_record(1_764_000_000_000 + seq as i64, seq);
+                    bytes += r.data.len();
+                    seq += 1;
+                }
+                bytes
+            })
+        });
+    }
     group.finish();
 }
 

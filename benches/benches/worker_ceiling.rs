@@ -1,6 +1,6 @@
 //! How big one worker is: loadgen's own ceiling on the real SDK path (the Kinesis client,
 //! request building, SigV4 signing, HTTP), driving the fast local Kinesis-API endpoint
-//! (`benches::fast_kinesis`, its own process) as hard as it can, and, in the same run,
+//! (`benches::fast_endpoint`, its own process) as hard as it can, and, in the same run,
 //! the `boto3` `put_records` loop a user would write instead
 //! (`benches/baselines/boto3_put_records.py`, threads as set). Prints records/s, CPU
 //! seconds, records and bytes per CPU-second of the producer process, and the ratio.
@@ -21,16 +21,16 @@ use loadgen_engine::{stop_channel, RunConfig, Silent};
 
 /// The fixture in its own process, and its URL.
 fn fixture(shards: usize) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fast-kinesis"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fast-endpoint"))
         .args(["--shards", &shards.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
-        .expect("start fast-kinesis");
+        .expect("start fast-endpoint");
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("its address");
     let url =
-        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("fast-kinesis said: {line}")).to_string();
+        line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("fast-endpoint said: {line}")).to_string();
     (child, url)
 }
 
@@ -62,7 +62,7 @@ fn loadgen(url: &str, rps: f64, seconds: u64) -> Measured {
     let (_handle, stop) = stop_channel();
     let cpu = cpu_time::ProcessTime::now();
     let wall = Instant::now();
-    let outcome = rt.block_on(loadgen_engine::run(&config, &mut Silent, stop)).expect("the run against fast-kinesis");
+    let outcome = rt.block_on(loadgen_engine::run(&config, &mut Silent, stop)).expect("the run against fast-endpoint");
     let (cpu_s, wall_s) = (cpu.elapsed().as_secs_f64(), wall.elapsed().as_secs_f64());
     let r = outcome.result;
     Measured {
@@ -109,7 +109,7 @@ fn main() {
         let m = loadgen(&url, 2000.0, 1);
         let _ = child.kill();
         assert_eq!(m.generated, 2000);
-        assert_eq!(m.accepted, 2000, "every record answered by fast-kinesis");
+        assert_eq!(m.accepted, 2000, "every record answered by fast-endpoint");
         return;
     }
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();

@@ -3,7 +3,7 @@
 
 #![forbid(unsafe_code)]
 
-pub mod fast_kinesis;
+pub mod fast_endpoint;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -300,8 +300,9 @@ pub struct PlanArgs {
     /// Function memory, MB.
     #[arg(long, default_value_t = PLAN.memory_mb)]
     pub memory_mb: u32,
-    /// Function CPU per record on one full vCPU (1,769 MB or more), µs; the plan divides
-    /// it by the memory's share of a vCPU (`cargo bench`'s handler figure is one).
+    /// Function CPU per record on one full vCPU (1,769 MB or more), µs, processor and AWS
+    /// SDK together (`cargo bench -p benches --bench function_path` measures it); the plan
+    /// divides it by the memory's share of a vCPU.
     #[arg(long, default_value_t = PLAN.per_record_us)]
     pub per_record_us: f64,
     /// Plan the stream for KPL-aggregated records (the plan shows both ways either way).

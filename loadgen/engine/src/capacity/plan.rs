@@ -132,7 +132,7 @@ impl Default for PlanInput {
             batching_window: Duration::from_secs(5),
             parallelization: 1,
             memory_mb: 256,
-            per_record_us: 0.3,
+            per_record_us: PROCESSOR_US_PER_RECORD + SDK_PATH_US_PER_RECORD,
             write_latency: Duration::from_millis(8),
             write_concurrency: 8,
             item_bytes: 360.0 + ITEM_OVERHEAD_BYTES,
@@ -594,6 +594,16 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
     }
 }
 
+/// The processor's CPU per record on one vCPU (`handler/process_batch/100` and
+/// `function_path`'s "processor alone"), µs: docs/aws-quotas.md, "The function's CPU per
+/// record".
+pub const PROCESSOR_US_PER_RECORD: f64 = 0.26;
+
+/// What the AWS SDK adds per record on one vCPU (building, serialising and signing each
+/// `BatchWriteItem`, the HTTP client): `function_path`'s whole path minus the processor
+/// alone, µs (same source). The planner's default per-record CPU is the sum.
+pub const SDK_PATH_US_PER_RECORD: f64 = 5.9;
+
 /// What `loadgen plan` is asked: the load's figures, each overriding what measured runs
 /// say, over the planner's defaults ([`PlanInput::default`]) for everything else.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -722,7 +732,9 @@ pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> 
     if let Some((p, m)) = result.pipeline.as_ref().and_then(|p| p.lambda_model.as_ref().map(|m| (p, m))) {
         if p.delivered > 0 && p.invocations > 0 {
             base.memory_mb = m.memory_mb;
-            base.per_record_us = m.cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64;
+            // The run measured the processor; the SDK's share of the batch path is added.
+            base.per_record_us =
+                m.cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64 + SDK_PATH_US_PER_RECORD;
             base.write_latency = Duration::from_secs_f64(c.table_write_latency_ms.max(0.0) / 1000.0);
         }
     }
@@ -930,7 +942,8 @@ mod tests {
 
     /// A local run's plan bills the modelled function: its memory, and the CPU per record
     /// it measured on this machine's core, one vCPU (fixture: 0.05 ms per invocation of
-    /// 100 records = 0.5 µs per record), with the run's table latency.
+    /// 100 records = 0.5 µs per record) plus the SDK's share of the batch path, with the
+    /// run's table latency.
     #[test]
     fn a_local_runs_plan_uses_the_modelled_function() {
         let mut run = crate::outcome::fixture::sample_result();
@@ -938,7 +951,11 @@ mod tests {
         p.lambda_model.as_mut().unwrap().memory_mb = 512;
         let plan = for_run(&run, 0.8, &Prices::default()).unwrap();
         assert_eq!(plan.input.memory_mb, 512);
-        assert!((plan.input.per_record_us - 0.5).abs() < 1e-9, "{}", plan.input.per_record_us);
+        assert!(
+            (plan.input.per_record_us - (0.5 + SDK_PATH_US_PER_RECORD)).abs() < 1e-9,
+            "{}",
+            plan.input.per_record_us
+        );
         assert_eq!(plan.input.write_latency, Duration::from_secs_f64(run.config.table_write_latency_ms / 1000.0));
         // A result without the model keeps the planner's defaults.
         run.pipeline.as_mut().unwrap().lambda_model = None;

@@ -1,11 +1,11 @@
-//! `fast-kinesis [--listen ADDR] [--shards N]`: the fast Kinesis-API test endpoint
-//! (`benches::fast_kinesis`) in a process of its own. Prints `listening on http://ADDR`,
+//! `fast-endpoint [--listen ADDR] [--shards N]`: the fast Kinesis-API test endpoint
+//! (`benches::fast_endpoint`) in a process of its own. Prints `listening on http://ADDR`,
 //! then serves until it is killed or its stdin closes.
 
 use std::io::Read;
 use std::sync::Arc;
 
-use benches::fast_kinesis::{spawn, Counts, FastStream};
+use benches::fast_endpoint::{spawn, Counts, FastStream};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,9 +1,12 @@
-//! A Kinesis-API endpoint that answers as fast as it can, for measuring a producer's own
-//! ceiling (`benches/benches/worker_ceiling.rs`): `PutRecords` succeeds for every record,
-//! `DescribeStreamSummary` and `ListShards` describe one active stream of `shards` shards
-//! over the whole hash-key space, and nothing else is answered. A test fixture, not a
-//! product: it stores nothing, checks no signature and throttles nothing. It runs as its
-//! own process (`fast-kinesis`) so the producer's CPU is measured apart from it.
+//! An AWS endpoint that answers as fast as it can, for measuring the client side's own
+//! cost: loadgen's producer (`benches/benches/worker_ceiling.rs`) and the function's whole
+//! batch path (`benches/benches/function_path.rs`). Kinesis `PutRecords` succeeds for every
+//! record, `DescribeStreamSummary` and `ListShards` describe one active stream of
+//! `shards` shards over the whole hash-key space; DynamoDB `BatchWriteItem` leaves nothing
+//! unprocessed; SQS `SendMessageBatch` accepts every entry (with the MD5 of its body, as
+//! SQS answers). Nothing else is answered. A test fixture, not a product: it stores
+//! nothing, checks no signature and throttles nothing. It runs as its own process
+//! (`fast-endpoint`) or on a thread of its own ([`spawn`]).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -24,6 +27,10 @@ pub struct Counts {
     pub requests: AtomicU64,
     /// Records they carried.
     pub records: AtomicU64,
+    /// `BatchWriteItem` items written.
+    pub items: AtomicU64,
+    /// `SendMessageBatch` messages accepted.
+    pub messages: AtomicU64,
 }
 
 /// The stream the endpoint describes.
@@ -65,7 +72,7 @@ pub fn spawn(addr: SocketAddr, stream: FastStream, counts: Arc<Counts>) -> std::
         rt.block_on(async move {
             match tokio::net::TcpListener::from_std(listener) {
                 Ok(listener) => serve(listener, stream, counts).await,
-                Err(e) => eprintln!("fast-kinesis: {e}"),
+                Err(e) => eprintln!("fast-endpoint: {e}"),
             }
         })
     });
@@ -92,6 +99,24 @@ async fn answer(
             }
             None => error(StatusCode::BAD_REQUEST, "SerializationException", "the body has no Records list"),
         },
+        "DynamoDB_20120810.BatchWriteItem" => match count_items(&body) {
+            Some(n) => {
+                counts.items.fetch_add(n as u64, Ordering::Relaxed);
+                reply_as(
+                    StatusCode::OK,
+                    Bytes::from_static(br#"{"UnprocessedItems":{}}"#),
+                    "application/x-amz-json-1.0",
+                )
+            }
+            None => error(StatusCode::BAD_REQUEST, "SerializationException", "the body has no RequestItems"),
+        },
+        "AmazonSQS.SendMessageBatch" => match send_message_batch_body(&body) {
+            Some((n, answer)) => {
+                counts.messages.fetch_add(n as u64, Ordering::Relaxed);
+                reply_as(StatusCode::OK, Bytes::from(answer), "application/x-amz-json-1.0")
+            }
+            None => error(StatusCode::BAD_REQUEST, "SerializationException", "the body has no Entries"),
+        },
         "Kinesis_20131202.DescribeStreamSummary" => reply(StatusCode::OK, Bytes::from(summary_body(stream.shards))),
         "Kinesis_20131202.ListShards" => reply(StatusCode::OK, list_shards),
         other => error(StatusCode::BAD_REQUEST, "UnknownOperationException", &format!("{other} is not answered here")),
@@ -99,11 +124,52 @@ async fn answer(
 }
 
 fn reply(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    reply_as(status, body, "application/x-amz-json-1.1")
+}
+
+fn reply_as(status: StatusCode, body: Bytes, content_type: &'static str) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"));
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(content_type));
     r
+}
+
+/// The number of put requests in a `BatchWriteItem` body, over every table.
+fn count_items(body: &[u8]) -> Option<usize> {
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        #[serde(rename = "RequestItems")]
+        items: std::collections::HashMap<String, Vec<serde::de::IgnoredAny>>,
+    }
+    serde_json::from_slice::<Batch>(body).ok().map(|b| b.items.values().map(Vec::len).sum())
+}
+
+/// A `SendMessageBatch` answer accepting every entry: `(entries, body)`.
+fn send_message_batch_body(body: &[u8]) -> Option<(usize, String)> {
+    use md5::{Digest, Md5};
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "Id")]
+        id: String,
+        #[serde(rename = "MessageBody")]
+        body: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Batch {
+        #[serde(rename = "Entries")]
+        entries: Vec<Entry>,
+    }
+    let batch: Batch = serde_json::from_slice(body).ok()?;
+    let successful: Vec<serde_json::Value> = batch
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let md5: String = Md5::digest(e.body.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+            serde_json::json!({ "Id": e.id, "MessageId": format!("00000000-0000-4000-8000-{i:012}"), "MD5OfMessageBody": md5 })
+        })
+        .collect();
+    Some((batch.entries.len(), serde_json::json!({ "Successful": successful, "Failed": [] }).to_string()))
 }
 
 fn error(status: StatusCode, kind: &str, message: &str) -> Response<Full<Bytes>> {
@@ -183,5 +249,10 @@ mod tests {
         let next: u128 = shards[1]["HashKeyRange"]["StartingHashKey"].as_str().unwrap().parse().unwrap();
         let prev: u128 = shards[0]["HashKeyRange"]["EndingHashKey"].as_str().unwrap().parse().unwrap();
         assert_eq!(prev + 1, next, "no gap between shards");
+        assert_eq!(count_items(br#"{"RequestItems":{"t":[{"PutRequest":{}},{"PutRequest":{}}]}}"#), Some(2));
+        let (n, answer) =
+            send_message_batch_body(br#"{"QueueUrl":"q","Entries":[{"Id":"0","MessageBody":"abc"}]}"#).unwrap();
+        assert_eq!(n, 1);
+        assert!(answer.contains("900150983cd24fb0d6963f7d28e17f72"), "MD5 of abc: {answer}");
     }
 }
