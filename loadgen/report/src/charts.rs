@@ -50,7 +50,7 @@ impl Overlay {
     fn title_circle(&mut self, (x, y): (i32, i32), title: &str) {
         self.elements.push(format!(
             "<circle cx=\"{x}\" cy=\"{y}\" r=\"5\" fill=\"transparent\"><title>{}</title></circle>",
-            crate::html::esc(title)
+            crate::esc(title)
         ));
     }
 
@@ -58,12 +58,12 @@ impl Overlay {
         let (x, y, w, h) = (x0.min(x1), y0.min(y1), (x1 - x0).abs().max(1), (y1 - y0).abs().max(1));
         self.elements.push(format!(
             "<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\" fill=\"transparent\"><title>{}</title></rect>",
-            crate::html::esc(title)
+            crate::esc(title)
         ));
     }
 
     fn reference(&mut self, from: (i32, i32), to: (i32, i32), name: &str) {
-        let label = crate::html::esc(name);
+        let label = crate::esc(name);
         self.elements.push(format!(
             "<g data-ref=\"{label}\"><line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#5b6475\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"13\" fill=\"#5b6475\">{label}</text><title>{label}</title></g>",
             from.0, from.1, to.0, to.1, to.0 - 4, to.1 - 5

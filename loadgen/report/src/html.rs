@@ -23,21 +23,7 @@ pub struct Html;
 const HEAT_COLUMNS: usize = 120;
 const HEAT_ROWS: usize = 32;
 
-/// Escapes text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::esc;
 
 /// `text` in backticks (Markdown's code spans, as the shared notes write them) as <code>.
 fn code_spans(escaped: &str) -> String {

@@ -114,6 +114,22 @@ pub fn load(runs: &[PathBuf], baseline: Option<&Path>, limits: &[Limit]) -> Resu
     Ok(report)
 }
 
+/// Escapes text for HTML.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// One output format.
 pub trait Exporter {
     /// The file name it is written to.
