@@ -671,6 +671,10 @@ pub struct RunArgs {
     /// How often users appear: uniform, zipf[:S], hot:KEYS:SHARE.
     #[arg(long, default_value = "uniform", value_parser = spec::popularity, help_heading = "Events")]
     pub user_popularity: Popularity,
+    /// One user sends this share of the events: 0.1 or 10% (as plan's --hot-key-share;
+    /// the same as --user-popularity hot:1:SHARE).
+    #[arg(long, value_parser = spec::parse_share, conflicts_with = "user_popularity", help_heading = "Events")]
+    pub hot_key_share: Option<f64>,
     /// Partition keys.
     #[arg(long, value_enum, default_value_t = KeysArg::User, help_heading = "Events")]
     pub keys: KeysArg,
@@ -1033,6 +1037,14 @@ impl RunArgs {
         }
     }
 
+    /// Who sends the events: `--hot-key-share S` is one hot user with that share.
+    fn popularity(&self) -> Popularity {
+        match self.hot_key_share {
+            Some(share) => Popularity::Hot { keys: 1, share },
+            None => self.user_popularity.clone(),
+        }
+    }
+
     /// `--shards auto`: the shards the load needs, from its peak rate, its record size
     /// (the padding target, or the planner's typical event) and its hottest user.
     fn auto_shards(
@@ -1043,7 +1055,7 @@ impl RunArgs {
         let peak = profile.peak_rps();
         let bytes = self.payload_bytes.map_or(PLAN.record_bytes + PLAN.key_bytes, |p| p as f64 + PLAN.key_bytes);
         let hottest = (self.keys == KeysArg::User).then(|| {
-            KeyLoad::at_mean("the hottest user".into(), peak * self.user_popularity.hottest_share(self.users), bytes)
+            KeyLoad::at_mean("the hottest user".into(), peak * self.popularity().hottest_share(self.users), bytes)
         });
         plan_shards(&Load {
             records_per_sec: peak,
@@ -1103,7 +1115,7 @@ impl RunArgs {
             },
             generator: GeneratorConfig {
                 users: self.users,
-                popularity: self.user_popularity.clone(),
+                popularity: self.popularity(),
                 products: self.products,
                 mix: self.mix,
                 payload_bytes: self.payload_bytes,

@@ -515,6 +515,26 @@ fn shares_take_percentages() {
     assert_eq!(code, 0, "{err}");
     let (_, b, _) = run(&["plan", "--rps", "5000", "--hot-key-share", "0.1", "--json"]);
     assert_eq!(a, b);
+    // run names the hot key as plan does.
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&[
+        "--rps",
+        "500",
+        "--duration",
+        "1s",
+        "--settle",
+        "2s",
+        "--hot-key-share",
+        "40%",
+        "--quiet",
+        "--out",
+        &dir.path().display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("result.json")).unwrap()).unwrap();
+    let share = r["hot_keys"][0]["share"].as_f64().unwrap();
+    assert!((0.3..0.5).contains(&share), "one user sends about 40%: {share}");
 }
 
 /// The README's quick start runs verbatim: every `loadgen …` line of its first block (the
