@@ -154,7 +154,8 @@ pub enum Command {
     /// parameters or from measured runs (result.json).
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
-    /// Render reports (Markdown, HTML with charts, CSV, HdrHistogram interval logs) from
+    /// Render reports (Markdown, HTML with charts, CSV, HdrHistogram interval logs, the
+    /// rate chart as SVG) from
     /// one or more result.json files; several runs of one load's workers merge exactly;
     /// compare with a baseline run and fail (exit 3) on regressions.
     #[command(after_help = REPORT_EXAMPLES)]
@@ -189,7 +190,7 @@ Examples:
 const REPORT_EXAMPLES: &str = "\
 Examples:
   loadgen report results/7-shards
-      writes report.md, report.html, timeline.csv, latency.hlog there
+      writes report.md, report.html, timeline.csv, latency.hlog, rate.svg there
   loadgen report worker-*/result.json --out merged
       several workers of one load, histograms merged exactly
   loadgen report s3://bucket/loads/sale-day/
@@ -599,6 +600,8 @@ pub enum FormatArg {
     Csv,
     /// `latency.hlog`: HdrHistogram interval logs (put latency, end-to-end latency).
     Hlog,
+    /// `rate.svg`: the rate chart as a picture of its own.
+    Svg,
 }
 
 impl From<FormatArg> for Format {
@@ -609,6 +612,7 @@ impl From<FormatArg> for Format {
             FormatArg::Html => Format::Html,
             FormatArg::Csv => Format::Csv,
             FormatArg::Hlog => Format::Hlog,
+            FormatArg::Svg => Format::Svg,
         }
     }
 }

@@ -64,7 +64,7 @@ fn histogram(r: &RunResult, name: &str) -> Latency {
 fn a_run_writes_its_report() {
     let (a, _) = workers();
     let r = load(a);
-    for f in ["report.md", "report.html", "timeline.csv", "latency.hlog", "result.json", "summary.txt"] {
+    for f in ["report.md", "report.html", "timeline.csv", "latency.hlog", "rate.svg", "result.json", "summary.txt"] {
         assert!(a.join(f).is_file(), "{f} written");
     }
     let csv = std::fs::read_to_string(a.join("timeline.csv")).unwrap();

@@ -7,6 +7,7 @@
 
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+pub use plotters::style::RGBColor;
 
 use crate::ReportError;
 use loadgen_engine::measure::Latency;
@@ -267,6 +268,38 @@ pub fn time_series(
     refs: &[Reference],
 ) -> Result<String, ReportError> {
     lines(title, "seconds since start", y_desc, axis, series, refs, &|x| format!("{x:.0} s"), None)
+}
+
+/// A chart as a standalone picture: the chart, then its legend in rows under the plot (a
+/// swatch per line, a dashed one per reference line, `None` colour).
+pub fn with_legend(chart: &str, legend: &[(String, Option<RGBColor>)]) -> String {
+    const ROW: u32 = 22;
+    const PER_ROW: usize = 3;
+    let rows = legend.len().div_ceil(PER_ROW) as u32;
+    let height = HEIGHT + 10 + rows * ROW;
+    let mut out = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\"><rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>"
+    );
+    // The chart's own root element, placed at the top.
+    out.push_str(&chart.replacen("<svg ", "<svg x=\"0\" y=\"0\" ", 1));
+    let column = WIDTH / PER_ROW as u32;
+    for (i, (name, color)) in legend.iter().enumerate() {
+        let x = 70 + (i % PER_ROW) as u32 * column;
+        let y = HEIGHT + 10 + (i / PER_ROW) as u32 * ROW + ROW / 2;
+        let swatch = match color {
+            Some(c) => format!("stroke=\"rgb({},{},{})\" stroke-width=\"3\"", c.0, c.1, c.2),
+            None => "stroke=\"#5b6475\" stroke-width=\"1.5\" stroke-dasharray=\"6 4\"".to_string(),
+        };
+        out.push_str(&format!(
+            "<line x1=\"{x}\" y1=\"{y}\" x2=\"{}\" y2=\"{y}\" {swatch}/><text x=\"{}\" y=\"{}\" font-family=\"sans-serif\" font-size=\"13\" fill=\"#1d2330\">{}</text>",
+            x + 18,
+            x + 24,
+            y + 4,
+            crate::esc(name)
+        ));
+    }
+    out.push_str("</svg>\n");
+    out
 }
 
 /// How far into the tail the spectrum goes: `-log10(1 - q)`, up to `nines` nines.

@@ -210,6 +210,59 @@ pub fn shard_heat(r: &RunResult) -> (Vec<Vec<f64>>, f64, usize) {
     (cells, per_col as f64, per_row)
 }
 
+/// The rate chart's title, y axis and kind.
+const RATE_CHART: (&str, &str, Axis) = ("Rate: target vs achieved", "events/s", Axis::Count);
+
+/// The rate chart's lines (the baseline's under the run's, when compared) and the stream's
+/// quota: one computation for the page and for `rate.svg`.
+fn rate_lines(report: &Report) -> (Vec<Line>, Vec<Reference>) {
+    let r = &report.result;
+    let series = |tl: &[loadgen_engine::measure::TimelinePoint],
+                  f: fn(&loadgen_engine::measure::TimelinePoint) -> f64| {
+        tl.iter().map(|p| (p.t, f(p))).collect::<Vec<_>>()
+    };
+    // Drawn last is drawn on top: the target over the lines it is read against; the
+    // baseline, when compared, under them all.
+    let mut rate = Vec::new();
+    if let Some(b) = report.baseline.as_deref() {
+        rate.push(Line::new(5, "baseline achieved", series(&b.timeline, |p| p.achieved_rps)));
+    }
+    rate.push(Line::new(3, "generated", series(&r.timeline, |p| p.generated_rps)));
+    rate.push(Line::new(2, "achieved (accepted)", series(&r.timeline, |p| p.achieved_rps)));
+    rate.push(Line::new(0, "target", series(&r.timeline, |p| p.target_rps)));
+    let shards = r.target.shards.max(r.shards.len()) as u64;
+    let quota = Reference {
+        name: format!("stream quota ({} shard{} × 1,000 records/s)", count(shards), if shards == 1 { "" } else { "s" }),
+        y: shards as f64 * f64::from(loadgen_engine::capacity::quotas::SHARD_WRITE_RECORDS_PER_SEC),
+    };
+    let refs = if r.target.mode.as_deref() == Some("ON_DEMAND") || shards == 0 { vec![] } else { vec![quota] };
+    (rate, refs)
+}
+
+/// `rate.svg`: the report's rate chart as a picture of its own, with its legend under
+/// the plot (for a README, a ticket or a slide).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RateChart;
+
+impl Exporter for RateChart {
+    fn file_name(&self) -> &'static str {
+        "rate.svg"
+    }
+
+    fn render(&self, report: &Report) -> Result<Vec<u8>, ReportError> {
+        let (lines, refs) = rate_lines(report);
+        let (title, y, axis) = RATE_CHART;
+        let chart = charts::time_series(title, y, axis, &lines, &refs)?;
+        let legend: Vec<(String, Option<charts::RGBColor>)> = lines
+            .iter()
+            .rev()
+            .map(|l| (l.name.clone(), Some(l.color)))
+            .chain(refs.iter().map(|r| (r.name.clone(), None)))
+            .collect();
+        Ok(charts::with_legend(&chart, &legend).into_bytes())
+    }
+}
+
 impl Exporter for Html {
     fn file_name(&self) -> &'static str {
         "report.html"
@@ -350,27 +403,12 @@ impl Exporter for Html {
         };
         // Drawn last is drawn on top: the target over the lines it is read against; the
         // baseline, when compared, under them all.
-        let mut rate = Vec::new();
-        if let Some(b) = base_series(|p| p.achieved_rps) {
-            rate.push(Line::new(5, "baseline achieved", b));
-        }
-        rate.push(Line::new(3, "generated", series(|p| p.generated_rps)));
-        rate.push(Line::new(2, "achieved (accepted)", series(|p| p.achieved_rps)));
-        rate.push(Line::new(0, "target", series(|p| p.target_rps)));
+        let (rate, rate_refs) = rate_lines(report);
         let shards = r.target.shards.max(r.shards.len()) as u64;
-        let quota = Reference {
-            name: format!(
-                "stream quota ({} shard{} × 1,000 records/s)",
-                count(shards),
-                if shards == 1 { "" } else { "s" }
-            ),
-            y: shards as f64 * f64::from(loadgen_engine::capacity::quotas::SHARD_WRITE_RECORDS_PER_SEC),
-        };
-        let rate_refs = if r.target.mode.as_deref() == Some("ON_DEMAND") || shards == 0 { vec![] } else { vec![quota] };
         series_figure(
             &mut s,
             "chart-rate",
-            ("Rate: target vs achieved", "events/s", Axis::Count),
+            RATE_CHART,
             &rate,
             &rate_refs,
             "Events per second the profile asked for, the schedule generated, and the stream accepted; the dashed line is what the stream's shards take by records (with aggregation, by Kinesis records).",

@@ -151,11 +151,13 @@ pub enum Format {
     Csv,
     /// `latency.hlog`: HdrHistogram interval logs (put latency, end-to-end latency).
     Hlog,
+    /// `rate.svg`: the rate chart as a picture of its own.
+    Svg,
 }
 
 impl Format {
     /// Every format: what a run with `--out` and `loadgen report` write by default.
-    pub const ALL: [Format; 5] = [Format::Text, Format::Md, Format::Html, Format::Csv, Format::Hlog];
+    pub const ALL: [Format; 6] = [Format::Text, Format::Md, Format::Html, Format::Csv, Format::Hlog, Format::Svg];
 
     /// Its exporter.
     pub fn exporter(self) -> Box<dyn Exporter> {
@@ -165,6 +167,7 @@ impl Format {
             Format::Html => Box::new(html::Html),
             Format::Csv => Box::new(csv::TimelineCsv),
             Format::Hlog => Box::new(hlog::IntervalLog),
+            Format::Svg => Box::new(html::RateChart),
         }
     }
 }
