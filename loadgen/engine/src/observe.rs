@@ -78,6 +78,35 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
     }
 }
 
+/// An observer that may not be there (`--metrics-listen` not given): told nothing then.
+impl<O: Observer> Observer for Option<O> {
+    fn stream_ready(&mut self, stream: &StreamInfo) {
+        if let Some(o) = self {
+            o.stream_ready(stream);
+        }
+    }
+    fn load_started(&mut self, config: &RunConfig) {
+        if let Some(o) = self {
+            o.load_started(config);
+        }
+    }
+    fn second(&mut self, point: &TimelinePoint, ledger: &Ledger) {
+        if let Some(o) = self {
+            o.second(point, ledger);
+        }
+    }
+    fn load_finished(&mut self) {
+        if let Some(o) = self {
+            o.load_finished();
+        }
+    }
+    fn phase(&mut self, phase: &Phase) {
+        if let Some(o) = self {
+            o.phase(phase);
+        }
+    }
+}
+
 impl<O: Observer + ?Sized> Observer for &mut O {
     fn stream_ready(&mut self, stream: &StreamInfo) {
         (**self).stream_ready(stream);

@@ -151,32 +151,34 @@ fn series_figure(
     Ok(())
 }
 
-/// Per second, the busiest shard's utilisation of its write quota (the larger of
-/// records/s ÷ 1,000 and bytes/s ÷ 1 MiB, bytes from each shard's mean record).
-pub fn busiest_shard(r: &RunResult) -> Vec<(f64, f64)> {
+/// Each second's utilisation of every shard's write quota, `(t, per shard)`: the larger
+/// of records/s ÷ 1,000 and bytes/s ÷ 1 MiB, bytes from each shard's mean record. A short
+/// last interval is counted as a whole second, not scaled up into a burst.
+fn shard_seconds(r: &RunResult) -> impl Iterator<Item = (f64, Vec<f64>)> + '_ {
     let mean_bytes: Vec<f64> =
         r.shards.iter().map(|s| if s.records > 0 { s.bytes as f64 / s.records as f64 } else { 0.0 }).collect();
     let mut previous = 0.0;
-    r.timeline
-        .iter()
-        .map(|p| {
-            let secs = (p.t - previous).max(1.0);
-            previous = p.t;
-            let busiest = p
-                .shard_records
-                .iter()
-                .enumerate()
-                .map(|(i, &n)| {
-                    let rps = n as f64 / secs;
-                    loadgen_engine::capacity::quotas::shard_write_utilization(
-                        rps,
-                        mean_bytes.get(i).copied().unwrap_or(0.0),
-                    )
-                })
-                .fold(0.0, f64::max);
-            (p.t, busiest)
-        })
-        .collect()
+    r.timeline.iter().map(move |p| {
+        let secs = (p.t - previous).max(1.0);
+        previous = p.t;
+        let utilization = p
+            .shard_records
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                loadgen_engine::capacity::quotas::shard_write_utilization(
+                    n as f64 / secs,
+                    mean_bytes.get(i).copied().unwrap_or(0.0),
+                )
+            })
+            .collect();
+        (p.t, utilization)
+    })
+}
+
+/// Per second, the busiest shard's utilisation of its write quota.
+pub fn busiest_shard(r: &RunResult) -> Vec<(f64, f64)> {
+    shard_seconds(r).map(|(t, u)| (t, u.into_iter().fold(0.0, f64::max))).collect()
 }
 
 /// Per shard (grouped into at most [`HEAT_ROWS`] rows) and per second (grouped into at
@@ -191,18 +193,9 @@ pub fn shard_heat(r: &RunResult) -> (Vec<Vec<f64>>, f64, usize) {
     let per_row = shards.div_ceil(HEAT_ROWS);
     let cols = seconds.div_ceil(per_col);
     let rows = shards.div_ceil(per_row);
-    let mean_bytes: Vec<f64> = (0..shards)
-        .map(|i| r.shards.get(i).filter(|s| s.records > 0).map_or(0.0, |s| s.bytes as f64 / s.records as f64))
-        .collect();
     let mut cells = vec![vec![0.0; cols]; rows];
-    let mut previous = 0.0;
-    for (i, p) in r.timeline.iter().enumerate() {
-        // A short last interval is counted as a whole second, not scaled up into a burst.
-        let secs = (p.t - previous).max(1.0);
-        previous = p.t;
-        for (shard, records) in p.shard_records.iter().enumerate() {
-            let rec = *records as f64 / secs;
-            let util = loadgen_engine::capacity::quotas::shard_write_utilization(rec, mean_bytes[shard]);
+    for (i, (_, utilization)) in shard_seconds(r).enumerate() {
+        for (shard, util) in utilization.into_iter().enumerate() {
             let cell = &mut cells[shard / per_row][i / per_col];
             *cell = f64::max(*cell, util);
         }

@@ -543,7 +543,7 @@ pub fn shards_table(r: &loadgen_engine::RunResult, busiest: Option<usize>) -> Ta
                 mean,
                 peak,
             ));
-            note = format!("The busiest {n} shards; the others' utilisation is their mean and their highest second. Every shard is in the reports. {note}");
+            note = format!("The busiest {n} of {} shards; every shard is in the reports.", r.shards.len());
         }
         _ => rows.extend(
             shards

@@ -191,10 +191,10 @@ pub fn render(report: &Report) -> String {
     for mut t in tables(report).into_iter().filter(|t| SUMMARY_TABLES.contains(&t.title)) {
         if t.title == "Shards" {
             t = shards_table(r, Some(SUMMARY_SHARDS));
-            // The note is the reports'; the summary says only what it left out.
-            t.note = (r.shards.len() > SUMMARY_SHARDS + 1).then(|| {
-                format!("The busiest {SUMMARY_SHARDS} of {} shards; every shard is in the reports.", r.shards.len())
-            });
+            // With every shard listed, the reports' note on utilisation is not repeated.
+            if r.shards.len() <= SUMMARY_SHARDS + 1 {
+                t.note = None;
+            }
         } else if t.title != "Thresholds" {
             t.note = None;
         }

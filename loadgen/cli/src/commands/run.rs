@@ -104,7 +104,9 @@ pub async fn run(args: &RunArgs, shutdown: &Shutdown) -> Exit {
             Err(e) => return usage(&UsageError::new(e.to_string())),
         },
     };
-    let mut watchers = (&mut progress, live.observer());
+    // The live figures are kept only when something serves them (each second decodes
+    // two histograms).
+    let mut watchers = (&mut progress, plan.metrics_listen.map(|_| live.observer()));
     let ran = loadgen_engine::run(&plan.config, &mut watchers, stop).await;
     progress.finish();
     let outcome = match ran {
