@@ -4,7 +4,8 @@
 # seed) and a start time a little ahead, so that pods scheduled at different moments
 # begin the schedule together; waits for the workers, then for the merge Job.
 # Needs kubectl with a context, the loadgen image (Dockerfile at the repository root)
-# pushed where the cluster pulls it, and the ServiceAccount's IAM role (iam-policy.json).
+# pushed where the cluster pulls it, and the ServiceAccount's IAM role (with the stack's
+# LoadgenWorkerPolicy and LoadgenResultsPolicy attached).
 # Usage: infra/k8s/run-workers.sh --workers N --rps R --duration D --stack NAME
 #          --results s3://BUCKET/PREFIX/ [--region R] [--image IMAGE] [--start-in 120s]
 #          [--namespace NS] [--render-only]

@@ -24,6 +24,10 @@
 #   --subnets IDS         private subnets, comma-separated, two or more AZs
 #   --route-tables IDS    their route tables, comma-separated (DynamoDB gateway endpoint)
 #   --security-group ID   the function's security group (default: one is created)
+#   --loadgen-results s3://BUCKET/PREFIX/
+#                         where loadgen workers write results: the stack's
+#                         LoadgenWorkerPolicy (output LoadgenWorkerPolicyArn) then also
+#                         grants S3 on that prefix (default: no S3 access)
 # Honours AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL (moto_server: http://127.0.0.1:5000).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -31,7 +35,7 @@ source "$(dirname "$0")/common.sh"
 
 project=retail-analytics environment=dev stack="" shards=1 memory=256 timeout=120 arch=arm64
 billing=PAY_PER_REQUEST rcu=5 wcu=5 email="" zip="$REPO_DIR/target/lambda/bootstrap.zip" bucket=""
-vpc="" subnets="" route_tables="" security_group=""
+vpc="" subnets="" route_tables="" security_group="" results=""
 while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) show_help "$0"; exit 0 ;;
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
     --subnets) subnets=$(value_of "$@"); shift 2 ;;
     --route-tables) route_tables=$(value_of "$@"); shift 2 ;;
     --security-group) security_group=$(value_of "$@"); shift 2 ;;
+    --loadgen-results) results=$(value_of "$@"); shift 2 ;;
     *) usage_error "unknown option '$1'" ;;
   esac
 done
@@ -77,6 +82,12 @@ if [ -n "$vpc$subnets$route_tables$security_group" ]; then
   if [ -n "$security_group" ] && ! [[ "$security_group" =~ ^sg-[0-9a-f]{8,17}$ ]]; then
     usage_error "--security-group needs a security group id (sg-...), not '$security_group'"
   fi
+fi
+results_bucket="" results_prefix="loads/"
+if [ -n "$results" ]; then
+  [[ "$results" =~ ^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(([A-Za-z0-9!_.*\'\(\)/-]*/)?)$ ]] ||
+    usage_error "--loadgen-results needs s3://BUCKET/PREFIX/ (a bucket name, then a prefix ending in /), not '$results'"
+  results_bucket=${BASH_REMATCH[1]} results_prefix=${BASH_REMATCH[2]}
 fi
 stack=${stack:-$project-$environment-pipeline}
 
@@ -115,6 +126,7 @@ params=(
   "ParameterKey=DynamoDBWriteCapacity,ParameterValue=$wcu" "ParameterKey=EnableNotifications,ParameterValue=$notify"
   "ParameterKey=NotificationEmail,ParameterValue=$email" "ParameterKey=EnableVpc,ParameterValue=$use_vpc"
   "ParameterKey=VpcId,ParameterValue=$vpc" "ParameterKey=VpcSecurityGroupId,ParameterValue=$security_group"
+  "ParameterKey=LoadgenResultsBucket,ParameterValue=$results_bucket" "ParameterKey=LoadgenResultsPrefix,ParameterValue=$results_prefix"
   # CommaDelimitedList values: the commas escaped for the CLI's shorthand syntax.
   "ParameterKey=VpcSubnetIds,ParameterValue=${subnets//,/\\,}"
   "ParameterKey=VpcRouteTableIds,ParameterValue=${route_tables//,/\\,}"

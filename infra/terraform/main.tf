@@ -523,3 +523,76 @@ resource "aws_vpc_endpoint" "kms_endpoint" {
     ]
   })
 }
+
+# ---- loadgen workers (infra/k8s): what loadgen calls with --stream/--table/--dlq-url,
+# and nothing else. Attach it to the role the workers' ServiceAccount assumes (IRSA;
+# infra/README.md). The template's policy also grants cloudformation:DescribeStacks on its
+# own stack (for `loadgen --stack`); a Terraform deployment has no stack to read.
+data "aws_iam_policy_document" "loadgen_worker" {
+  statement {
+    sid       = "ProduceToTheStream"
+    actions   = ["kinesis:PutRecords", "kinesis:ListShards", "kinesis:DescribeStreamSummary"]
+    resources = [aws_kinesis_stream.event_stream.arn]
+  }
+  statement {
+    sid       = "VerifyTracerItems"
+    actions   = ["dynamodb:GetItem", "dynamodb:BatchGetItem"]
+    resources = [aws_dynamodb_table.events_table.arn]
+  }
+  statement {
+    sid       = "CountDeadLetters"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.dead_letter_queue.arn]
+  }
+  # GetMetricData takes no resource (the Service Authorization Reference lists none).
+  statement {
+    sid       = "ReadThePipelineMetrics"
+    actions   = ["cloudwatch:GetMetricData"]
+    resources = ["*"]
+  }
+  # The stream and the table are encrypted with the pipeline's key: the workers use it only
+  # through those services.
+  statement {
+    sid       = "UseThePipelineKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.pipeline_key.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["kinesis.${data.aws_region.current.name}.amazonaws.com", "dynamodb.${data.aws_region.current.name}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "loadgen_worker_policy" {
+  name        = "${local.prefix}-loadgen-worker"
+  description = "loadgen workers driving this pipeline (put records, verify tracer items, read its metrics, write results)"
+  policy      = data.aws_iam_policy_document.loadgen_worker.json
+}
+
+# Where the workers write their results (loadgen --out s3://, loadgen report s3://): only
+# with a results bucket, and only its prefix. Attach it beside loadgen_worker_policy.
+data "aws_iam_policy_document" "loadgen_results" {
+  statement {
+    sid       = "WriteAndReadTheResults"
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.loadgen_results_bucket}/${var.loadgen_results_prefix}*"]
+  }
+  statement {
+    sid       = "ListTheResults"
+    actions   = ["s3:ListBucket"]
+    resources = ["arn:${data.aws_partition.current.partition}:s3:::${var.loadgen_results_bucket}"]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.loadgen_results_prefix}*"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "loadgen_results_policy" {
+  count       = var.loadgen_results_bucket == "" ? 0 : 1
+  name        = "${local.prefix}-loadgen-results"
+  description = "loadgen workers writing, reading and listing their results under one S3 prefix"
+  policy      = data.aws_iam_policy_document.loadgen_results.json
+}

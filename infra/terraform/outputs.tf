@@ -47,3 +47,13 @@ output "alarm_topic_arn" {
   description = "The alarm topic (null without enable_notifications)."
   value       = try(aws_sns_topic.alarm_topic[0].arn, null)
 }
+
+output "loadgen_worker_policy_arn" {
+  description = "Managed policy for the loadgen workers' role (infra/k8s, IRSA)."
+  value       = aws_iam_policy.loadgen_worker_policy.arn
+}
+
+output "loadgen_results_policy_arn" {
+  description = "Managed policy for the loadgen workers' results prefix (attach it too; null without loadgen_results_bucket)."
+  value       = try(aws_iam_policy.loadgen_results_policy[0].arn, null)
+}

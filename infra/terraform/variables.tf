@@ -149,6 +149,26 @@ variable "vpc_security_group_id" {
   }
 }
 
+variable "loadgen_results_bucket" {
+  description = "Bucket the loadgen workers write their results to (loadgen --out s3://BUCKET/PREFIX/); the configuration then creates loadgen_results_policy for that prefix."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.loadgen_results_bucket == "" || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.loadgen_results_bucket))
+    error_message = "loadgen_results_bucket must be an S3 bucket name or empty."
+  }
+}
+
+variable "loadgen_results_prefix" {
+  description = "Key prefix under loadgen_results_bucket the workers may write, read and list (with a trailing slash)."
+  type        = string
+  default     = "loads/"
+  validation {
+    condition     = can(regex("^[A-Za-z0-9!_.*'()/-]*$", var.loadgen_results_prefix))
+    error_message = "loadgen_results_prefix may hold letters, digits and !_.*'()/- only."
+  }
+}
+
 variable "common_tags" {
   description = "Tags on every resource (Project and Environment are added)."
   type        = map(string)

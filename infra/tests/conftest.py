@@ -48,12 +48,13 @@ def load_terraform():
     for tf in sorted((INFRA / "terraform").glob("*.tf")):
         with open(tf) as f:
             doc = hcl2.load(f)
-        for block in ("variable", "output", "data"):
+        for block in ("variable", "output"):
             for entry in doc.get(block, []):
                 merged[block].update(entry)
-        for entry in doc.get("resource", []):
-            for rtype, by_name in entry.items():
-                merged["resource"].setdefault(rtype, {}).update(by_name)
+        for block in ("resource", "data"):
+            for entry in doc.get(block, []):
+                for rtype, by_name in entry.items():
+                    merged[block].setdefault(rtype, {}).update(by_name)
         for entry in doc.get("locals", []):
             merged["locals"].update(entry)
     return merged

@@ -111,6 +111,30 @@ def _cfn_vpc(r, props):
     }
 
 
+def _conditions(c, pattern):
+    """A statement's IAM conditions, every value a sorted list of patterns."""
+    return {op: {k: sorted(pattern(x) for x in (v if isinstance(v, list) else [v])) for k, v in by_key.items()} for op, by_key in (c or {}).items()}
+
+
+# The loadgen workers' managed policies: the pipeline's calls, and the results prefix.
+WORKER_POLICIES = ["LoadgenWorkerPolicy", "LoadgenResultsPolicy"]
+
+
+def _cfn_worker_policies(r):
+    out = {}
+    for logical_id in WORKER_POLICIES:
+        p = r[logical_id]["Properties"]
+        out[logical_id] = {
+            "condition": r[logical_id].get("Condition"),
+            "name": _name(p["ManagedPolicyName"]),
+            "statements": {
+                s["Sid"]: (_actions(s["Action"]), _resource(s["Resource"]), _conditions(s.get("Condition"), _pattern))
+                for s in p["PolicyDocument"]["Statement"]
+            },
+        }
+    return out
+
+
 def describe_cfn(t):
     """The template, or a CDK synth output (the same format)."""
     r = t["Resources"]
@@ -181,6 +205,7 @@ def describe_cfn(t):
         },
         "policy": {s["Sid"]: (_actions(s["Action"]), _resource(s["Resource"]), cond) for cond, s in statements},
         "vpc": _cfn_vpc(r, props),
+        "worker_policies": _cfn_worker_policies(r),
     }
 
 
@@ -201,6 +226,7 @@ TF_TYPES = {
     "AWS::CloudWatch::Dashboard": "aws_cloudwatch_dashboard",
     "AWS::EC2::SecurityGroup": "aws_security_group",
     "AWS::EC2::VPCEndpoint": "aws_vpc_endpoint",
+    "AWS::IAM::ManagedPolicy": "aws_iam_policy",
 }
 # Terraform resources with no resource of their own in CloudFormation: the role's
 # policies (inline in the template), the VPC one holding the template's VpcEnabled
@@ -212,7 +238,13 @@ TF_CONDITIONS = {
     "${local.create_vpc_security_group ? 1 : 0}": "CreateVpcSecurityGroup",
     "${var.enable_notifications ? 1 : 0}": "NotificationsEnabled",
     '${var.enable_notifications && var.notification_email != "" ? 1 : 0}': "SubscribeEmail",
+    '${var.loadgen_results_bucket == "" ? 0 : 1}': "LoadgenResultsInS3",
 }
+# What the template's LoadgenWorkerPolicy grants that Terraform's cannot: DescribeStacks on
+# the template's own stack (`loadgen --stack`); a Terraform deployment has no stack.
+TF_WORKER_POLICY_ONLY_IN_CFN = {"ReadTheStackOutputs"}
+# The policy document (a data source) of each workers' policy.
+TF_POLICY_DOCUMENTS = {"LoadgenWorkerPolicy": "loadgen_worker", "LoadgenResultsPolicy": "loadgen_results"}
 
 
 def one(v):
@@ -329,6 +361,30 @@ def describe_terraform(tf, template):
             for cond, s in [(None, x) for x in policy["Statement"]] + vpc_statements
         },
         "vpc": _terraform_vpc(r, ref, fn, jsonencoded),
+        "worker_policies": {p: _terraform_worker_policy(tf, r, ref, p) for p in WORKER_POLICIES},
+    }
+
+
+def _terraform_worker_policy(tf, r, ref, logical_id):
+    policy = r("aws_iam_policy", snake(logical_id))
+    document = TF_POLICY_DOCUMENTS[logical_id]
+    assert one(policy["policy"]) == f"${{data.aws_iam_policy_document.{document}.json}}", policy["policy"]
+    doc = tf["data"]["aws_iam_policy_document"][document]
+
+    def conditions(s):
+        out = {}
+        for c in s.get("condition", []):
+            out.setdefault(one(c["test"]), {})[one(c["variable"])] = sorted(_pattern(x) for x in as_list(c["values"]))
+        return out
+
+    def resource(s):
+        (v,) = as_list(s["resources"])
+        return v if v == "*" else _pattern(ref(v))
+
+    return {
+        "condition": TF_CONDITIONS[one(policy["count"])] if "count" in policy else None,
+        "name": _name(one(policy["name"])),
+        "statements": {one(s["sid"]): (_actions(as_list(s["actions"])), resource(s), conditions(s)) for s in doc["statement"]},
     }
 
 

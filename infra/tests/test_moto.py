@@ -117,6 +117,23 @@ def _check_deployment(aws, cfn, stack, project):
     doc = _policy(role["PolicyDocument"])
     # Outside VPC mode the role has no EC2 permission at all.
     assert {s["Sid"] for s in doc["Statement"]} == {"ReadTheStream", "WriteTheTable", "DeadLetter", "UseThePipelineKey", "WriteItsLogs", "Tracing"}
+    # No results bucket given: no results policy, and the workers' policy has no S3 access.
+    assert "LoadgenResultsPolicyArn" not in outputs
+    worker = _worker_policy(aws, outputs["LoadgenWorkerPolicyArn"])
+    assert {s["Sid"] for s in worker["Statement"]} == WORKER_SIDS
+    by_sid = {s["Sid"]: s for s in worker["Statement"]}
+    assert by_sid["ReadTheStackOutputs"]["Resource"] == cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackId"]
+    assert by_sid["ProduceToTheStream"]["Resource"] == outputs["KinesisStreamArn"]
+
+
+# What the workers' policy grants (LoadgenResultsPolicy adds S3 on the prefix).
+WORKER_SIDS = {"ProduceToTheStream", "VerifyTracerItems", "CountDeadLetters", "ReadTheStackOutputs", "ReadThePipelineMetrics", "UseThePipelineKey"}
+
+
+def _worker_policy(aws, arn):
+    iam = aws("iam")
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return _policy(iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"])
 
 
 def _network(aws):
@@ -216,13 +233,21 @@ def script_env(moto_endpoint):
     return env
 
 
-def test_the_scripts_deploy_show_and_destroy(script_env, function_zip):
+def test_the_scripts_deploy_show_and_destroy(script_env, function_zip, aws):
     project = "sh-" + uuid.uuid4().hex[:8]
     stack = f"{project}-dev-pipeline"
     common = ["--project", project, "--environment", "dev"]
-    out = _run("deploy.sh", *common, "--shards", "2", "--zip", str(function_zip), "--notify", "ops@example.com", env=script_env)
+    results = ["--loadgen-results", f"s3://{project}-results/loads/"]
+    out = _run("deploy.sh", *common, "--shards", "2", "--zip", str(function_zip), "--notify", "ops@example.com", *results, env=script_env)
     assert f"{project}-dev-events" in out.stdout and "AlarmTopicArn" in out.stdout, out.stdout
     assert "loadgen --stream" in out.stdout
+    # The workers' policy grants S3 on the results prefix, and only there.
+    arn = next(line.split()[-1] for line in out.stdout.splitlines() if "LoadgenResultsPolicyArn" in line)
+    results = {s["Sid"]: s for s in _worker_policy(aws, arn)["Statement"]}
+    assert set(results) == {"WriteAndReadTheResults", "ListTheResults"}, sorted(results)
+    assert results["WriteAndReadTheResults"]["Resource"] == f"arn:aws:s3:::{project}-results/loads/*"
+    assert results["ListTheResults"]["Resource"] == f"arn:aws:s3:::{project}-results"
+    assert results["ListTheResults"]["Condition"] == {"StringLike": {"s3:prefix": "loads/*"}}
 
     env_out = _run("show-outputs.sh", "--stack-name", stack, "--format", "env", env=script_env).stdout
     assert f"KINESIS_STREAM_NAME={project}-dev-events" in env_out, env_out
@@ -296,6 +321,8 @@ def test_deploy_rejects_bad_parameters(script_env):
     for args, needle in [
         (["--vpc", "vpc-0123456789abcdef0"], "VPC mode needs --subnets"),
         (["--subnets", "subnet-01234567"], "VPC mode needs --vpc"),
+        (["--loadgen-results", "s3://my-bucket/no-slash"], "--loadgen-results needs s3://BUCKET/PREFIX/"),
+        (["--loadgen-results", "/tmp/results"], "--loadgen-results needs s3://BUCKET/PREFIX/"),
         (["--vpc", "vpc-01234567", "--subnets", "subnet-01234567", "--route-tables", "rtb-01234567", "--security-group", "web"],
          "--security-group needs a security group id"),
         (["--shards", "0"], "--shards must be a positive whole number"),

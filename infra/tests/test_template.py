@@ -37,6 +37,37 @@ def test_iam_is_least_privilege(template):
     assert "ManagedPolicyArns" not in role, "no managed policies: they grant more than the function needs"
 
 
+def test_the_loadgen_workers_policy_grants_only_what_loadgen_calls(template):
+    """The calls of `loadgen run --stack` (put, verify, count dead letters, read the
+    metrics) and of `--out s3://` / `loadgen report s3://`, each on this stack's resource."""
+    d = describe_cfn(template)["worker_policies"]
+    worker, results = d["LoadgenWorkerPolicy"], d["LoadgenResultsPolicy"]
+    assert (worker["name"], worker["condition"]) == ("${}-loadgen-worker", None)
+    assert (results["name"], results["condition"]) == ("${}-loadgen-results", "LoadgenResultsInS3"), "S3 only with a results bucket"
+    grants = {sid: (actions, resource) for p in (worker, results) for sid, (actions, resource, _) in p["statements"].items()}
+    assert grants == {
+        "ProduceToTheStream": (["kinesis:DescribeStreamSummary", "kinesis:ListShards", "kinesis:PutRecords"], "ref:EventStream"),
+        "VerifyTracerItems": (["dynamodb:BatchGetItem", "dynamodb:GetItem"], "ref:EventsTable"),
+        "CountDeadLetters": (["sqs:GetQueueAttributes"], "ref:DeadLetterQueue"),
+        "ReadTheStackOutputs": (["cloudformation:DescribeStacks"], "ref:AWS::StackId"),
+        "ReadThePipelineMetrics": (["cloudwatch:GetMetricData"], "*"),
+        "UseThePipelineKey": (["kms:Decrypt", "kms:GenerateDataKey"], "ref:PipelineKey"),
+        "WriteAndReadTheResults": (["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], "arn:${}:s3:::${}/${}*"),
+        "ListTheResults": (["s3:ListBucket"], "arn:${}:s3:::${}"),
+    }
+    # The key only through the services that encrypt with it; the bucket listed only under the prefix.
+    assert worker["statements"]["UseThePipelineKey"][2] == {"StringEquals": {"kms:ViaService": ["dynamodb.${}.amazonaws.com", "kinesis.${}.amazonaws.com"]}}
+    assert results["statements"]["ListTheResults"][2] == {"StringLike": {"s3:prefix": ["${}*"]}}
+    p = template["Resources"]["LoadgenResultsPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert p[0]["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:s3:::${LoadgenResultsBucket}/${LoadgenResultsPrefix}*"}
+    assert template["Conditions"]["LoadgenResultsInS3"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "LoadgenResultsBucket"}, ""]}]}
+    assert template["Outputs"]["LoadgenWorkerPolicyArn"]["Value"] == {"Ref": "LoadgenWorkerPolicy"}
+    assert template["Outputs"]["LoadgenResultsPolicyArn"] == {
+        "Condition": "LoadgenResultsInS3", "Description": template["Outputs"]["LoadgenResultsPolicyArn"]["Description"],
+        "Value": {"Ref": "LoadgenResultsPolicy"},
+    }
+
+
 def test_everything_at_rest_is_encrypted_with_the_pipeline_key(template):
     d = describe_cfn(template)
     key = "ref:PipelineKey"

@@ -137,6 +137,15 @@ class PipelineStack(Stack):
             self, "VpcSecurityGroupId", type="String", default="", allowed_pattern="^$|^sg-[0-9a-f]{8,17}$",
             description="The function's security group; empty creates one that sends only HTTPS (with EnableVpc).",
         )
+        results_bucket = CfnParameter(
+            self, "LoadgenResultsBucket", type="String", default="", allowed_pattern="^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+            description="Bucket the loadgen workers write their results to (loadgen --out s3://BUCKET/PREFIX/); "
+            "the stack then creates LoadgenResultsPolicy for that prefix.",
+        )
+        results_prefix = CfnParameter(
+            self, "LoadgenResultsPrefix", type="String", default="loads/", allowed_pattern="^[A-Za-z0-9!_.*'()/-]*$",
+            description="Key prefix under LoadgenResultsBucket the workers may write, read and list (with a trailing slash).",
+        )
         CfnRule(
             self, "VpcModeNeedsItsNetwork",
             rule_condition=Fn.condition_equals(enable_vpc.value_as_string, "true"),
@@ -178,6 +187,10 @@ class PipelineStack(Stack):
                 Fn.condition_equals(enable_vpc.value_as_string, "true"),
                 Fn.condition_equals(vpc_security_group_id.value_as_string, ""),
             ),
+        )
+
+        results_in_s3 = CfnCondition(
+            self, "LoadgenResultsInS3", expression=Fn.condition_not(Fn.condition_equals(results_bucket.value_as_string, ""))
         )
 
         prefix = f"{project_name.value_as_string}-{environment.value_as_string}"
@@ -507,6 +520,58 @@ class PipelineStack(Stack):
             ),
         )
 
+        # loadgen workers (infra/k8s): what `loadgen --stack` calls on the pipeline, and
+        # nothing else; attached to the role the workers' ServiceAccount assumes (IRSA).
+        worker_policy = named(
+            iam.ManagedPolicy(
+                self, "LoadgenWorkerPolicy",
+                managed_policy_name=f"{prefix}-loadgen-worker",
+                description="loadgen workers driving this pipeline (put records, verify tracer items, read its metrics, write results)",
+                statements=[
+                    iam.PolicyStatement(
+                        sid="ProduceToTheStream",
+                        actions=["kinesis:PutRecords", "kinesis:ListShards", "kinesis:DescribeStreamSummary"],
+                        resources=[stream.stream_arn],
+                    ),
+                    iam.PolicyStatement(sid="VerifyTracerItems", actions=["dynamodb:GetItem", "dynamodb:BatchGetItem"], resources=[table.table_arn]),
+                    iam.PolicyStatement(sid="CountDeadLetters", actions=["sqs:GetQueueAttributes"], resources=[queue.queue_arn]),
+                    iam.PolicyStatement(sid="ReadTheStackOutputs", actions=["cloudformation:DescribeStacks"], resources=[self.stack_id]),
+                    # GetMetricData takes no resource (the Service Authorization Reference lists none).
+                    iam.PolicyStatement(sid="ReadThePipelineMetrics", actions=["cloudwatch:GetMetricData"], resources=["*"]),
+                    iam.PolicyStatement(
+                        sid="UseThePipelineKey",
+                        actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                        resources=[key.key_arn],
+                        conditions={"StringEquals": {"kms:ViaService": [f"kinesis.{self.region}.amazonaws.com", f"dynamodb.{self.region}.amazonaws.com"]}},
+                    ),
+                ],
+            ),
+            "LoadgenWorkerPolicy",
+        )
+        # Where the workers write their results: only with a results bucket, only its prefix.
+        results_policy = named(
+            iam.ManagedPolicy(
+                self, "LoadgenResultsPolicy",
+                managed_policy_name=f"{prefix}-loadgen-results",
+                description="loadgen workers writing, reading and listing their results under one S3 prefix",
+                statements=[
+                    iam.PolicyStatement(
+                        sid="WriteAndReadTheResults",
+                        actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+                        resources=[f"arn:{self.partition}:s3:::{results_bucket.value_as_string}/{results_prefix.value_as_string}*"],
+                    ),
+                    iam.PolicyStatement(
+                        sid="ListTheResults",
+                        actions=["s3:ListBucket"],
+                        resources=[f"arn:{self.partition}:s3:::{results_bucket.value_as_string}"],
+                        conditions={"StringLike": {"s3:prefix": f"{results_prefix.value_as_string}*"}},
+                    ),
+                ],
+            ),
+            "LoadgenResultsPolicy",
+        )
+        results_policy.node.default_child.cfn_options.condition = results_in_s3
+
         CfnOutput(self, "KinesisStreamName", value=stream.stream_name, description="Stream to send events to (loadgen --stream).")
         CfnOutput(self, "KinesisStreamArn", value=stream.stream_arn)
         CfnOutput(self, "LambdaFunctionName", value=fn.function_name)
@@ -521,3 +586,11 @@ class PipelineStack(Stack):
             value=f"https://{self.region}.console.aws.amazon.com/cloudwatch/home?region={self.region}#dashboards:name={dashboard.ref}",
         )
         CfnOutput(self, "AlarmTopicArn", value=topic.ref, condition=notifications_enabled)
+        CfnOutput(
+            self, "LoadgenWorkerPolicyArn", value=worker_policy.managed_policy_arn,
+            description="Managed policy for the loadgen workers' role (infra/k8s, IRSA).",
+        )
+        CfnOutput(
+            self, "LoadgenResultsPolicyArn", value=results_policy.managed_policy_arn, condition=results_in_s3,
+            description="Managed policy for the loadgen workers' results prefix (attach it too).",
+        )

@@ -97,6 +97,14 @@ export class PipelineStack extends Stack {
       type: 'String', default: '', allowedPattern: '^$|^sg-[0-9a-f]{8,17}$',
       description: "The function's security group; empty creates one that sends only HTTPS (with EnableVpc).",
     });
+    const resultsBucket = new CfnParameter(this, 'LoadgenResultsBucket', {
+      type: 'String', default: '', allowedPattern: '^$|^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$',
+      description: 'Bucket the loadgen workers write their results to (loadgen --out s3://BUCKET/PREFIX/); the stack then creates LoadgenResultsPolicy for that prefix.',
+    });
+    const resultsPrefix = new CfnParameter(this, 'LoadgenResultsPrefix', {
+      type: 'String', default: 'loads/', allowedPattern: "^[A-Za-z0-9!_.*'()/-]*$",
+      description: 'Key prefix under LoadgenResultsBucket the workers may write, read and list (with a trailing slash).',
+    });
     new CfnRule(this, 'VpcModeNeedsItsNetwork', {
       ruleCondition: Fn.conditionEquals(enableVpc.valueAsString, 'true'),
       assertions: [
@@ -127,6 +135,10 @@ export class PipelineStack extends Stack {
     });
     const createVpcSecurityGroup = new CfnCondition(this, 'CreateVpcSecurityGroup', {
       expression: Fn.conditionAnd(Fn.conditionEquals(enableVpc.valueAsString, 'true'), Fn.conditionEquals(vpcSecurityGroupId.valueAsString, '')),
+    });
+
+    const resultsInS3 = new CfnCondition(this, 'LoadgenResultsInS3', {
+      expression: Fn.conditionNot(Fn.conditionEquals(resultsBucket.valueAsString, '')),
     });
 
     const prefix = `${projectName.valueAsString}-${environment.valueAsString}`;
@@ -390,6 +402,50 @@ export class PipelineStack extends Stack {
       }),
     });
 
+    // loadgen workers (infra/k8s): what `loadgen --stack` calls on the pipeline, and nothing
+    // else; attached to the role the workers' ServiceAccount assumes (IRSA).
+    const workerPolicy = named(new iam.ManagedPolicy(this, 'LoadgenWorkerPolicy', {
+      managedPolicyName: `${prefix}-loadgen-worker`,
+      description: 'loadgen workers driving this pipeline (put records, verify tracer items, read its metrics, write results)',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ProduceToTheStream',
+          actions: ['kinesis:PutRecords', 'kinesis:ListShards', 'kinesis:DescribeStreamSummary'],
+          resources: [stream.streamArn],
+        }),
+        new iam.PolicyStatement({ sid: 'VerifyTracerItems', actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resources: [table.tableArn] }),
+        new iam.PolicyStatement({ sid: 'CountDeadLetters', actions: ['sqs:GetQueueAttributes'], resources: [queue.queueArn] }),
+        new iam.PolicyStatement({ sid: 'ReadTheStackOutputs', actions: ['cloudformation:DescribeStacks'], resources: [this.stackId] }),
+        // GetMetricData takes no resource (the Service Authorization Reference lists none).
+        new iam.PolicyStatement({ sid: 'ReadThePipelineMetrics', actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+        new iam.PolicyStatement({
+          sid: 'UseThePipelineKey',
+          actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+          resources: [key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': [`kinesis.${this.region}.amazonaws.com`, `dynamodb.${this.region}.amazonaws.com`] } },
+        }),
+      ],
+    }), 'LoadgenWorkerPolicy');
+    // Where the workers write their results: only with a results bucket, only its prefix.
+    const resultsPolicy = named(new iam.ManagedPolicy(this, 'LoadgenResultsPolicy', {
+      managedPolicyName: `${prefix}-loadgen-results`,
+      description: 'loadgen workers writing, reading and listing their results under one S3 prefix',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'WriteAndReadTheResults',
+          actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+          resources: [`arn:${this.partition}:s3:::${resultsBucket.valueAsString}/${resultsPrefix.valueAsString}*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListTheResults',
+          actions: ['s3:ListBucket'],
+          resources: [`arn:${this.partition}:s3:::${resultsBucket.valueAsString}`],
+          conditions: { StringLike: { 's3:prefix': `${resultsPrefix.valueAsString}*` } },
+        }),
+      ],
+    }), 'LoadgenResultsPolicy');
+    (resultsPolicy.node.defaultChild as CfnResource).cfnOptions.condition = resultsInS3;
+
     new CfnOutput(this, 'KinesisStreamName', { value: stream.streamName, description: 'Stream to send events to (loadgen --stream).' });
     new CfnOutput(this, 'KinesisStreamArn', { value: stream.streamArn });
     new CfnOutput(this, 'LambdaFunctionName', { value: fn.functionName });
@@ -403,5 +459,12 @@ export class PipelineStack extends Stack {
       value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${dashboard.ref}`,
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.ref, condition: notificationsEnabled });
+    new CfnOutput(this, 'LoadgenWorkerPolicyArn', {
+      value: workerPolicy.managedPolicyArn, description: "Managed policy for the loadgen workers' role (infra/k8s, IRSA).",
+    });
+    new CfnOutput(this, 'LoadgenResultsPolicyArn', {
+      value: resultsPolicy.managedPolicyArn, condition: resultsInS3,
+      description: "Managed policy for the loadgen workers' results prefix (attach it too).",
+    });
   }
 }
