@@ -130,14 +130,14 @@ async fn the_sink_routes_like_kinesis() {
     let mut entries: Vec<PutEntry> = (0..400)
         .map(|i| PutEntry {
             data: Bytes::from(format!("{{\"n\":{i}}}")),
-            partition_key: Arc::from(format!("user-{i}")),
+            partition_key: format!("user-{i}").into(),
             explicit_hash_key: None,
             user_records: 1,
         })
         .collect();
     entries.extend((0..100).map(|i| PutEntry {
         data: Bytes::from_static(b"{}"),
-        partition_key: Arc::from("same-key"),
+        partition_key: "same-key".into(),
         explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
         user_records: 1,
     }));
@@ -146,7 +146,7 @@ async fn the_sink_routes_like_kinesis() {
     assert!(matches!(sink.put_records(&too_many).await, Err(SinkError::Rejected(_))), "501 records");
     let huge = PutEntry {
         data: Bytes::from(vec![b'x'; 1024 * 1024]),
-        partition_key: Arc::from("k"),
+        partition_key: "k".into(),
         explicit_hash_key: None,
         user_records: 1,
     };

@@ -19,7 +19,9 @@
 //! progress goes to an [`Observer`], stop requests come through a [`Stop`]. Nothing here
 //! prints, parses command lines or writes files: the `loadgen` CLI and the
 //! `loadgen-report` exporters do that on top.
-#![forbid(unsafe_code)]
+// Denied, not forbidden: the one exception is `load::per_user::PerUser::prefetch`, a
+// cache hint that reads and writes nothing.
+#![deny(unsafe_code)]
 
 pub mod aws;
 pub mod capacity;

@@ -9,8 +9,8 @@
 //! of one user record is sent as that plain record, as the KPL does. Pure: the caller
 //! passes the current instant.
 
+use crate::sink::PartitionKey;
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -42,13 +42,13 @@ pub struct Aggregate<M> {
     /// The Kinesis record's data (an aggregate, or the one user record's own data).
     pub data: Bytes,
     /// Its partition key: the first user record's.
-    pub partition_key: Arc<str>,
+    pub partition_key: PartitionKey,
     /// What the caller attached to each user record, in order.
     pub members: Vec<M>,
 }
 
 struct Open<M> {
-    keys: Vec<Arc<str>>,
+    keys: Vec<PartitionKey>,
     records: Vec<(usize, Bytes)>,
     members: Vec<M>,
     body: usize,
@@ -77,7 +77,14 @@ impl<M> Aggregator<M> {
 
     /// Adds a user record for `shard` at `now`. Returns the aggregate it closed, when the
     /// record did not fit in the shard's open one (the record then starts the next).
-    pub fn push(&mut self, shard: usize, key: &Arc<str>, data: Bytes, member: M, now: Instant) -> Option<Aggregate<M>> {
+    pub fn push(
+        &mut self,
+        shard: usize,
+        key: &PartitionKey,
+        data: Bytes,
+        member: M,
+        now: Instant,
+    ) -> Option<Aggregate<M>> {
         let shard = shard.min(self.open.len() - 1);
         let mut closed = None;
         if let Some(open) = &self.open[shard] {
@@ -159,8 +166,8 @@ impl<M> Aggregator<M> {
 mod tests {
     use super::*;
 
-    fn key(k: &str) -> Arc<str> {
-        Arc::from(k)
+    fn key(k: &str) -> PartitionKey {
+        PartitionKey::new(k)
     }
 
     #[test]

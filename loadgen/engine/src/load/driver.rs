@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use rand::Rng;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
@@ -476,7 +475,7 @@ pub async fn drive<S: RecordSink>(
                 late += 1;
             }
             let entry = PutEntry {
-                data: Bytes::from(rec.data),
+                data: rec.data,
                 partition_key: rec.partition_key,
                 explicit_hash_key: rec.explicit_hash_key,
                 user_records: 1,
@@ -489,7 +488,7 @@ pub async fn drive<S: RecordSink>(
                 false => 0,
             };
             let trace = (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
-                user_id: generator.user_id(rec.user).clone(),
+                user_id: generator.user_id(rec.user),
                 event_id: rec.event_id,
                 timestamp_ms: t0_ms + offset.as_millis() as i64,
             });

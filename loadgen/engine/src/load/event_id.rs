@@ -7,10 +7,11 @@ pub fn uuid(id: u128) -> uuid::Uuid {
     uuid::Builder::from_random_bytes(id.to_be_bytes()).into_uuid()
 }
 
-/// Appends `id`'s UUID text (36 bytes, lower-case hex) to `out` without allocating.
-pub fn push_uuid(out: &mut Vec<u8>, id: u128) {
+/// `id`'s UUID text (36 bytes, lower-case hex), without allocating.
+pub fn uuid_text(id: u128) -> [u8; uuid::fmt::Hyphenated::LENGTH] {
     let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    out.extend_from_slice(uuid(id).hyphenated().encode_lower(&mut text).as_bytes());
+    uuid(id).hyphenated().encode_lower(&mut text);
+    text
 }
 
 #[cfg(test)]
@@ -19,9 +20,8 @@ mod tests {
 
     #[test]
     fn uuids_are_version_4_text() {
-        let mut out = Vec::new();
-        push_uuid(&mut out, 0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
-        assert_eq!(std::str::from_utf8(&out).unwrap(), "01234567-89ab-4def-8123-456789abcdef");
+        let text = uuid_text(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef);
+        assert_eq!(std::str::from_utf8(&text).unwrap(), "01234567-89ab-4def-8123-456789abcdef");
         assert_eq!(uuid(0).get_version_num(), 4);
     }
 }

@@ -5,15 +5,17 @@
 //! or a long session starts a new session. Event types follow the configured mix exactly
 //! in expectation; products follow a Zipf popularity; users follow the configured
 //! popularity (uniform, Zipf, or a few hot keys). User agents and IP addresses come from
-//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written into
-//! a reused buffer, so one core makes millions of events per second.
+//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written
+//! straight into a shared chunk that records are split off (one allocation per ~40
+//! records, freed when the last of them is sent); a user's state is 32 bytes and its
+//! `userId` is made from its index, so the working set per user stays small and one
+//! core makes millions of events per second.
 //!
 //! `--invalid-rate` replaces a share of events with records the function must
 //! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
 //! bytes that are not UTF-8).
 
-use std::sync::Arc;
-
+use bytes::{BufMut, Bytes, BytesMut};
 use fake::faker::internet::en::{IPv4, UserAgent};
 use fake::Fake;
 use rand::rngs::SmallRng;
@@ -21,9 +23,10 @@ use rand::{Rng, SeedableRng};
 use rand_distr::weighted::WeightedAliasIndex;
 use rand_distr::Distribution;
 
-use crate::load::event_id::push_uuid;
+use crate::load::event_id::uuid_text;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
 use crate::load::per_user::PerUser;
+use crate::sink::PartitionKey;
 
 /// Relative weights of the three event types.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,9 +104,9 @@ pub enum InvalidKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratedRecord {
     /// The record data (JSON, or deliberately broken bytes).
-    pub data: Vec<u8>,
+    pub data: Bytes,
     /// The partition key.
-    pub partition_key: Arc<str>,
+    pub partition_key: PartitionKey,
     /// An explicit hash key, when the key model spreads records over shards itself.
     pub explicit_hash_key: Option<u128>,
     /// The event's `eventId` as 128 bits (tracer sampling uses it).
@@ -114,23 +117,55 @@ pub struct GeneratedRecord {
     pub user: usize,
 }
 
+/// A user's state: 32 bytes, no pointer (the `userId` is made from the index).
+#[derive(Debug, Clone, Copy)]
 struct UserSlot {
-    id: Arc<str>,
-    state: UserState,
+    session: u64,
     /// Events generated for the user (per-key load is counted from it, exactly).
     events: u64,
-}
-
-fn user_slot(index: usize) -> UserSlot {
-    UserSlot { id: Arc::from(user_key(index)), state: UserState::default(), events: 0 }
-}
-
-#[derive(Debug, Clone, Copy, Default)]
-struct UserState {
-    session: u64,
+    /// The product last viewed in the session, or [`NONE`].
+    last_viewed: u32,
+    /// The product in the cart, or [`NONE`].
+    carted: u32,
     events_in_session: u16,
-    last_viewed: Option<u32>,
-    carted: Option<u32>,
+}
+
+/// No product (products are numbered from 0, far below it).
+const NONE: u32 = u32::MAX;
+
+fn user_slot(_index: usize) -> UserSlot {
+    UserSlot { session: 0, events: 0, last_viewed: NONE, carted: NONE, events_in_session: 0 }
+}
+
+fn product_or(p: u32, other: u32) -> u32 {
+    if p == NONE {
+        other
+    } else {
+        p
+    }
+}
+
+/// Strings end to end in one buffer: one allocation, and no pointer to follow per draw.
+struct Pool {
+    text: Vec<u8>,
+    ends: Vec<u32>,
+}
+
+impl Pool {
+    fn new(items: impl Iterator<Item = String>) -> Self {
+        let (mut text, mut ends) = (Vec::new(), Vec::new());
+        for s in items {
+            text.extend_from_slice(s.as_bytes());
+            ends.push(text.len() as u32);
+        }
+        Pool { text, ends }
+    }
+
+    fn get(&self, i: usize) -> &[u8] {
+        let i = i % self.ends.len();
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.text[start..self.ends[i] as usize]
+    }
 }
 
 /// The generator. Construct once per run (pools are built here), then call
@@ -139,12 +174,18 @@ pub struct Generator {
     rng: SmallRng,
     config: GeneratorConfig,
     users: UserPicker,
-    /// Each user's `userId` and session, made when the user is first drawn.
+    /// Each user's session, made when the user is first drawn.
     user_slots: PerUser<UserSlot>,
     /// JSON-escaped once, at construction, so events copy them without scanning.
-    user_agents: Vec<String>,
+    user_agents: Pool,
     /// JSON-escaped once (addresses never need it, but the pool is treated alike).
-    ips: Vec<String>,
+    ips: Pool,
+    /// The chunk records are encoded into and split off.
+    arena: BytesMut,
+    /// The users of the next [`LOOKAHEAD`] events, drawn ahead so that their state is
+    /// fetched from memory while the events before them are encoded.
+    next_users: [usize; LOOKAHEAD],
+    next_user: usize,
     prices_cents: Vec<u32>,
     /// Zipf popularity of products as an alias table: O(1) draws, no `powf` per event.
     products: WeightedAliasIndex<f64>,
@@ -159,15 +200,30 @@ const USER_AGENT_POOL: usize = 500;
 const IP_POOL: usize = 20_000;
 /// Events after which a session ends even without a purchase (on average).
 const MEAN_SESSION_EVENTS: u16 = 12;
+/// Events whose users are drawn ahead (enough to hide a memory access at millions of
+/// events per second).
+const LOOKAHEAD: usize = 4;
+/// Bytes of one chunk of records (about 40 events): large enough that allocation is rare,
+/// small enough that a record kept for a retry holds little else in memory.
+const ARENA_BYTES: usize = 16 * 1024;
 
 impl Generator {
     /// Builds the pools for `config`.
     pub fn new(config: GeneratorConfig) -> Self {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
-        let user_agents =
-            (0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))).collect();
-        let ips = (0..IP_POOL).map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng))).collect();
+        let user_agents = Pool::new(
+            (0..USER_AGENT_POOL)
+                .map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng)))
+                .collect::<Vec<_>>()
+                .into_iter(),
+        );
+        let ips = Pool::new(
+            (0..IP_POOL)
+                .map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng)))
+                .collect::<Vec<_>>()
+                .into_iter(),
+        );
         let products = config.products.max(1);
         // Log-uniform prices from $1 to $500, fixed per product.
         let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
@@ -177,11 +233,16 @@ impl Generator {
         let zipf = WeightedAliasIndex::new(weights).expect("positive finite Zipf weights");
         let m = config.mix;
         let total = (m.view + m.add_to_cart + m.purchase).max(f64::MIN_POSITIVE);
+        let picker = UserPicker::new(users, &config.popularity);
+        let next_users = std::array::from_fn(|_| picker.pick(&mut rng));
         Generator {
-            users: UserPicker::new(users, &config.popularity),
+            users: picker,
+            next_users,
+            next_user: 0,
             user_slots: PerUser::new(users, user_slot),
             user_agents,
             ips,
+            arena: BytesMut::new(),
             prices_cents,
             products: zipf,
             mix_cut: [m.view / total, (m.view + m.add_to_cart) / total],
@@ -192,9 +253,9 @@ impl Generator {
         }
     }
 
-    /// The `userId` of user `index` (shared, no copy).
-    pub fn user_id(&mut self, index: usize) -> &Arc<str> {
-        &self.user_slots.get_mut(index).id
+    /// The `userId` of user `index` (made from the index, inline: no allocation).
+    pub fn user_id(&self, index: usize) -> PartitionKey {
+        user_partition_key(index % self.user_slots.users())
     }
 
     /// Events generated per user, for the users that had any (in no particular order).
@@ -210,7 +271,12 @@ impl Generator {
     /// The next record, whose event is due at `timestamp_ms` (epoch ms); `sequence` is the
     /// event's position in the run (explicit hash keys use it to spread evenly).
     pub fn next_record(&mut self, timestamp_ms: i64, sequence: u64) -> GeneratedRecord {
-        let user = self.users.pick(&mut self.rng);
+        // This event's user was drawn LOOKAHEAD events ago; draw the one after them.
+        let user = self.next_users[self.next_user];
+        let ahead = self.users.pick(&mut self.rng);
+        self.next_users[self.next_user] = ahead;
+        self.next_user = (self.next_user + 1) % LOOKAHEAD;
+        self.user_slots.prefetch(ahead);
         let event_id: u128 = self.rng.random();
         let invalid =
             (self.config.invalid_rate > 0.0 && self.rng.random::<f64>() < self.config.invalid_rate).then(|| match self
@@ -223,37 +289,50 @@ impl Generator {
                 3 => InvalidKind::SecondsTimestamp,
                 _ => InvalidKind::NotUtf8,
             });
-        // Encoded straight into the record's own buffer: no copy.
-        let mut data = Vec::with_capacity(self.size_hint);
-        self.encode_event(user, event_id, timestamp_ms, invalid, &mut data);
+        let user_id = user_partition_key(user);
+        // Encoded straight into the chunk, then split off it: no copy, and an allocation
+        // only when the chunk is used up.
+        if self.arena.capacity() < self.size_hint {
+            self.arena.reserve(ARENA_BYTES.max(self.size_hint));
+        }
+        let mut b = std::mem::take(&mut self.arena);
+        self.encode_event(user, &user_id, event_id, timestamp_ms, invalid, &mut b);
+        let data = b.split().freeze();
+        self.arena = b;
         self.size_hint = self.size_hint.max(data.len());
-        let (partition_key, explicit_hash_key) =
-            self.config.keys.key_for(&self.user_slots.get_mut(user).id, event_id, sequence);
+        let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
         GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
 
-    fn encode_event(&mut self, user: usize, event_id: u128, ts: i64, invalid: Option<InvalidKind>, b: &mut Vec<u8>) {
+    fn encode_event(
+        &mut self,
+        user: usize,
+        user_id: &str,
+        event_id: u128,
+        ts: i64,
+        invalid: Option<InvalidKind>,
+        b: &mut BytesMut,
+    ) {
         let roll: f64 = self.rng.random();
         let zipf_product = self.products.sample(&mut self.rng) as u32;
-        let slot = self.user_slots.get_mut(user);
-        slot.events += 1;
-        let st = &mut slot.state;
+        let st = self.user_slots.get_mut(user);
+        st.events += 1;
         if st.events_in_session == 0 {
             self.sessions_started += 1;
             st.session = self.sessions_started ^ (self.config.seed.rotate_left(17));
-            st.last_viewed = None;
-            st.carted = None;
+            st.last_viewed = NONE;
+            st.carted = NONE;
         }
         st.events_in_session += 1;
         let (kind, product) = if roll < self.mix_cut[0] {
-            st.last_viewed = Some(zipf_product);
+            st.last_viewed = zipf_product;
             ("view", zipf_product)
         } else if roll < self.mix_cut[1] {
-            let p = st.last_viewed.unwrap_or(zipf_product);
-            st.carted = Some(p);
+            let p = product_or(st.last_viewed, zipf_product);
+            st.carted = p;
             ("add_to_cart", p)
         } else {
-            let p = st.carted.or(st.last_viewed).unwrap_or(zipf_product);
+            let p = product_or(product_or(st.carted, st.last_viewed), zipf_product);
             st.events_in_session = 0; // a purchase ends the session
             ("purchase", p)
         };
@@ -262,10 +341,9 @@ impl Generator {
         }
         let session = st.session;
         let quantity = 1 + (self.rng.random::<u32>().trailing_zeros().min(4));
-        let ua = &self.user_agents[user % self.user_agents.len()];
-        let ip = &self.ips[(user * 7919) % self.ips.len()];
+        let ua = self.user_agents.get(user);
+        let ip = self.ips.get(user.wrapping_mul(7919));
 
-        let user_id = &slot.id;
         if invalid == Some(InvalidKind::NotUtf8) {
             b.extend_from_slice(b"\xff\xfe{\"userId\":\"");
             b.extend_from_slice(user_id.as_bytes());
@@ -273,14 +351,14 @@ impl Generator {
             return;
         }
         b.extend_from_slice(b"{\"eventId\":\"");
-        push_uuid(b, event_id);
+        b.extend_from_slice(&uuid_text(event_id));
         if invalid != Some(InvalidKind::MissingUser) {
             b.extend_from_slice(b"\",\"userId\":\"");
             // `user-NNNNNNN`: nothing to escape.
             b.extend_from_slice(user_id.as_bytes());
         }
         b.extend_from_slice(b"\",\"sessionId\":\"");
-        push_uuid(b, u128::from(session) << 64 | user as u128);
+        b.extend_from_slice(&uuid_text(u128::from(session) << 64 | user as u128));
         b.extend_from_slice(b"\",\"eventType\":\"");
         if invalid != Some(InvalidKind::BlankType) {
             b.extend_from_slice(kind.as_bytes());
@@ -291,15 +369,15 @@ impl Generator {
         let ts = if invalid == Some(InvalidKind::SecondsTimestamp) { ts / 1000 } else { ts };
         b.extend_from_slice(itoa::Buffer::new().format(ts).as_bytes());
         b.extend_from_slice(b",\"userAgent\":\"");
-        b.extend_from_slice(ua.as_bytes());
+        b.extend_from_slice(ua);
         b.extend_from_slice(b"\",\"ipAddress\":\"");
-        b.extend_from_slice(ip.as_bytes());
-        b.push(b'"');
+        b.extend_from_slice(ip);
+        b.put_u8(b'"');
         if kind != "view" {
             let cents = self.prices_cents[product as usize];
             b.extend_from_slice(b",\"price\":");
             b.extend_from_slice(itoa::Buffer::new().format(cents / 100).as_bytes());
-            b.push(b'.');
+            b.put_u8(b'.');
             push_padded(b, u64::from(cents % 100), 2);
             b.extend_from_slice(b",\"quantity\":");
             b.extend_from_slice(itoa::Buffer::new().format(quantity).as_bytes());
@@ -312,10 +390,10 @@ impl Generator {
             if room > 0 {
                 b.extend_from_slice(b",\"pad\":\"");
                 b.resize(b.len() + room, b'x');
-                b.push(b'"');
+                b.put_u8(b'"');
             }
         }
-        b.push(b'}');
+        b.put_u8(b'}');
         if invalid == Some(InvalidKind::BrokenJson) {
             b.truncate(b.len() / 2);
         }
@@ -336,11 +414,25 @@ pub fn user_key(index: usize) -> String {
     format!("user-{index:07}")
 }
 
-fn push_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+/// [`user_key`] as a partition key, made without allocating (it fits inline).
+pub fn user_partition_key(index: usize) -> PartitionKey {
+    let mut text = [0u8; 32];
+    text[..5].copy_from_slice(b"user-");
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(index).as_bytes();
+    let pad = 7usize.saturating_sub(digits.len());
+    text[5..5 + pad].fill(b'0');
+    text[5 + pad..5 + pad + digits.len()].copy_from_slice(digits);
+    // ASCII throughout; inline (no allocation) up to 23 bytes, which any index below
+    // 10^18 fits.
+    PartitionKey::new(std::str::from_utf8(&text[..5 + pad + digits.len()]).unwrap_or_default())
+}
+
+fn push_padded(out: &mut BytesMut, v: u64, width: usize) {
     let mut buf = itoa::Buffer::new();
     let s = buf.format(v);
     for _ in s.len()..width {
-        out.push(b'0');
+        out.put_u8(b'0');
     }
     out.extend_from_slice(s.as_bytes());
 }

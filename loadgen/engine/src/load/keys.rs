@@ -6,12 +6,11 @@
 //! per record, or explicit hash keys that spread records evenly over the shards whatever
 //! the keys are.
 
-use std::sync::Arc;
-
 use rand::Rng;
 use rand_distr::{Distribution, Zipf};
 
 use crate::sink::hash_ranges::{even_ranges, midpoint};
+use crate::sink::PartitionKey;
 
 /// How often each user appears.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,12 +113,13 @@ impl KeyModel {
     }
 
     /// The partition key and explicit hash key for the `sequence`-th event of `user`.
-    pub fn key_for(&self, user: &Arc<str>, event_id: u128, sequence: u64) -> (Arc<str>, Option<u128>) {
+    pub fn key_for(&self, user: &PartitionKey, event_id: u128, sequence: u64) -> (PartitionKey, Option<u128>) {
         match self {
             KeyModel::User => (user.clone(), None),
             KeyModel::Random => {
                 let key = crate::load::event_id::uuid(event_id.rotate_left(64));
-                (Arc::from(key.hyphenated().to_string()), None)
+                let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                (PartitionKey::new(key.hyphenated().encode_lower(&mut text)), None)
             }
             KeyModel::ExplicitHash { shards, midpoints } => {
                 (user.clone(), Some(midpoints[(sequence % *shards as u64) as usize]))
@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn explicit_keys_cycle_over_shards() {
         let m = KeyModel::explicit(3);
-        let user: Arc<str> = Arc::from("u");
+        let user = PartitionKey::new("u");
         let ranges = even_ranges(3);
         let shards: Vec<usize> =
             (0..6).map(|i| crate::sink::hash_ranges::shard_for(m.key_for(&user, 0, i).1.unwrap(), &ranges)).collect();

@@ -1,8 +1,6 @@
 //! The bounded sample of accepted events that verification looks up in the table after
 //! the run.
 
-use std::sync::Arc;
-
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
@@ -10,7 +8,7 @@ use rand::{Rng, SeedableRng};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tracer {
     /// Its `userId` (the table's hash key).
-    pub user_id: Arc<str>,
+    pub user_id: crate::sink::PartitionKey,
     /// Its `eventId`.
     pub event_id: u128,
     /// Its intended send time, epoch ms (the range key's time part).
@@ -62,7 +60,7 @@ mod tests {
     #[test]
     fn the_reservoir_is_bounded_and_uniform() {
         let mut r = Reservoir::new(100, 1);
-        let t = |i: i64| Tracer { user_id: Arc::from("u"), event_id: i as u128, timestamp_ms: i };
+        let t = |i: i64| Tracer { user_id: crate::sink::PartitionKey::new("u"), event_id: i as u128, timestamp_ms: i };
         for i in 0..100_000 {
             r.offer(t(i));
         }

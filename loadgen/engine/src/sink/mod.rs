@@ -9,9 +9,13 @@ pub mod kinesis;
 pub mod local;
 
 use std::future::Future;
-use std::sync::Arc;
 
 use bytes::Bytes;
+
+/// A partition key (and a `userId`): up to 23 bytes inline, as every `user-NNNNNNN` is, so
+/// that making, cloning and dropping one per record touches no shared memory (an
+/// `Arc<str>` per user moved its counter between the generator's core and the senders').
+pub type PartitionKey = smol_str::SmolStr;
 
 /// One record of a `PutRecords` request.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +23,7 @@ pub struct PutEntry {
     /// The record data.
     pub data: Bytes,
     /// The partition key.
-    pub partition_key: Arc<str>,
+    pub partition_key: PartitionKey,
     /// The explicit hash key, overriding the partition key's MD5 for routing.
     pub explicit_hash_key: Option<u128>,
     /// User records it carries: more than one for a KPL aggregate.

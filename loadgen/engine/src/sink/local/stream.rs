@@ -24,7 +24,7 @@ pub struct StreamRecord {
     /// The data.
     pub data: Bytes,
     /// The partition key.
-    pub partition_key: Arc<str>,
+    pub partition_key: crate::sink::PartitionKey,
     /// Sequence number within the shard.
     pub sequence: u64,
     /// When the stream stored it (epoch ms, Kinesis's approximate arrival timestamp).
@@ -168,7 +168,7 @@ mod tests {
     fn entry(key: &str, size: usize) -> PutEntry {
         PutEntry {
             data: Bytes::from(vec![b'x'; size]),
-            partition_key: Arc::from(key),
+            partition_key: crate::sink::PartitionKey::new(key),
             explicit_hash_key: None,
             user_records: 1,
         }
