@@ -12,6 +12,8 @@
 //!
 //! - `generator/generate_and_encode`: loadgen's event generator, events built and JSON
 //!   encoded per second on one core.
+//! - `stages/<stage>/500`: the local pipeline's stages per element (batcher, stream
+//!   model put, table model write), each from a fresh model.
 //!
 //! - `report/<format>/600s`: rendering each report format from a 10-minute run (the
 //!   committed sample stretched to 600 seconds, real per-second histograms); the target is
@@ -131,6 +133,91 @@ fn generator(c: &mut Criterion) {
     group.finish();
 }
 
+/// The local pipeline's stages one by one, each per element, so that a regression points
+/// at its stage: the batcher (records into `PutRecords` requests), the stream model's put
+/// (routing, the per-shard quota, the lanes), and the table model's `BatchWriteItem`
+/// (the capacity model and one digest per item). Each timed batch starts from a fresh
+/// stream or table (made outside the timing), so no state grows across iterations. The
+/// generator and the processor (`handler/process_batch`) are the groups above.
+fn stages(c: &mut Criterion) {
+    use criterion::BatchSize;
+    use loadgen_engine::load::batcher::{BatchLimits, Batcher};
+    use loadgen_engine::load::generator::{Generator, GeneratorConfig};
+    use loadgen_engine::sink::local::stores::CompactTable;
+    use loadgen_engine::sink::local::stream::{Stream, WriteQuota};
+    use loadgen_engine::sink::local::table_model::TableMode;
+    use loadgen_engine::sink::PutEntry;
+    use retail_events::{Event, RecordMeta, StoredItem};
+    use retail_function::EventStore;
+
+    const RECORDS: usize = 500;
+    let mut g = Generator::new(GeneratorConfig::default());
+    let entries: Vec<PutEntry> = (0..RECORDS as u64)
+        .map(|i| {
+            let r = g.next_record(1_764_000_000_000 + i as i64, i);
+            PutEntry { data: r.data, partition_key: r.partition_key, explicit_hash_key: None, user_records: 1 }
+        })
+        .collect();
+    let mut group = c.benchmark_group("stages");
+    group.throughput(Throughput::Elements(RECORDS as u64));
+    group.bench_function(BenchmarkId::new("batcher", RECORDS), |b| {
+        let mut batcher = Batcher::new(BatchLimits::default());
+        let now = std::time::Instant::now();
+        b.iter(|| {
+            let mut requests = 0usize;
+            for e in &entries {
+                requests += usize::from(batcher.push(e.clone(), e.quota_bytes(), now).is_some());
+            }
+            requests + batcher.take().map_or(0, |r| r.len())
+        })
+    });
+    // 64 shards, quotas no bench reaches: the put path, not throttling, is measured.
+    let unlimited = WriteQuota { records_per_sec: 1e12, bytes_per_sec: 1e15 };
+    group.bench_function(BenchmarkId::new("stream_put", RECORDS), |b| {
+        b.iter_batched(
+            || Stream::new(64, 1, unlimited, usize::MAX),
+            |stream| stream.put(&entries, std::time::Instant::now(), 1_764_000_000_000),
+            BatchSize::SmallInput,
+        )
+    });
+
+    const META: RecordMeta<'static> = RecordMeta {
+        shard_id: "shardId-000000000003",
+        sequence_number: "49590338271490256608559692538361571095921575989136588898",
+        arrival_ms: 1_764_000_000_000,
+        sub_sequence: None,
+    };
+    let events: Vec<Event<'_>> = entries
+        .iter()
+        .map(|e| Event::from_json(std::str::from_utf8(&e.data).expect("JSON")).expect("an event"))
+        .collect();
+    let items: Vec<StoredItem<'_>> = events
+        .iter()
+        .map(|e| StoredItem::build(e.clone(), &META, 1_764_000_000_500, 86_400).expect("a valid event"))
+        .collect();
+    let item_refs: Vec<&StoredItem<'_>> = items.iter().collect();
+    let rt = runtime();
+    group.bench_function(BenchmarkId::new("table_write", RECORDS), |b| {
+        b.iter_batched(
+            || {
+                let provisioned = TableMode::Provisioned { wcu: 1e12 };
+                CompactTable::new(Duration::ZERO, 0.0, provisioned, std::time::Instant::now())
+            },
+            |table| {
+                rt.block_on(async {
+                    let mut unprocessed = 0;
+                    for call in item_refs.chunks(retail_function::ports::MAX_STORE_BATCH) {
+                        unprocessed += table.put_batch(call).await.expect("the model answers").len();
+                    }
+                    (table, unprocessed)
+                })
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
+}
+
 fn report(c: &mut Criterion) {
     use loadgen_report::{Format, Report};
     let result = benches::sample_run_stretched(600);
@@ -163,5 +250,5 @@ fn planning(c: &mut Criterion) {
     c.bench_function("plan/from_parameters", |b| b.iter(|| loadgen_report::plan::render(&plan(&input, &prices)).len()));
 }
 
-criterion_group!(benches, handler, write_path, generator, report, planning);
+criterion_group!(benches, handler, write_path, generator, stages, report, planning);
 criterion_main!(benches);
