@@ -15,7 +15,7 @@ export PATH="$root/.venv-infra/bin:$PATH"
 [ -x .venv-infra/bin/pytest ] || { echo "error: the infra tools are not installed; run scripts/setup.sh" >&2; exit 1; }
 
 echo "==> shellcheck"
-shellcheck -x scripts/*.sh reports/render.sh infra/scripts/*.sh infra/tests/*.sh infra/k8s/*.sh
+shellcheck -x scripts/*.sh reports/render.sh benches/*.sh infra/scripts/*.sh infra/tests/*.sh infra/k8s/*.sh
 
 echo "==> terraform fmt -check"
 TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive -diff infra/terraform

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The two whole-process figures of loadgen against its embedded local pipeline, measured
+# with /usr/bin/time on the release binary (a measured run, not a test: these machines
+# are shared, and a figure can swing between runs; compare runs made side by side):
+#
+#   1. overhead at a common load: 5,000 events/s into 7 shards for 60 s, the models on.
+#      Prints CPU seconds, the share of one core over the whole run (wall time includes
+#      the drain), CPU per event, voluntary context switches and peak RSS.
+#   2. throughput: RATE events/s (default 1,000,000) for 20 s into enough shards. Prints
+#      the same, plus late sends and whether every event reached the table (the ledger's
+#      accepted count against the table's items).
+#
+# Usage: benches/whole-process.sh [--rate R] [--seconds S] [--loadgen PATH] [--only 5k|rate]
+# Needs /usr/bin/time and python3; builds target/release/loadgen unless --loadgen is given.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+rate=1000000 seconds=20 loadgen="" only=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rate) rate=$2; shift 2 ;;
+    --seconds) seconds=$2; shift 2 ;;
+    --loadgen) loadgen=$2; shift 2 ;;
+    --only) only=$2; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    *) echo "error: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[ -x /usr/bin/time ] || { echo "error: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+if [ -z "$loadgen" ]; then
+  cargo build --release -p loadgen >&2
+  loadgen=target/release/loadgen
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# measure NAME ARGS...: runs loadgen under /usr/bin/time and prints one line of figures.
+measure() {
+  local name=$1
+  shift
+  local code=0
+  /usr/bin/time -f '%e %U %S %M %w' -o "$work/$name.time" "$loadgen" "$@" --quiet --out "$work/$name" >"$work/$name.log" 2>&1 || code=$?
+  python3 - "$name" "$work/$name.time" "$work/$name/result.json" "$code" <<'EOF'
+import json, sys
+name, time_file, result_file, code = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+wall, user, sys_s, rss_kb, switches = open(time_file).read().split()[-5:]
+wall, cpu = float(wall), float(user) + float(sys_s)
+r = json.load(open(result_file))
+ledger, pipeline = r["ledger"], r.get("pipeline") or {}
+events = ledger["generated"]
+items = pipeline.get("table_items")
+print(
+    f"{name}: exit {code}; {events:,} events; /usr/bin/time: wall {wall:.1f} s, CPU {cpu:.2f} s "
+    f"(user {float(user):.2f} + sys {float(sys_s):.2f}) = {100 * cpu / wall:.2f}% of one core over the run, "
+    f"{1e6 * cpu / max(events, 1):.2f} us CPU per event, {int(switches):,} voluntary context switches, "
+    f"peak RSS {int(rss_kb) / 1024:.0f} MiB; late sends {ledger['late_sends']:,}; "
+    f"accepted {ledger['accepted']:,}, table items {items if items is None else f'{items:,}'}"
+    + ("; every event in the table" if items == ledger["accepted"] == events else "; NOT every event in the table")
+)
+EOF
+}
+
+if [ "$only" != rate ]; then
+  measure 5k-overhead --rps 5000 --shards 7 --duration 60s
+fi
+if [ "$only" != 5k ]; then
+  shards=$(( (rate + 799) / 800 ))
+  measure "${rate}-throughput" --rps "$rate" --shards "$shards" --duration "${seconds}s"
+fi
