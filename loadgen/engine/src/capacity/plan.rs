@@ -28,7 +28,7 @@ use crate::capacity::prices::{Prices, HOURS_PER_MONTH, SECONDS_PER_MONTH};
 use crate::capacity::quotas::{
     self, DEFAULT_DYNAMODB_TABLE_WCU, DEFAULT_KINESIS_SHARDS_LARGE_REGIONS, DEFAULT_KINESIS_SHARDS_OTHER_REGIONS,
     DEFAULT_LAMBDA_CONCURRENCY, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU, ESM_IDLE_POLL_MS,
-    SHARD_READ_BYTES_PER_SEC, SHARD_READ_CALLS_PER_SEC,
+    PROCESSOR_US_PER_RECORD, SDK_PATH_US_PER_RECORD, SHARD_READ_BYTES_PER_SEC, SHARD_READ_CALLS_PER_SEC,
 };
 use crate::capacity::shards::{plan_shards, Binding, KeyLoad, Load, ShardPlan};
 use crate::checks::{check, check_range, ConfigError};
@@ -593,16 +593,6 @@ pub fn plan(input: &PlanInput, prices: &Prices) -> Plan {
         prices: prices.clone(),
     }
 }
-
-/// The processor's CPU per record on one vCPU (`handler/process_batch/100` and
-/// `function_path`'s "processor alone"), µs: docs/aws-quotas.md, "The function's CPU per
-/// record".
-pub const PROCESSOR_US_PER_RECORD: f64 = 0.26;
-
-/// What the AWS SDK adds per record on one vCPU (building, serialising and signing each
-/// `BatchWriteItem`, the HTTP client): `function_path`'s whole path minus the processor
-/// alone, µs (same source). The planner's default per-record CPU is the sum.
-pub const SDK_PATH_US_PER_RECORD: f64 = 5.9;
 
 /// What `loadgen plan` is asked: the load's figures, each overriding what measured runs
 /// say, over the planner's defaults ([`PlanInput::default`]) for everything else.

@@ -80,3 +80,13 @@ pub const DEFAULT_DYNAMODB_TABLE_WCU: f64 = 40_000.0;
 pub const DYNAMODB_PARTITION_WCU: u32 = 1_000;
 /// Items in one `BatchWriteItem`.
 pub const DYNAMODB_BATCH_WRITE_MAX: usize = 25;
+
+/// The processor's CPU per record on one vCPU (`handler/process_batch/100` and
+/// `function_path`'s "processor alone"), µs: docs/aws-quotas.md, "The function's CPU per
+/// record".
+pub const PROCESSOR_US_PER_RECORD: f64 = 0.26;
+
+/// What the AWS SDK adds per record on one vCPU (building, serialising and signing each
+/// `BatchWriteItem`, the HTTP client): `function_path`'s whole path minus the processor
+/// alone, µs (same source). The planner's default per-record CPU is the sum.
+pub const SDK_PATH_US_PER_RECORD: f64 = 5.9;

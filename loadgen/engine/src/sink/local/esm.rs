@@ -255,7 +255,7 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
         deadline: tokio::time::Instant::now() + config.function_timeout.mul_f64(0.9),
     };
     // The real processor, at the modelled function's CPU share.
-    let report = lambda.run(processor.process_batch(&records, ctx)).await;
+    let report = lambda.run(processor.process_batch(&records, ctx), records.len()).await;
     let lowest_failed = records.iter().position(|r| report.retry_sequence_numbers.contains(&r.kinesis.sequence_number));
     let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
     s.invocations += 1;

@@ -6,7 +6,11 @@
 //!   processor spends on each batch here ([`CpuTimed`]) and holds the invocation for the
 //!   time the same work takes at the configured share: `cpu × (1769 ÷ memory − 1)` more.
 //!   The batch path is one thread, so memory past 1,769 MB adds no speed. One core of
-//!   the machine running loadgen stands for one Lambda vCPU.
+//!   the machine running loadgen stands for one Lambda vCPU. The model's table answers
+//!   in memory, so the CPU the deployed function spends in the AWS SDK per record
+//!   (building, serialising and signing each `BatchWriteItem`, measured by the
+//!   `function_path` bench: [`SDK_PATH_US_PER_RECORD`] on a full vCPU) is added at the
+//!   same share.
 //! - **Concurrency**: every lane (shard × parallelization factor) needs an execution
 //!   environment; at most `concurrency_limit` run at once (the regional limit, default
 //!   1,000, or a reserved concurrency). A lane over the limit is throttled and waits, as
@@ -22,8 +26,8 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::capacity::quotas::DEFAULT_LAMBDA_CONCURRENCY;
 pub use crate::capacity::quotas::{cpu_share, FULL_VCPU_MB};
+use crate::capacity::quotas::{DEFAULT_LAMBDA_CONCURRENCY, SDK_PATH_US_PER_RECORD};
 
 /// Init of a new execution environment for a Rust `provided.al2023` zip (arm64).
 pub const COLD_START: Duration = Duration::from_millis(14);
@@ -78,7 +82,7 @@ pub struct LambdaStats {
     pub cold_starts: u64,
     /// Thread CPU time the processor spent here, all invocations.
     pub cpu: Duration,
-    /// Time added for the configured CPU share, all invocations.
+    /// Time added for the configured CPU share and the SDK's CPU, all invocations.
     pub stretched: Duration,
 }
 
@@ -117,11 +121,13 @@ impl LambdaRuntime {
         Environment { runtime: self, _permit: permit }
     }
 
-    /// Runs `work` in an environment at the configured CPU share: the work's own thread
-    /// CPU time, stretched to what the share makes of it.
-    pub async fn run<F: Future>(&self, work: F) -> F::Output {
+    /// Runs `work`, the processing of `records` records, in an environment at the
+    /// configured CPU share: the work's own thread CPU time stretched to what the share
+    /// makes of it, plus the SDK's CPU for those records at that share.
+    pub async fn run<F: Future>(&self, work: F, records: usize) -> F::Output {
         let (out, cpu) = CpuTimed::new(work).await;
-        let extra = stretch(cpu, self.config.memory_mb);
+        let sdk = Duration::from_secs_f64(records as f64 * SDK_PATH_US_PER_RECORD / 1e6);
+        let extra = stretch(cpu, self.config.memory_mb) + sdk.div_f64(cpu_share(self.config.memory_mb.max(1)));
         self.cpu_ns.fetch_add(cpu.as_nanos() as u64, Ordering::Relaxed);
         self.stretched_ns.fetch_add(extra.as_nanos() as u64, Ordering::Relaxed);
         if !extra.is_zero() {
