@@ -5,11 +5,10 @@
 //! or a long session starts a new session. Event types follow the configured mix exactly
 //! in expectation; products follow a Zipf popularity; users follow the configured
 //! popularity (uniform, Zipf, or a few hot keys). User agents and IP addresses come from
-//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written
-//! straight into a shared chunk that records are split off (one allocation per ~40
-//! records, freed when the last of them is sent); a user's state is 32 bytes and its
-//! `userId` is made from its index, so the working set per user stays small and one
-//! core makes millions of events per second.
+//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written into
+//! a kept buffer, then copied into the record's own allocation; a user's state is 32
+//! bytes, its `userId` is made from its index and its state is fetched ahead, so the
+//! working set per user stays small and one core makes millions of events per second.
 //!
 //! `--invalid-rate` replaces a share of events with records the function must
 //! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
@@ -180,8 +179,8 @@ pub struct Generator {
     user_agents: Pool,
     /// JSON-escaped once (addresses never need it, but the pool is treated alike).
     ips: Pool,
-    /// The chunk records are encoded into and split off.
-    arena: BytesMut,
+    /// The buffer each record is encoded into (kept, so it stays in the cache).
+    scratch: BytesMut,
     /// The users of the next [`LOOKAHEAD`] events, drawn ahead so that their state is
     /// fetched from memory while the events before them are encoded.
     next_users: [usize; LOOKAHEAD],
@@ -190,7 +189,6 @@ pub struct Generator {
     /// Zipf popularity of products as an alias table: O(1) draws, no `powf` per event.
     products: WeightedAliasIndex<f64>,
     mix_cut: [f64; 2],
-    size_hint: usize,
     sessions_started: u64,
 }
 
@@ -203,9 +201,6 @@ const MEAN_SESSION_EVENTS: u16 = 12;
 /// Events whose users are drawn ahead (enough to hide a memory access at millions of
 /// events per second).
 const LOOKAHEAD: usize = 4;
-/// Bytes of one chunk of records (about 40 events): large enough that allocation is rare,
-/// small enough that a record kept for a retry holds little else in memory.
-const ARENA_BYTES: usize = 16 * 1024;
 
 impl Generator {
     /// Builds the pools for `config`.
@@ -242,11 +237,10 @@ impl Generator {
             user_slots: PerUser::new(users, user_slot),
             user_agents,
             ips,
-            arena: BytesMut::new(),
+            scratch: BytesMut::with_capacity(1024),
             prices_cents,
             products: zipf,
             mix_cut: [m.view / total, (m.view + m.add_to_cart) / total],
-            size_hint: 512,
             rng,
             config,
             sessions_started: 0,
@@ -290,16 +284,15 @@ impl Generator {
                 _ => InvalidKind::NotUtf8,
             });
         let user_id = user_partition_key(user);
-        // Encoded straight into the chunk, then split off it: no copy, and an allocation
-        // only when the chunk is used up.
-        if self.arena.capacity() < self.size_hint {
-            self.arena.reserve(ARENA_BYTES.max(self.size_hint));
-        }
-        let mut b = std::mem::take(&mut self.arena);
+        // Encoded into the kept buffer, then copied into an allocation of the record's own
+        // exact size. Not split off a shared chunk: a record kept for long (in a lagging
+        // shard's backlog, a throttled shard's queue) would keep its chunk's other records'
+        // memory too, up to the shard count times the data held.
+        let mut b = std::mem::take(&mut self.scratch);
+        b.clear();
         self.encode_event(user, &user_id, event_id, timestamp_ms, invalid, &mut b);
-        let data = b.split().freeze();
-        self.arena = b;
-        self.size_hint = self.size_hint.max(data.len());
+        let data = Bytes::copy_from_slice(&b);
+        self.scratch = b;
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
         GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
