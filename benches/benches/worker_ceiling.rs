@@ -4,6 +4,10 @@
 //! the `boto3` `put_records` loop a user would write instead
 //! (`benches/baselines/boto3_put_records.py`, threads as set). Prints records/s, CPU
 //! seconds, records and bytes per CPU-second of the producer process, and the ratio.
+//! Both sides count the CPU of the same window: from the load's start to its end (the
+//! Python loop's threads started to joined; loadgen's `load_started` to `load_finished`),
+//! not the set-up before it (loading the SDK's configuration, the stream's shards) or the
+//! result's assembly after it, which loadgen's whole-run figure, printed beside, includes.
 //! `loadgen plan` sizes workers from this figure (docs/aws-quotas.md, "One worker").
 //!
 //! `cargo bench -p benches --bench worker_ceiling` (environment: `CEILING_RPS`, default
@@ -17,7 +21,23 @@ use std::time::{Duration, Instant};
 
 use loadgen_engine::load::schedule::RateProfile;
 use loadgen_engine::sink::kinesis::KinesisTarget;
-use loadgen_engine::{stop_channel, RunConfig, Silent};
+use loadgen_engine::{stop_channel, Observer, RunConfig};
+
+/// The process's CPU time when the load started and when it finished.
+#[derive(Default)]
+struct LoadWindow {
+    started: Option<cpu_time::ProcessTime>,
+    cpu: Option<Duration>,
+}
+
+impl Observer for LoadWindow {
+    fn load_started(&mut self, _config: &RunConfig) {
+        self.started = Some(cpu_time::ProcessTime::now());
+    }
+    fn load_finished(&mut self) {
+        self.cpu = self.started.map(|s| s.elapsed());
+    }
+}
 
 /// The fixture in its own process, and its URL.
 fn fixture(shards: usize) -> (Child, String) {
@@ -39,7 +59,10 @@ struct Measured {
     generated: u64,
     late: u64,
     wall_s: f64,
+    /// The whole run's CPU, set-up and result included.
     cpu_s: f64,
+    /// The CPU from the load's start to its end.
+    load_cpu_s: f64,
     mean_bytes: f64,
 }
 
@@ -62,8 +85,10 @@ fn loadgen(url: &str, rps: f64, seconds: u64) -> Measured {
     let (_handle, stop) = stop_channel();
     let cpu = cpu_time::ProcessTime::now();
     let wall = Instant::now();
-    let outcome = rt.block_on(loadgen_engine::run(&config, &mut Silent, stop)).expect("the run against fast-endpoint");
+    let mut window = LoadWindow::default();
+    let outcome = rt.block_on(loadgen_engine::run(&config, &mut window, stop)).expect("the run against fast-endpoint");
     let (cpu_s, wall_s) = (cpu.elapsed().as_secs_f64(), wall.elapsed().as_secs_f64());
+    let load_cpu_s = window.cpu.map_or(cpu_s, |c| c.as_secs_f64());
     let r = outcome.result;
     Measured {
         accepted: r.ledger.accepted,
@@ -71,6 +96,7 @@ fn loadgen(url: &str, rps: f64, seconds: u64) -> Measured {
         late: r.ledger.late_sends,
         wall_s,
         cpu_s,
+        load_cpu_s,
         mean_bytes: r.rate.mean_record_bytes,
     }
 }
@@ -120,19 +146,22 @@ fn main() {
         (env("CEILING_RPS", 400_000) as f64, env("CEILING_SECONDS", 15), env("CEILING_SHARDS", 512));
     let (mut child, url) = fixture(shards as usize);
     let m = loadgen(&url, rps, seconds);
-    let per_cpu = m.accepted as f64 / m.cpu_s;
+    let per_cpu = m.accepted as f64 / m.load_cpu_s;
     println!(
         "loadgen: offered {rps:.0}/s for {seconds} s into {shards} shards: accepted {} of {} ({:.0} records/s), \
-         late {}, CPU {:.2} s in {:.2} s; loadgen_records_per_cpu_s={per_cpu:.0} loadgen_bytes_per_cpu_s={:.0} \
-         (mean record {:.0} B)",
+         late {}, CPU {:.2} s during the load ({:.2} s for the whole run, set-up and result included, in {:.2} s); \
+         loadgen_records_per_cpu_s={per_cpu:.0} loadgen_bytes_per_cpu_s={:.0} (mean record {:.0} B; whole run: {:.0} \
+         records per CPU-second)",
         m.accepted,
         m.generated,
         m.accepted as f64 / m.wall_s,
         m.late,
+        m.load_cpu_s,
         m.cpu_s,
         m.wall_s,
         per_cpu * m.mean_bytes,
-        m.mean_bytes
+        m.mean_bytes,
+        m.accepted as f64 / m.cpu_s,
     );
     let python = boto3(&url, seconds);
     let _ = child.kill();
