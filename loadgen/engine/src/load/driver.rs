@@ -424,9 +424,9 @@ pub async fn drive<S: RecordSink>(
     }
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
-    // Coalesced wake-ups (see `coalesce` below): events generated in the second so far and
-    // in the last whole one.
-    let (mut generated_this_second, mut generated_last_second) = (0u64, u64::MAX);
+    // Coalesced wake-ups (see `coalesce` below): events generated in the last whole second
+    // (none closed yet: as if the rate were high).
+    let mut generated_last_second = u64::MAX;
     let coalesce = config.batch.linger.min(config.late_threshold / 2);
     let mut interrupted = false;
     // When the schedule ended, and what the stream had accepted by then.
@@ -475,7 +475,6 @@ pub async fn drive<S: RecordSink>(
             let rec = generator.next_record(t0_ms + offset.as_millis() as i64, sequence);
             sequence += 1;
             generated += 1;
-            generated_this_second += 1;
             if now.saturating_duration_since(due) > config.late_threshold {
                 late += 1;
             }
@@ -618,9 +617,9 @@ pub async fn drive<S: RecordSink>(
             if let Some(l) = &mut limiter {
                 l.second(now);
             }
+            generated_last_second = shared.lock().interval.generated;
             close_interval(&shared, &config, t0, now, hook);
             next_tick += Duration::from_secs(1);
-            generated_last_second = std::mem::take(&mut generated_this_second);
         }
 
         let idle = permits.available_permits() == config.max_in_flight.max(1);

@@ -207,18 +207,9 @@ impl Generator {
     pub fn new(config: GeneratorConfig) -> Self {
         let mut rng = SmallRng::seed_from_u64(config.seed);
         let users = config.users.max(1);
-        let user_agents = Pool::new(
-            (0..USER_AGENT_POOL)
-                .map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng)))
-                .collect::<Vec<_>>()
-                .into_iter(),
-        );
-        let ips = Pool::new(
-            (0..IP_POOL)
-                .map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng)))
-                .collect::<Vec<_>>()
-                .into_iter(),
-        );
+        let user_agents =
+            Pool::new((0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))));
+        let ips = Pool::new((0..IP_POOL).map(|_| json_escaped(&IPv4().fake_with_rng::<String, _>(&mut rng))));
         let products = config.products.max(1);
         // Log-uniform prices from $1 to $500, fixed per product.
         let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
@@ -404,10 +395,11 @@ pub fn mean_data_bytes(config: GeneratorConfig, n: usize) -> f64 {
 
 /// The `userId` (and default partition key) of user `index`.
 pub fn user_key(index: usize) -> String {
-    format!("user-{index:07}")
+    user_partition_key(index).to_string()
 }
 
-/// [`user_key`] as a partition key, made without allocating (it fits inline).
+/// The `userId` of user `index`, `user-` and at least seven digits, as a partition key
+/// made without allocating (it fits inline).
 pub fn user_partition_key(index: usize) -> PartitionKey {
     let mut text = [0u8; 32];
     text[..5].copy_from_slice(b"user-");
