@@ -524,7 +524,7 @@ impl RunArgs {
                 }
                 let peak = self.table_previous_peak_wcu.unwrap_or(0.0);
                 check_finite("table-previous-peak-wcu", peak, "0 or more WCU/s")?;
-                Ok(TableMode::OnDemand { previous_peak_wcu: peak })
+                Ok(TableMode::OnDemand { previous_peak_wcu: peak, table_quota_wcu: self.table_quota_wcu()? })
             }
             TableModeArg::Provisioned => {
                 if self.table_previous_peak_wcu.is_some() {
@@ -536,14 +536,29 @@ impl RunArgs {
                 let wcu = self.table_wcu.ok_or_else(|| {
                     ConfigError::new("table-wcu", "--table-mode provisioned needs --table-wcu (e.g. --table-wcu 1000)")
                 })?;
-                loadgen_engine::checks::check(
-                    (1.0..=quotas::DEFAULT_DYNAMODB_TABLE_WCU).contains(&wcu),
-                    "table-wcu",
-                    || format!("--table-wcu must be 1–40000 (DynamoDB's default table quota), not {wcu}"),
-                )?;
+                let quota = self.table_quota_wcu()?;
+                loadgen_engine::checks::check((1.0..=quota).contains(&wcu), "table-wcu", || {
+                    if self.table_quota_wcu.is_some() {
+                        format!("--table-wcu must be 1–{quota} (the --table-quota-wcu given), not {wcu}")
+                    } else {
+                        format!(
+                            "--table-wcu must be 1–{quota} (DynamoDB's default table quota; an account with a raised \
+                             quota says so with --table-quota-wcu), not {wcu}"
+                        )
+                    }
+                })?;
                 Ok(TableMode::Provisioned { wcu })
             }
         }
+    }
+
+    /// The account's per-table write quota: --table-quota-wcu, or DynamoDB's default.
+    fn table_quota_wcu(&self) -> Result<f64, ConfigError> {
+        let quota = self.table_quota_wcu.unwrap_or(quotas::DEFAULT_DYNAMODB_TABLE_WCU);
+        loadgen_engine::checks::check(quota.is_finite() && quota >= 1.0, "table-quota-wcu", || {
+            format!("--table-quota-wcu must be a number of WCU/s, at least 1, not {quota}")
+        })?;
+        Ok(quota)
     }
 }
 
@@ -847,6 +862,11 @@ pub struct RunArgs {
     /// The on-demand table's previous peak, WCU/s (default 0: a new table).
     #[arg(long, help_heading = "Local pipeline model")]
     pub table_previous_peak_wcu: Option<f64>,
+    /// The account's write quota per table, WCU/s (default 40,000, DynamoDB's default
+    /// in us-east-1): the most on-demand scales to and the most --table-wcu may be. Give
+    /// it when Service Quotas raised yours.
+    #[arg(long, help_heading = "Local pipeline model")]
+    pub table_quota_wcu: Option<f64>,
     /// BatchWriteItem calls in flight per invocation (the function's WRITE_CONCURRENCY).
     #[arg(long, default_value_t = RUN.local.processor.write_concurrency, help_heading = "Local pipeline model")]
     pub write_concurrency: usize,

@@ -117,6 +117,14 @@ fn bad_input_is_refused_with_its_reason() {
         ("--rps 100 --table-wcu 100", "", 2, "--table-wcu sets a provisioned table's capacity"),
         ("--rps 100 --table-mode provisioned", "", 2, "--table-mode provisioned needs --table-wcu"),
         ("--rps 100 --table-mode provisioned --table-wcu 0", "", 2, "--table-wcu must be 1–40000"),
+        ("--rps 100 --table-mode provisioned --table-wcu 50000", "", 2, "raised quota says so with --table-quota-wcu"),
+        (
+            "--rps 100 --table-mode provisioned --table-wcu 90000 --table-quota-wcu 80000",
+            "",
+            2,
+            "--table-wcu must be 1–80000 (the --table-quota-wcu given)",
+        ),
+        ("--rps 100 --table-quota-wcu 0", "", 2, "--table-quota-wcu must be a number of WCU/s, at least 1"),
         (
             "--rps 100 --table-mode provisioned --table-wcu 10 --table-previous-peak-wcu 5",
             "",

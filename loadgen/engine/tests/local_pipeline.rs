@@ -73,7 +73,7 @@ async fn five_thousand_per_second_needs_more_than_one_shard() {
     // The shards are what is measured: a table that has seen this load before (an
     // on-demand table takes double its previous peak), not a new one, whose 4,000 WCU/s
     // would bind too, by more or less as the machine's timing bunches the writes.
-    let warm_table = TableMode::OnDemand { previous_peak_wcu: 10_000.0 };
+    let warm_table = TableMode::on_demand(10_000.0);
     let mut c = config(5000.0, 3, 1, 200, 3);
     c.local.table_mode = warm_table;
     c.driver.record_ttl = Duration::from_secs(5);

@@ -39,6 +39,9 @@ pub enum TableMode {
     OnDemand {
         /// The table's previous peak, WCU/s (0 for a new table).
         previous_peak_wcu: f64,
+        /// The account's per-table write quota, WCU/s, which caps what on-demand scales
+        /// to ([`DEFAULT_DYNAMODB_TABLE_WCU`] unless raised in Service Quotas).
+        table_quota_wcu: f64,
     },
     /// Provisioned write capacity units, with burst capacity.
     Provisioned {
@@ -49,16 +52,22 @@ pub enum TableMode {
 
 impl Default for TableMode {
     fn default() -> Self {
-        TableMode::OnDemand { previous_peak_wcu: 0.0 }
+        TableMode::on_demand(0.0)
     }
 }
 
 impl TableMode {
+    /// An on-demand table whose previous peak was `previous_peak_wcu`, under the default
+    /// per-table quota.
+    pub fn on_demand(previous_peak_wcu: f64) -> Self {
+        TableMode::OnDemand { previous_peak_wcu, table_quota_wcu: DEFAULT_DYNAMODB_TABLE_WCU }
+    }
+
     /// The table's write units in one second (before burst capacity).
     pub fn capacity_wcu(&self) -> f64 {
         match *self {
-            TableMode::OnDemand { previous_peak_wcu } => {
-                ON_DEMAND_INITIAL_WCU.max(2.0 * previous_peak_wcu).min(DEFAULT_DYNAMODB_TABLE_WCU)
+            TableMode::OnDemand { previous_peak_wcu, table_quota_wcu } => {
+                ON_DEMAND_INITIAL_WCU.max(2.0 * previous_peak_wcu).min(table_quota_wcu)
             }
             TableMode::Provisioned { wcu } => wcu,
         }
@@ -289,9 +298,12 @@ mod tests {
     /// 6,000; no burst beyond it.
     #[test]
     fn on_demand_takes_double_the_previous_peak_from_4000() {
-        assert_eq!(TableMode::OnDemand { previous_peak_wcu: 0.0 }.capacity_wcu(), 4000.0);
-        assert_eq!(TableMode::OnDemand { previous_peak_wcu: 3000.0 }.capacity_wcu(), 6000.0);
-        assert_eq!(TableMode::OnDemand { previous_peak_wcu: 1e9 }.capacity_wcu(), DEFAULT_DYNAMODB_TABLE_WCU);
+        assert_eq!(TableMode::on_demand(0.0).capacity_wcu(), 4000.0);
+        assert_eq!(TableMode::on_demand(3000.0).capacity_wcu(), 6000.0);
+        assert_eq!(TableMode::on_demand(1e9).capacity_wcu(), DEFAULT_DYNAMODB_TABLE_WCU);
+        // A raised quota lets on-demand scale past the default.
+        let raised = TableMode::OnDemand { previous_peak_wcu: 1e9, table_quota_wcu: 1_500_000.0 };
+        assert_eq!(raised.capacity_wcu(), 1_500_000.0);
         let o = Instant::now();
         let mut m = TableModel::new(TableMode::default(), o);
         let refused = (0..5000u64).filter(|&i| m.write(at(o, 0.5), i, 1.0).is_some()).count();
