@@ -9,14 +9,13 @@ use std::time::Duration;
 
 use assert_cmd::cargo::CommandCargoExt;
 use aws_sdk_kinesis::types::ShardIteratorType;
-use bytes::Bytes;
 use loadgen_engine::aws::consume::{consume, ConsumerConfig, ConsumerStats, StartingPosition};
 use loadgen_engine::config::VerifyConfig;
 use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::TargetKind;
 use loadgen_engine::sink::hash_ranges::{hash_key, shard_for};
 use loadgen_engine::sink::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
-use loadgen_engine::sink::{PutEntry, PutResult, RecordSink, SinkError};
+use loadgen_engine::sink::{Payload, PutEntry, PutResult, RecordSink, SinkError};
 use loadgen_engine::{RunConfig, Silent, Stop};
 
 /// `rps` for `secs` seconds into `stream` at `endpoint`, quiet, with `seed`.
@@ -129,14 +128,14 @@ async fn the_sink_routes_like_kinesis() {
     let ranges: Vec<(u128, u128)> = info.shards.iter().map(|s| (s.1, s.2)).collect();
     let mut entries: Vec<PutEntry> = (0..400)
         .map(|i| PutEntry {
-            data: Bytes::from(format!("{{\"n\":{i}}}")),
+            data: Payload::from(format!("{{\"n\":{i}}}").as_bytes()),
             partition_key: format!("user-{i}").into(),
             explicit_hash_key: None,
             user_records: 1,
         })
         .collect();
     entries.extend((0..100).map(|i| PutEntry {
-        data: Bytes::from_static(b"{}"),
+        data: Payload::from(&b"{}"[..]),
         partition_key: "same-key".into(),
         explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
         user_records: 1,
@@ -145,7 +144,7 @@ async fn the_sink_routes_like_kinesis() {
     too_many.push(entries[0].clone());
     assert!(matches!(sink.put_records(&too_many).await, Err(SinkError::Rejected(_))), "501 records");
     let huge = PutEntry {
-        data: Bytes::from(vec![b'x'; 1024 * 1024]),
+        data: Payload::from(vec![b'x'; 1024 * 1024]),
         partition_key: "k".into(),
         explicit_hash_key: None,
         user_records: 1,

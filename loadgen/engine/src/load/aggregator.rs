@@ -9,11 +9,10 @@
 //! of one user record is sent as that plain record, as the KPL does. Pure: the caller
 //! passes the current instant.
 
-use crate::sink::PartitionKey;
+use crate::sink::{PartitionKey, Payload};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use retail_events::aggregation::{self, KPL_AGGREGATION_MAX_BYTES};
 
 /// The smallest aggregate size limit that makes sense: room for the framing and a record.
@@ -40,7 +39,7 @@ pub struct Aggregate<M> {
     /// The shard it was packed for.
     pub shard: usize,
     /// The Kinesis record's data (an aggregate, or the one user record's own data).
-    pub data: Bytes,
+    pub data: Payload,
     /// Its partition key: the first user record's.
     pub partition_key: PartitionKey,
     /// What the caller attached to each user record, in order.
@@ -49,7 +48,7 @@ pub struct Aggregate<M> {
 
 struct Open<M> {
     keys: Vec<PartitionKey>,
-    records: Vec<(usize, Bytes)>,
+    records: Vec<(usize, Payload)>,
     members: Vec<M>,
     body: usize,
     since: Instant,
@@ -81,7 +80,7 @@ impl<M> Aggregator<M> {
         &mut self,
         shard: usize,
         key: &PartitionKey,
-        data: Bytes,
+        data: Payload,
         member: M,
         now: Instant,
     ) -> Option<Aggregate<M>> {
@@ -156,7 +155,7 @@ impl<M> Aggregator<M> {
         let data = if open.records.len() == 1 {
             open.records.into_iter().next().map(|(_, d)| d).unwrap_or_default()
         } else {
-            Bytes::from(aggregation::encode(open.records.iter().map(|(k, d)| (&*open.keys[*k], d.as_ref()))))
+            Payload::from(aggregation::encode(open.records.iter().map(|(k, d)| (&*open.keys[*k], d.as_ref()))))
         };
         Some(Aggregate { shard, data, partition_key, members: open.members })
     }
@@ -174,7 +173,7 @@ mod tests {
     fn records_fill_an_aggregate_per_shard_up_to_the_size_limit() {
         let t0 = Instant::now();
         let mut a = Aggregator::new(AggregationConfig { max_bytes: 1_000, linger: Duration::from_millis(5) }, 2);
-        let data = Bytes::from(vec![b'x'; 100]);
+        let data = Payload::from(vec![b'x'; 100]);
         let mut closed = Vec::new();
         for i in 0..20 {
             closed.extend(a.push(i % 2, &key(&format!("u{}", i % 3)), data.clone(), i, t0));
@@ -203,7 +202,7 @@ mod tests {
     fn a_single_record_goes_plain() {
         let t0 = Instant::now();
         let mut a = Aggregator::new(AggregationConfig::default(), 1);
-        a.push(0, &key("u1"), Bytes::from_static(b"{}"), (), t0);
+        a.push(0, &key("u1"), Payload::from(&b"{}"[..]), (), t0);
         let mut out = Vec::new();
         a.take_all(&mut out);
         assert_eq!(out[0].data.as_ref(), b"{}");

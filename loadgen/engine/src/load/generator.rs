@@ -14,7 +14,7 @@
 //! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
 //! bytes that are not UTF-8).
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use fake::faker::internet::en::{IPv4, UserAgent};
 use fake::Fake;
 use rand::rngs::SmallRng;
@@ -25,7 +25,7 @@ use rand_distr::Distribution;
 use crate::load::event_id::uuid_text;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
 use crate::load::per_user::PerUser;
-use crate::sink::PartitionKey;
+use crate::sink::{PartitionKey, Payload};
 
 /// Relative weights of the three event types.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -103,7 +103,7 @@ pub enum InvalidKind {
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeneratedRecord {
     /// The record data (JSON, or deliberately broken bytes).
-    pub data: Bytes,
+    pub data: Payload,
     /// The partition key.
     pub partition_key: PartitionKey,
     /// An explicit hash key, when the key model spreads records over shards itself.
@@ -282,7 +282,7 @@ impl Generator {
         let mut b = std::mem::take(&mut self.scratch);
         b.clear();
         self.encode_event(user, &user_id, event_id, timestamp_ms, invalid, &mut b);
-        let data = Bytes::copy_from_slice(&b);
+        let data = Payload::from(&b[..]);
         self.scratch = b;
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
         GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }

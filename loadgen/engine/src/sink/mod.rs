@@ -10,18 +10,21 @@ pub mod local;
 
 use std::future::Future;
 
-use bytes::Bytes;
-
 /// A partition key (and a `userId`): up to 23 bytes inline, as every `user-NNNNNNN` is, so
 /// that making, cloning and dropping one per record touches no shared memory (an
 /// `Arc<str>` per user moved its counter between the generator's core and the senders').
 pub type PartitionKey = smol_str::SmolStr;
 
+/// A record's data: one allocation holding the count and the bytes, so that the copies the
+/// driver, the stream model and the event source mapping keep cost a count each (a
+/// `Bytes` made from a `Vec` allocated a second, shared header at its first clone).
+pub type Payload = std::sync::Arc<[u8]>;
+
 /// One record of a `PutRecords` request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutEntry {
     /// The record data.
-    pub data: Bytes,
+    pub data: Payload,
     /// The partition key.
     pub partition_key: PartitionKey,
     /// The explicit hash key, overriding the partition key's MD5 for routing.

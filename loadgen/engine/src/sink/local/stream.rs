@@ -11,18 +11,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use bytes::Bytes;
 use tokio::sync::Notify;
 
 use crate::sink::hash_ranges::{even_ranges, hash_key, shard_for};
 use crate::sink::local::bucket::SecondWindow;
-use crate::sink::{PutEntry, PutResult};
+use crate::sink::{Payload, PutEntry, PutResult};
 
 /// One record stored in a shard.
 #[derive(Debug, Clone)]
 pub struct StreamRecord {
     /// The data.
-    pub data: Bytes,
+    pub data: Payload,
     /// The partition key.
     pub partition_key: crate::sink::PartitionKey,
     /// Sequence number within the shard.
@@ -60,7 +59,7 @@ pub struct Shard {
 pub struct WriteQuota {
     /// Records per second.
     pub records_per_sec: f64,
-    /// Bytes per second (data plus partition key).
+    /// Payload per second (data plus partition key).
     pub bytes_per_sec: f64,
 }
 
@@ -167,7 +166,7 @@ mod tests {
 
     fn entry(key: &str, size: usize) -> PutEntry {
         PutEntry {
-            data: Bytes::from(vec![b'x'; size]),
+            data: Payload::from(vec![b'x'; size]),
             partition_key: crate::sink::PartitionKey::new(key),
             explicit_hash_key: None,
             user_records: 1,
