@@ -5,20 +5,19 @@
 //!
 //! A poller waits until its lane has a full batch, or the batching window has passed
 //! since the oldest waiting record, or the 6 MB payload limit is reached; a caught-up lane
-//! is polled once a second. Reads honour the shard's read quota (5 calls/s through a
-//! governor limiter, 2 MiB/s); one read returns up to 10,000 records and feeds as many
-//! invocations as it holds batches. After an invocation, `batchItemFailures` are applied as
+//! is polled once a second. Reads honour the shard's read quota (5 calls/s and 2 MiB/s,
+//! one [`DualBucket`] per shard, which delays a call rather than refusing it); one read
+//! returns up to 10,000 records and feeds as many invocations as it holds batches. After an invocation, `batchItemFailures` are applied as
 //! Lambda does: everything before the lowest failed sequence number is checkpointed, the
 //! rest is delivered again. A batch retried past `max_retry_attempts` (or older than
 //! `max_record_age`) is discarded, as Lambda would after sending its metadata to the
 //! on-failure destination; the pipeline counts it as lost.
 
-use std::num::NonZeroU32;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultDirectRateLimiter, Quota};
 use retail_function::{BatchContext, DeadLetterSink, EventStore, KinesisEventRecord, NoMetrics, Processor};
 use tokio::sync::watch;
 
@@ -113,8 +112,7 @@ fn payload_bytes(r: &StreamRecord) -> usize {
 pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
     shard_id: String,
     lane: Arc<Lane>,
-    read_calls: Arc<DefaultDirectRateLimiter>,
-    read_bytes: Arc<Mutex<DualBucket>>,
+    read_quota: Arc<Mutex<DualBucket>>,
     processor: Arc<Processor<S, D, NoMetrics>>,
     lambda: Arc<LambdaRuntime>,
     config: EsmConfig,
@@ -129,11 +127,9 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
     let mut batch_limit = config.batch_size;
     // Leading records of the lane already read by a GetRecords call.
     let mut fetched = 0usize;
-    // The batch and its Lambda event, kept across invocations so that their memory is
-    // reused: allocating and freeing four strings per record was a quarter of the
-    // pipeline's CPU at 200,000 events/s.
-    let mut batch: Vec<StreamRecord> = Vec::new();
-    let mut envelopes: Vec<KinesisEventRecord> = Vec::new();
+    // Kept across invocations so that its memory is reused: allocating and freeing four
+    // strings per record was a quarter of the pipeline's CPU at 200,000 events/s.
+    let mut batch = Delivery::default();
     loop {
         let (len, oldest) = {
             let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
@@ -167,7 +163,12 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
         // shard's read quota (calls/s and bytes/s) applies to the calls.
         let wanted = len.min(batch_limit);
         if fetched < wanted {
-            read_calls.until_ready().await;
+            // The call waits for the shard's calls/s (and for any bytes/s debt of the
+            // calls before it); what it returns is then counted against the bytes/s.
+            let wait = read_quota.lock().unwrap_or_else(|p| p.into_inner()).take_with_debt(Instant::now(), 1.0, 0.0);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
             let (count, bytes) = {
                 let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
                 let mut bytes = 0usize;
@@ -184,29 +185,16 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             };
             fetched += count;
             let wait =
-                read_bytes.lock().unwrap_or_else(|p| p.into_inner()).take_with_debt(Instant::now(), 0.0, bytes as f64);
+                read_quota.lock().unwrap_or_else(|p| p.into_inner()).take_with_debt(Instant::now(), 0.0, bytes as f64);
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
         }
-        batch.clear();
-        {
-            let recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
-            let mut bytes = 0;
-            batch.extend(
-                recs.iter()
-                    .take(batch_limit.min(fetched))
-                    .take_while(|r| {
-                        bytes += payload_bytes(r);
-                        bytes <= quotas::LAMBDA_MAX_PAYLOAD_BYTES
-                    })
-                    .cloned(),
-            );
-        }
+        batch.read(&shard_id, &lane.records.lock().unwrap_or_else(|p| p.into_inner()), batch_limit.min(fetched));
         if batch.is_empty() {
             continue;
         }
-        let first_sequence = batch[0].sequence;
+        let first_sequence = batch.first_sequence;
         if last_first_sequence == Some(first_sequence) {
             attempts += 1;
         } else {
@@ -215,7 +203,7 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
         }
         let environment = lambda.acquire(&mut warm).await;
         let started = Instant::now();
-        let mut checkpoint = invoke(&shard_id, &batch, &mut envelopes, &processor, &lambda, &config, &stats).await;
+        let mut checkpoint = invoke(&batch, &processor, &lambda, &config, &stats).await;
         drop(environment);
         if started.elapsed() > config.function_timeout {
             // The invocation outlived the function's timeout: Lambda counts it as a
@@ -229,7 +217,7 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
             batch_limit = config.batch_size;
         }
         let expired = config.max_retry_attempts.is_some_and(|max| attempts >= max)
-            || config.max_record_age.is_some_and(|age| batch[0].arrival.elapsed() > age);
+            || config.max_record_age.is_some_and(|age| batch.arrivals[0].elapsed() > age);
         let consumed = if checkpoint < batch.len() && expired {
             // Lambda gives up on the failing records and moves on.
             stats.lock().unwrap_or_else(|p| p.into_inner()).discarded += (batch.len() - checkpoint) as u64;
@@ -244,12 +232,61 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
     }
 }
 
-/// Invokes the function on `batch` (its Lambda event built in `envelopes`, whose records
-/// are reused); returns how many leading records are checkpointed.
+/// The records of one invocation, read from a lane: their Lambda event and what the
+/// poller needs of them afterwards. One per lane, refilled for every invocation; the
+/// stream's records are read in place, not copied out.
+#[derive(Default)]
+struct Delivery {
+    /// The Lambda event's records; the first [`Delivery::len`] are this batch's.
+    envelopes: Vec<KinesisEventRecord>,
+    /// Each record's arrival in the stream.
+    arrivals: Vec<Instant>,
+    /// The first record's sequence number.
+    first_sequence: u64,
+}
+
+impl Delivery {
+    /// Records in the batch.
+    fn len(&self) -> usize {
+        self.arrivals.len()
+    }
+
+    /// Whether the lane gave no record.
+    fn is_empty(&self) -> bool {
+        self.arrivals.is_empty()
+    }
+
+    /// The batch as Lambda delivers it.
+    fn records(&self) -> &[KinesisEventRecord] {
+        &self.envelopes[..self.len()]
+    }
+
+    /// Reads up to `limit` leading records of `records` (shard `shard_id`'s), as many as
+    /// fit Lambda's payload limit.
+    fn read(&mut self, shard_id: &str, records: &VecDeque<StreamRecord>, limit: usize) {
+        self.arrivals.clear();
+        self.first_sequence = records.front().map_or(0, |r| r.sequence);
+        let mut bytes = 0;
+        for r in records.iter().take(limit) {
+            bytes += payload_bytes(r);
+            if bytes > quotas::LAMBDA_MAX_PAYLOAD_BYTES {
+                break;
+            }
+            let i = self.arrivals.len();
+            if i == self.envelopes.len() {
+                self.envelopes.push(KinesisEventRecord::default());
+            }
+            let mut digits = [b'0'; SEQUENCE_DIGITS];
+            let sequence = sequence_number(r.sequence, &mut digits);
+            self.envelopes[i].refill(shard_id, sequence, &r.partition_key, &r.data, r.arrival_ms as f64 / 1000.0);
+            self.arrivals.push(r.arrival);
+        }
+    }
+}
+
+/// Invokes the function on `batch`; returns how many leading records are checkpointed.
 async fn invoke<S: EventStore, D: DeadLetterSink>(
-    shard_id: &str,
-    batch: &[StreamRecord],
-    envelopes: &mut Vec<KinesisEventRecord>,
+    batch: &Delivery,
     processor: &Processor<S, D, NoMetrics>,
     lambda: &LambdaRuntime,
     config: &EsmConfig,
@@ -257,19 +294,8 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
 ) -> usize {
     let received = Instant::now();
     let iterator_age_ms =
-        batch.last().map_or(0.0, |r| received.saturating_duration_since(r.arrival).as_secs_f64() * 1000.0);
-    envelopes.resize_with(batch.len(), KinesisEventRecord::default);
-    for (envelope, r) in envelopes.iter_mut().zip(batch) {
-        let mut digits = [b'0'; SEQUENCE_DIGITS];
-        envelope.refill(
-            shard_id,
-            sequence_number(r.sequence, &mut digits),
-            &r.partition_key,
-            &r.data,
-            r.arrival_ms as f64 / 1000.0,
-        );
-    }
-    let records = &envelopes[..];
+        batch.arrivals.last().map_or(0.0, |&a| received.saturating_duration_since(a).as_secs_f64() * 1000.0);
+    let records = batch.records();
     let ctx = BatchContext {
         now_ms: retail_function::now_ms(),
         deadline: tokio::time::Instant::now() + config.function_timeout.mul_f64(0.9),
@@ -289,8 +315,8 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
     }
     let took = received.elapsed();
     s.invocation.record(took);
-    for r in batch {
-        s.arrival_to_invocation.record(received.saturating_duration_since(r.arrival));
+    for &arrival in &batch.arrivals {
+        s.arrival_to_invocation.record(received.saturating_duration_since(arrival));
     }
     s.invocation_to_written.record_n(took, report.written() as u64);
     s.max_iterator_age_ms = s.max_iterator_age_ms.max(iterator_age_ms);
@@ -313,12 +339,6 @@ fn sequence_number(mut sequence: u64, digits: &mut [u8; SEQUENCE_DIGITS]) -> &st
     }
     // Only ASCII digits were written.
     std::str::from_utf8(digits).unwrap_or_default()
-}
-
-/// The read-call limiter of one shard.
-pub fn read_call_limiter(calls_per_sec: u32) -> DefaultDirectRateLimiter {
-    let per_sec = NonZeroU32::new(calls_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
-    governor::RateLimiter::direct(Quota::per_second(per_sec))
 }
 
 #[cfg(test)]

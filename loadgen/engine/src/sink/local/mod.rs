@@ -196,8 +196,7 @@ impl LocalPipeline {
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         for shard in &stream.shards {
-            let calls = Arc::new(esm::read_call_limiter(config.esm.read_calls_per_sec));
-            let bytes = Arc::new(Mutex::new(DualBucket::new(
+            let read_quota = Arc::new(Mutex::new(DualBucket::new(
                 f64::from(config.esm.read_calls_per_sec),
                 f64::from(config.esm.read_bytes_per_sec),
                 Instant::now(),
@@ -207,8 +206,7 @@ impl LocalPipeline {
                     esm::run_lane(
                         shard.id.clone(),
                         lane.clone(),
-                        calls.clone(),
-                        bytes.clone(),
+                        read_quota.clone(),
                         processor.clone(),
                         lambda.clone(),
                         config.esm,
