@@ -25,11 +25,11 @@ impl<'a> Scanner<'a> {
     #[inline(always)]
     fn ws(&mut self) {
         while let Some(&c) = self.b.get(self.i) {
-            if matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
-                self.i += 1;
-            } else {
+            // Every JSON whitespace byte is at most b' ': one comparison passes the rest.
+            if c > b' ' || !matches!(c, b' ' | b'\n' | b'\r' | b'\t') {
                 break;
             }
+            self.i += 1;
         }
     }
 
@@ -39,10 +39,16 @@ impl<'a> Scanner<'a> {
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
     }
 
-    /// A string without escapes or control characters, positioned at its opening quote.
+    /// A string without escapes or control characters, after any whitespace.
     #[inline(always)]
     fn string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
+        self.string_body()
+    }
+
+    /// The rest of a string whose opening quote was just read.
+    #[inline(always)]
+    fn string_body(&mut self) -> Option<&'a str> {
         let start = self.i;
         self.i = special_byte(self.b, self.i);
         if self.b.get(self.i) != Some(&b'"') {
@@ -53,23 +59,28 @@ impl<'a> Scanner<'a> {
         Some(out)
     }
 
-    /// A JSON number token, checked against the JSON grammar.
-    fn number(&mut self) -> Option<&'a str> {
+    /// A JSON number token, checked against the JSON grammar, with its value when it is
+    /// an integer of at most 18 digits (read as it is scanned, not scanned again).
+    fn number(&mut self) -> Option<(&'a str, Option<i64>)> {
         let start = self.i;
         let b = self.b;
         let mut i = self.i;
-        if b.get(i) == Some(&b'-') {
-            i += 1;
-        }
+        let negative = b.get(i) == Some(&b'-');
+        i += usize::from(negative);
+        let int_start = i;
+        let mut int: i64 = 0;
         match b.get(i)? {
             b'0' => i += 1,
             b'1'..=b'9' => {
-                while b.get(i).is_some_and(u8::is_ascii_digit) {
+                while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
+                    // Wraps only past 18 digits, where the value is discarded below.
+                    int = int.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
                     i += 1;
                 }
             }
             _ => return None,
         }
+        let int_end = i;
         // One or more digits from `i`; the index after them.
         let digits = |mut i: usize| {
             let start = i;
@@ -88,8 +99,10 @@ impl<'a> Scanner<'a> {
             }
             i = digits(i)?;
         }
+        // An integer: no fraction or exponent followed, and few enough digits not to wrap.
+        let is_int = i == int_end && int_end - int_start <= 18;
         self.i = i;
-        Some(&self.s[start..i])
+        Some((&self.s[start..i], is_int.then(|| if negative { -int } else { int })))
     }
 
     fn literal(&mut self, word: &str) -> bool {
@@ -132,7 +145,8 @@ fn special_byte(b: &[u8], mut i: usize) -> usize {
 /// A value of the simple shape.
 enum Value<'a> {
     Str(&'a str),
-    Num(&'a str),
+    /// The token, and its value if it is an integer of at most 18 digits.
+    Num(&'a str, Option<i64>),
     Null,
     Bool,
 }
@@ -141,45 +155,62 @@ fn value<'a>(sc: &mut Scanner<'a>) -> Option<(Value<'a>, usize)> {
     sc.ws();
     let start = sc.i;
     let v = match *sc.b.get(sc.i)? {
-        b'"' => Value::Str(sc.string()?),
+        b'"' => {
+            sc.i += 1;
+            Value::Str(sc.string_body()?)
+        }
         b'n' if sc.literal("null") => Value::Null,
         b't' if sc.literal("true") => Value::Bool,
         b'f' if sc.literal("false") => Value::Bool,
-        b'-' | b'0'..=b'9' => Value::Num(sc.number()?),
+        b'-' | b'0'..=b'9' => {
+            let (token, int) = sc.number()?;
+            Value::Num(token, int)
+        }
         _ => return None,
     };
     Some((v, start))
 }
 
-/// An integer token (at most 18 digits) as serde's lenient number would read it, or
-/// `None` to fall back.
-fn int_token(t: &str) -> Option<f64> {
-    let (negative, digits) = match t.strip_prefix('-') {
+/// An integer (at most 18 digits) as serde's lenient number reads it: through an f64.
+fn lenient_int(int: i64) -> f64 {
+    int as f64
+}
+
+/// Powers of ten that an f64 holds exactly.
+const EXACT_POWERS_OF_TEN: [f64; 16] =
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+/// A decimal token (checked against the JSON grammar by [`Scanner::number`]) of at most 15
+/// digits and no exponent, where every correct parser (serde's fast one included) gives
+/// the same f64; longer ones go to serde. Its digits m, with k of them after the point,
+/// are m / 10^k: both are exact in an f64 (m < 10^15 < 2^53), and IEEE division rounds
+/// the quotient correctly, so this is the correctly rounded value without a general
+/// parser (Clinger's fast path).
+fn short_decimal(t: &str) -> Option<f64> {
+    let (negative, body) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, t),
     };
-    if digits.is_empty() || digits.len() > 18 {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for c in digits.bytes() {
-        if !c.is_ascii_digit() {
-            return None;
+    let mut mantissa: u64 = 0;
+    let mut digits = 0usize;
+    let mut fraction_digits = 0usize;
+    let mut after_point = false;
+    for c in body.bytes() {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + u64::from(c - b'0');
+                digits += 1;
+                fraction_digits += usize::from(after_point);
+                if digits > 15 {
+                    return None;
+                }
+            }
+            b'.' => after_point = true,
+            _ => return None, // an exponent
         }
-        v = v * 10 + i64::from(c - b'0');
     }
-    Some(if negative { -v } else { v } as f64)
-}
-
-/// A decimal token of at most 15 digits and no exponent, where every correct parser
-/// (serde's fast one included) gives the same f64; longer ones go to serde.
-fn short_decimal(t: &str) -> Option<f64> {
-    let digits = t.bytes().filter(u8::is_ascii_digit).count();
-    if digits <= 15 && !t.contains(['e', 'E']) {
-        t.parse().ok()
-    } else {
-        None
-    }
+    let value = mantissa as f64 / EXACT_POWERS_OF_TEN[fraction_digits];
+    Some(if negative { -value } else { value })
 }
 
 /// Parses `json` if it has the simple shape; `None` sends the caller to serde.
@@ -214,42 +245,42 @@ fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
                 _ => None,
             };
             let number = |v: Value<'a>| match v {
-                Value::Num(t) => Some(Some(t)),
+                Value::Num(t, int) => Some(Some((t, int))),
                 Value::Null => Some(None),
                 _ => None,
             };
-            match key {
-                "eventId" => ev.event_id = text(v)?,
-                "userId" => ev.user_id = text(v)?,
-                "sessionId" => ev.session_id = text(v)?,
-                "eventType" => ev.event_type = text(v)?,
-                "productId" => ev.product_id = text(v)?,
-                "userAgent" => ev.user_agent = text(v)?,
-                "ipAddress" => ev.ip_address = text(v)?,
-                "currency" => ev.currency = text(v)?,
-                "timestamp" => {
+            match field(key) {
+                Field::EventId => ev.event_id = text(v)?,
+                Field::UserId => ev.user_id = text(v)?,
+                Field::SessionId => ev.session_id = text(v)?,
+                Field::EventType => ev.event_type = text(v)?,
+                Field::ProductId => ev.product_id = text(v)?,
+                Field::UserAgent => ev.user_agent = text(v)?,
+                Field::IpAddress => ev.ip_address = text(v)?,
+                Field::Currency => ev.currency = text(v)?,
+                Field::Timestamp => {
                     ev.timestamp = match number(v)? {
                         None => None,
-                        Some(t) => Some(int_token(t)? as i64),
+                        Some((_, int)) => Some(lenient_int(int?) as i64),
                     }
                 }
-                "price" => {
+                Field::Price => {
                     ev.price = match number(v)? {
                         None => None,
-                        Some(t) => Some(short_decimal(t)?),
+                        Some((t, _)) => Some(short_decimal(t)?),
                     }
                 }
-                "quantity" => {
+                Field::Quantity => {
                     ev.quantity = match number(v)? {
                         None => None,
                         // Whole, non-negative, below 2^53; anything else is serde's to judge.
-                        Some(t) => match int_token(t)? {
+                        Some((_, int)) => match lenient_int(int?) {
                             q if (0.0..2f64.powi(53)).contains(&q) => Some(q as u64),
                             _ => return None,
                         },
                     }
                 }
-                _ => {
+                Field::Other => {
                     let raw = RawValue::from_string(json[start..sc.i].to_owned()).ok()?;
                     ev.extra.push((Cow::Borrowed(key), raw));
                 }
@@ -261,6 +292,44 @@ fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
     }
     sc.ws();
     (sc.i == sc.b.len()).then_some(())
+}
+
+/// The members the contract names, and every other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    EventId,
+    UserId,
+    SessionId,
+    EventType,
+    ProductId,
+    UserAgent,
+    IpAddress,
+    Currency,
+    Timestamp,
+    Price,
+    Quantity,
+    Other,
+}
+
+/// The field a member's key names. Length and first byte single out one candidate, so
+/// a key costs one comparison, not one per name of its length.
+fn field(key: &str) -> Field {
+    // Each guard compares with a literal of the length the arm matched, which compiles to
+    // a few word comparisons inline.
+    match (key.len(), key.as_bytes().first()) {
+        (7, Some(b'e')) if key == "eventId" => Field::EventId,
+        (6, Some(b'u')) if key == "userId" => Field::UserId,
+        (9, Some(b's')) if key == "sessionId" => Field::SessionId,
+        (9, Some(b'e')) if key == "eventType" => Field::EventType,
+        (9, Some(b'p')) if key == "productId" => Field::ProductId,
+        (9, Some(b'u')) if key == "userAgent" => Field::UserAgent,
+        (9, Some(b'i')) if key == "ipAddress" => Field::IpAddress,
+        (8, Some(b'c')) if key == "currency" => Field::Currency,
+        (9, Some(b't')) if key == "timestamp" => Field::Timestamp,
+        (5, Some(b'p')) if key == "price" => Field::Price,
+        (8, Some(b'q')) if key == "quantity" => Field::Quantity,
+        _ => Field::Other,
+    }
 }
 
 /// After a member: `Some(true)` for a comma, `Some(false)` for the closing brace.
@@ -298,10 +367,62 @@ mod tests {
     }
 
     #[test]
+    fn each_contract_name_is_its_field_and_near_misses_are_not() {
+        let names = [
+            ("eventId", Field::EventId),
+            ("userId", Field::UserId),
+            ("sessionId", Field::SessionId),
+            ("eventType", Field::EventType),
+            ("productId", Field::ProductId),
+            ("userAgent", Field::UserAgent),
+            ("ipAddress", Field::IpAddress),
+            ("currency", Field::Currency),
+            ("timestamp", Field::Timestamp),
+            ("price", Field::Price),
+            ("quantity", Field::Quantity),
+        ];
+        for (name, f) in names {
+            assert_eq!(field(name), f, "{name}");
+            assert_eq!(field(&name.to_uppercase()), Field::Other, "{name}");
+            let mut near = name.to_string();
+            near.replace_range(name.len() - 1.., "X");
+            assert_eq!(field(&near), Field::Other, "{near}");
+        }
+        for other in ["", "e", "campaign", "userid", "eventid", "timestamps"] {
+            assert_eq!(field(other), Field::Other, "{other}");
+        }
+    }
+
+    #[test]
     fn the_common_shape_takes_the_fast_path() {
         let json = r#"{"eventId":"7d1f0a9e-0b5e-4c1e-9f5e-2f3c4b5a6d7e","userId":"user-42","eventType":"purchase","timestamp":1764000000123,"price":19.99,"quantity":2,"currency":"USD","x":true}"#;
         let ev = parse(json).expect("fast path");
         assert_eq!(Some(ev), Event::from_json_with_serde(json).ok());
+    }
+
+    #[test]
+    fn short_decimals_are_the_correctly_rounded_values() {
+        for t in [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "19.99",
+            "0.1",
+            "0.3",
+            "123456789012345",
+            "1234567.89012345",
+            "-0.00000000000001",
+            "9.99999999999999",
+            "100",
+        ] {
+            let parsed: f64 = t.parse().unwrap();
+            let fast = short_decimal(t).unwrap_or_else(|| panic!("{t} takes the fast path"));
+            assert_eq!(fast.to_bits(), parsed.to_bits(), "{t}");
+        }
+        for t in ["1234567890123456", "1.5e3", "1E2", "0.1234567890123456"] {
+            assert_eq!(short_decimal(t), None, "{t} goes to serde");
+        }
     }
 
     #[test]
@@ -311,6 +432,8 @@ mod tests {
             r#"{"userId":"u","campaign":{"id":1}}"#,
             r#"{"timestamp":"1764000000000"}"#,
             r#"{"quantity":1.5}"#,
+            r#"{"timestamp":-92233720368547758089}"#,
+            r#"{"quantity":1234567890123456789}"#,
             r#"{"price":1e999}"#,
             r#"{"userId":"u",}"#,
             r#"{"userId":"u"} x"#,

@@ -68,9 +68,18 @@ fn check_len(field: &'static str, value: &Option<Str<'_>>, max: usize) -> Result
     }
 }
 
+/// Whether `v` is empty or only (Unicode) whitespace. A value starting with an ASCII
+/// letter or digit, as nearly every one does, is answered without scanning it.
+fn is_blank(v: &str) -> bool {
+    match v.as_bytes().first() {
+        Some(b) if b.is_ascii_alphanumeric() => false,
+        _ => v.trim().is_empty(),
+    }
+}
+
 fn check_required(field: &'static str, value: &Option<Str<'_>>, max: usize) -> Result<(), ValidationError> {
     let v = value.as_ref().ok_or(ValidationError::MissingField { field })?;
-    if v.trim().is_empty() {
+    if is_blank(v) {
         return Err(ValidationError::BlankField { field });
     }
     check_len(field, value, max)
@@ -85,7 +94,7 @@ impl Event<'_> {
         check_required("userId", &self.user_id, MAX_USER_ID_BYTES)?;
         check_required("eventType", &self.event_type, MAX_EVENT_TYPE_BYTES)?;
         if let Some(id) = &self.event_id {
-            if id.trim().is_empty() {
+            if is_blank(id) {
                 return Err(ValidationError::BlankField { field: "eventId" });
             }
         }
@@ -164,6 +173,13 @@ mod tests {
             ev(r#"{"userId":"u","eventType":"view","eventId":""}"#),
             Err(ValidationError::BlankField { field: "eventId" })
         );
+    }
+
+    #[test]
+    fn blank_means_what_trim_says() {
+        for v in ["", " ", "\t\n", "\u{b}", "\u{3000}", "\u{a0}x", "u", " u", "9", "é", "_", "\u{3000}\u{2003}"] {
+            assert_eq!(is_blank(v), v.trim().is_empty(), "{v:?}");
+        }
     }
 
     #[test]
