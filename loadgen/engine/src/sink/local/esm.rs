@@ -7,9 +7,9 @@
 //! since the oldest waiting record, or the 6 MB payload limit is reached; a caught-up lane
 //! is polled once a second. Reads honour the shard's read quota (5 calls/s and 2 MiB/s,
 //! one [`DualBucket`] per shard, which delays a call rather than refusing it); one read
-//! returns up to 10,000 records and feeds as many invocations as it holds batches. After an invocation, `batchItemFailures` are applied as
-//! Lambda does: everything before the lowest failed sequence number is checkpointed, the
-//! rest is delivered again. A batch retried past `max_retry_attempts` (or older than
+//! returns up to 10,000 records and feeds as many invocations as it holds batches. After
+//! an invocation, `batchItemFailures` are applied as Lambda does: everything before the
+//! lowest failed sequence number is checkpointed, the rest is delivered again. A batch retried past `max_retry_attempts` (or older than
 //! `max_record_age`) is discarded, as Lambda would after sending its metadata to the
 //! on-failure destination; the pipeline counts it as lost.
 
