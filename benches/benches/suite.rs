@@ -13,7 +13,8 @@
 //! - `generator/generate_and_encode`: loadgen's event generator, events built and JSON
 //!   encoded per second on one core.
 //! - `stages/<stage>/500`: the local pipeline's stages per element (batcher, stream
-//!   model put, table model write), each from a fresh model.
+//!   model put, table model write), each from a fresh model; `stages/esm_event/100`, the
+//!   event source mapping building a 100-record Lambda event from a lane.
 //!
 //! - `report/<format>/600s`: rendering each report format from a 10-minute run (the
 //!   committed sample stretched to 600 seconds, real per-second histograms); the target is
@@ -180,6 +181,27 @@ fn stages(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
+
+    // The event source mapping's own work per record: reading a lane's records into the
+    // Lambda event (envelope, base64 of the data), kept and refilled as each lane does.
+    // The invocation it feeds is `handler/process_batch`.
+    {
+        use loadgen_engine::sink::local::esm::Delivery;
+        const BATCH: usize = 100;
+        let stream = Stream::new(1, 1, unlimited, usize::MAX);
+        stream.put(&entries[..BATCH], std::time::Instant::now(), 1_764_000_000_000);
+        let lane = &stream.shards[0].lanes[0];
+        let records = lane.records.lock().expect("an unpoisoned lane");
+        let mut delivery = Delivery::default();
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.bench_function(BenchmarkId::new("esm_event", BATCH), |b| {
+            b.iter(|| {
+                delivery.read("shardId-000000000000", &records, BATCH);
+                delivery.records().len()
+            })
+        });
+        group.throughput(Throughput::Elements(RECORDS as u64));
+    }
 
     const META: RecordMeta<'static> = RecordMeta {
         shard_id: "shardId-000000000003",

@@ -234,9 +234,10 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
 
 /// The records of one invocation, read from a lane: their Lambda event and what the
 /// poller needs of them afterwards. One per lane, refilled for every invocation; the
-/// stream's records are read in place, not copied out.
-#[derive(Default)]
-struct Delivery {
+/// stream's records are read in place, not copied out. Public for the `stages/esm_event`
+/// benchmark.
+#[derive(Debug, Default)]
+pub struct Delivery {
     /// The Lambda event's records; the first [`Delivery::len`] are this batch's.
     envelopes: Vec<KinesisEventRecord>,
     /// Each record's arrival in the stream.
@@ -247,23 +248,23 @@ struct Delivery {
 
 impl Delivery {
     /// Records in the batch.
-    fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.arrivals.len()
     }
 
     /// Whether the lane gave no record.
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.arrivals.is_empty()
     }
 
     /// The batch as Lambda delivers it.
-    fn records(&self) -> &[KinesisEventRecord] {
+    pub fn records(&self) -> &[KinesisEventRecord] {
         &self.envelopes[..self.len()]
     }
 
     /// Reads up to `limit` leading records of `records` (shard `shard_id`'s), as many as
     /// fit Lambda's payload limit.
-    fn read(&mut self, shard_id: &str, records: &VecDeque<StreamRecord>, limit: usize) {
+    pub fn read(&mut self, shard_id: &str, records: &VecDeque<StreamRecord>, limit: usize) {
         self.arrivals.clear();
         self.first_sequence = records.front().map_or(0, |r| r.sequence);
         let mut bytes = 0;
