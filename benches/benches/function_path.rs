@@ -1,11 +1,12 @@
 //! What Lambda bills: the function's whole CPU per record. The processor through the real
-//! DynamoDB and SQS adapters (the AWS SDK building, serialising and signing every
-//! `BatchWriteItem` and `SendMessageBatch`, and the HTTP client) against `fast-endpoint`
-//! (`benches::fast_endpoint`, on a thread of its own), beside the processor alone against a
-//! store that answers at once, in the same run: CPU per record of the batch path's thread,
-//! the share the SDK path takes, and the billed duration and cost per million events this
-//! implies at 256 MB and at 1,769 MB (one vCPU). The planner's `per_record_us` default is
-//! this whole-path figure (`docs/aws-quotas.md`, "The function's CPU per record").
+//! DynamoDB and SQS adapters (each `BatchWriteItem` and `SendMessageBatch` body written,
+//! signed with SigV4 and sent over the adapters' pooled HTTP client) against
+//! `fast-endpoint` (`benches::fast_endpoint`, on a thread of its own), beside the processor
+//! alone against a store that answers at once, in the same run: CPU per record of the
+//! batch path's thread, the share the AWS calls take, and the billed duration and cost per
+//! million events this implies at 256 MB and at 1,769 MB (one vCPU). The planner's
+//! `per_record_us` default is this whole-path figure (`docs/aws-quotas.md`, "The
+//! function's CPU per record").
 //!
 //! `cargo bench -p benches --bench function_path` (`PATH_BATCHES`, default 3000 batches of
 //! 100 records, 1% of them invalid so the dead-letter path runs too). Under `cargo test`
@@ -82,7 +83,7 @@ fn main() {
         retry_budget: Duration::from_secs(20),
         processor: ProcessorConfig::default(),
     };
-    let whole = retail_function::aws_processor_with(&sdk, &config, NoMetrics);
+    let whole = retail_function::aws_processor_with(&sdk, &config, NoMetrics).expect("the function's clients");
     let alone = Processor::new(CountingStore::default(), InMemoryDlq::new(), NoMetrics, ProcessorConfig::default());
     let now = retail_function::now_ms();
     let input = batch(100, 1, now);
@@ -98,7 +99,7 @@ fn main() {
     let alone_us = rt.block_on(cpu_us_per_record(&alone, &input, now, batches));
     let prices = Prices::default();
     println!(
-        "function batch path, 100 records (1 invalid): whole path {whole_us:.3} µs/record CPU, processor alone {alone_us:.3} µs/record: {:.1}x; the SDK path takes {:.0}%",
+        "function batch path, 100 records (1 invalid): whole path {whole_us:.3} µs/record CPU, processor alone {alone_us:.3} µs/record: {:.1}x; the AWS calls take {:.0}%",
         whole_us / alone_us,
         (1.0 - alone_us / whole_us) * 100.0
     );

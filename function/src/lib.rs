@@ -43,29 +43,30 @@ pub fn now_ms() -> i64 {
 /// The processor Lambda runs: DynamoDB table, SQS dead-letter queue, EMF on stdout.
 pub type AwsProcessor = Processor<aws::DynamoDbStore, aws::SqsDeadLetters, emf::EmfMetrics<std::io::Stdout>>;
 
-/// Builds the [`AwsProcessor`] for `config` from the shared SDK configuration.
-/// `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`) point it
-/// at emulators.
-pub fn aws_processor(sdk: &aws_config::SdkConfig, config: &Config, function_name: &str) -> AwsProcessor {
+/// Builds the [`AwsProcessor`] for `config` from the shared SDK configuration (region,
+/// credentials, endpoints: `AWS_ENDPOINT_URL_DYNAMODB` / `AWS_ENDPOINT_URL_SQS` or
+/// `AWS_ENDPOINT_URL` point it at emulators).
+pub fn aws_processor(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+    function_name: &str,
+) -> Result<AwsProcessor, aws::ClientError> {
     aws_processor_with(sdk, config, emf::EmfMetrics::stdout(function_name))
 }
 
 /// The DynamoDB + SQS processor with any metrics sink (loadgen's consumer uses none).
 ///
-/// The SDK's own retries are turned off: the processor retries with a budget that knows
-/// the invocation's remaining time, and two retry layers would multiply each other.
+/// The adapters make one attempt per call: the processor retries with a budget that knows
+/// the invocation's remaining time.
 pub fn aws_processor_with<M: MetricsSink>(
     sdk: &aws_config::SdkConfig,
     config: &Config,
     metrics: M,
-) -> Processor<aws::DynamoDbStore, aws::SqsDeadLetters, M> {
-    let no_retries = aws_config::retry::RetryConfig::disabled();
-    let dynamodb = aws_sdk_dynamodb::config::Builder::from(sdk).retry_config(no_retries.clone()).build();
-    let sqs = aws_sdk_sqs::config::Builder::from(sdk).retry_config(no_retries).build();
-    Processor::new(
-        aws::DynamoDbStore::new(aws_sdk_dynamodb::Client::from_conf(dynamodb), &config.table_name),
-        aws::SqsDeadLetters::new(aws_sdk_sqs::Client::from_conf(sqs), &config.dlq_url),
+) -> Result<Processor<aws::DynamoDbStore, aws::SqsDeadLetters, M>, aws::ClientError> {
+    Ok(Processor::new(
+        aws::DynamoDbStore::new(sdk, &config.table_name)?,
+        aws::SqsDeadLetters::new(sdk, &config.dlq_url)?,
         metrics,
         config.processor,
-    )
+    ))
 }

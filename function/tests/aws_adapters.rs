@@ -35,8 +35,8 @@ async fn processor_writes_to_dynamodb_and_dead_letters_to_sqs() {
     records.push(record(62, br#"{"userId":"","eventType":"view"}"#));
 
     let p = Processor::new(
-        DynamoDbStore::new(ddb.clone(), &table),
-        SqsDeadLetters::new(sqs_client.clone(), &queue),
+        DynamoDbStore::new(&dynamodb_config().await, &table).unwrap(),
+        SqsDeadLetters::new(&sqs_config().await, &queue).unwrap(),
         NoMetrics,
         ProcessorConfig::default(),
     );
@@ -108,7 +108,8 @@ async fn dynamodb_errors_are_classified() {
     let items = sample_items(26, &raw);
     let refs: Vec<&StoredItem<'_>> = items.iter().collect();
 
-    let missing = DynamoDbStore::new(ddb.clone(), unique("no-such-table"));
+    let config = dynamodb_config().await;
+    let missing = DynamoDbStore::new(&config, unique("no-such-table")).unwrap();
     match missing.put_batch(&refs[..1]).await {
         Err(ServiceError::Rejected(msg)) => assert!(msg.contains("ResourceNotFound"), "{msg}"),
         other => panic!("a missing table must be a rejection, got {other:?}"),
@@ -116,16 +117,12 @@ async fn dynamodb_errors_are_classified() {
 
     let table = unique("events");
     create_table(&ddb, &table).await;
-    let store = DynamoDbStore::new(ddb.clone(), &table);
+    let store = DynamoDbStore::new(&config, &table).unwrap();
     assert!(matches!(store.put_batch(&refs).await, Err(ServiceError::Rejected(_))), "26 items is a validation error");
     assert_eq!(store.put_batch(&refs[..25]).await, Ok(vec![]));
 
-    let closed = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(&sdk_config("http://127.0.0.1:9").await)
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .build(),
-    );
-    match DynamoDbStore::new(closed, &table).put_batch(&refs[..1]).await {
+    let closed = DynamoDbStore::new(&sdk_config("http://127.0.0.1:9").await, &table).unwrap();
+    match closed.put_batch(&refs[..1]).await {
         Err(e) => assert!(e.is_retryable(), "an unreachable endpoint is transient: {e}"),
         Ok(_) => panic!("nothing listens on port 9"),
     }
@@ -135,7 +132,8 @@ async fn dynamodb_errors_are_classified() {
 async fn sqs_sink_sends_batches_and_classifies_errors() {
     let client = sqs().await;
     let queue = create_queue(&client, &unique("dlq")).await;
-    let sink = SqsDeadLetters::new(client.clone(), &queue);
+    let config = sqs_config().await;
+    let sink = SqsDeadLetters::new(&config, &queue).unwrap();
     let bodies: Vec<String> = (0..10).map(|i| format!("{{\"n\":{i}}}")).collect();
     let refs: Vec<&str> = bodies.iter().map(String::as_str).collect();
     assert_eq!(sink.send_batch(&refs).await, Ok(vec![]));
@@ -145,7 +143,8 @@ async fn sqs_sink_sends_batches_and_classifies_errors() {
     want.sort();
     assert_eq!(got, want);
 
-    let nowhere = SqsDeadLetters::new(client.clone(), format!("{}/123456789012/{}", sqs_endpoint(), unique("absent")));
+    let nowhere =
+        SqsDeadLetters::new(&config, format!("{}/123456789012/{}", sqs_endpoint(), unique("absent"))).unwrap();
     let err = nowhere.send_batch(&refs[..1]).await.unwrap_err();
     assert!(matches!(err, ServiceError::Rejected(_)), "a missing queue cannot be fixed by retrying: {err}");
 }
@@ -155,14 +154,9 @@ async fn an_unreachable_dlq_leaves_the_record_for_retry() {
     let ddb = dynamodb().await;
     let table = unique("events");
     create_table(&ddb, &table).await;
-    let dead = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::config::Builder::from(&sdk_config("http://127.0.0.1:9").await)
-            .retry_config(aws_config::retry::RetryConfig::disabled())
-            .build(),
-    );
     let p = Processor::new(
-        DynamoDbStore::new(ddb, &table),
-        SqsDeadLetters::new(dead, "http://127.0.0.1:9/123456789012/q"),
+        DynamoDbStore::new(&dynamodb_config().await, &table).unwrap(),
+        SqsDeadLetters::new(&sdk_config("http://127.0.0.1:9").await, "http://127.0.0.1:9/123456789012/q").unwrap(),
         NoMetrics,
         ProcessorConfig::default(),
     );

@@ -19,20 +19,26 @@ async fn main() -> Result<(), Error> {
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,
-        Err(e) => {
-            tracing::error!("{e}");
-            if let Err(why) = init_error::report_init_error(&e.to_string(), Duration::from_secs(2)).await {
-                tracing::error!("{why}");
-            }
-            return Err(e.into());
-        }
+        Err(e) => return Err(init_failed(e).await),
     };
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "retail-function".into());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let processor = aws_processor(&sdk, &config, &function_name);
+    let processor = match aws_processor(&sdk, &config, &function_name) {
+        Ok(processor) => processor,
+        Err(e) => return Err(init_failed(e).await),
+    };
     let processor = &processor;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<KinesisEvent>| async move {
         Ok::<_, Error>(handler::handle(processor, config.retry_budget, event).await)
     }))
     .await
+}
+
+/// Logs `e`, tells Lambda's runtime API that the sandbox could not start, and returns `e`.
+async fn init_failed(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    tracing::error!("{e}");
+    if let Err(why) = init_error::report_init_error(&e.to_string(), Duration::from_secs(2)).await {
+        tracing::error!("{why}");
+    }
+    e.into()
 }

@@ -45,6 +45,20 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config(&endpoint).await)
 }
 
+/// The SDK configuration for dynalite, the function's adapters take it.
+pub async fn dynamodb_config() -> aws_config::SdkConfig {
+    let endpoint = dynamodb_endpoint();
+    require(&endpoint, "dynalite (DynamoDB)");
+    sdk_config(&endpoint).await
+}
+
+/// The SDK configuration for moto_server's SQS.
+pub async fn sqs_config() -> aws_config::SdkConfig {
+    let endpoint = sqs_endpoint();
+    require(&endpoint, "moto_server (SQS)");
+    sdk_config(&endpoint).await
+}
+
 pub async fn sqs() -> aws_sdk_sqs::Client {
     let endpoint = sqs_endpoint();
     require(&endpoint, "moto_server (SQS)");

@@ -71,6 +71,10 @@ pub enum ConsumeError {
     /// The stream cannot be used.
     #[error(transparent)]
     Preflight(#[from] PreflightError),
+    /// The function's DynamoDB or SQS client could not be built (no region, no
+    /// credentials provider, an endpoint that is not a URL).
+    #[error("the function's AWS clients: {0}")]
+    Clients(#[from] retail_function::aws::ClientError),
     /// Kinesis failed while reading.
     #[error("reading shard {shard} failed: {detail}")]
     Read {
@@ -91,7 +95,7 @@ pub async fn consume(config: ConsumerConfig, stats: Arc<Mutex<ConsumerStats>>, s
         retry_budget: config.retry_budget,
         processor: config.processor,
     };
-    let processor = Arc::new(aws_processor_with(&sdk, &function_config, NoMetrics));
+    let processor = Arc::new(aws_processor_with(&sdk, &function_config, NoMetrics)?);
     let mut tasks = tokio::task::JoinSet::new();
     for (shard, _, _) in info.shards {
         let (client, processor, stats, stop, config) =

@@ -26,9 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::capacity::prices::{Prices, HOURS_PER_MONTH, SECONDS_PER_MONTH};
 use crate::capacity::quotas::{
-    self, DEFAULT_DYNAMODB_TABLE_WCU, DEFAULT_KINESIS_SHARDS_LARGE_REGIONS, DEFAULT_KINESIS_SHARDS_OTHER_REGIONS,
-    DEFAULT_LAMBDA_CONCURRENCY, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU, ESM_IDLE_POLL_MS,
-    PROCESSOR_US_PER_RECORD, SDK_PATH_US_PER_RECORD, SHARD_READ_BYTES_PER_SEC, SHARD_READ_CALLS_PER_SEC,
+    self, AWS_CALLS_US_PER_RECORD, DEFAULT_DYNAMODB_TABLE_WCU, DEFAULT_KINESIS_SHARDS_LARGE_REGIONS,
+    DEFAULT_KINESIS_SHARDS_OTHER_REGIONS, DEFAULT_LAMBDA_CONCURRENCY, DYNAMODB_BATCH_WRITE_MAX, DYNAMODB_PARTITION_WCU,
+    ESM_IDLE_POLL_MS, PROCESSOR_US_PER_RECORD, SHARD_READ_BYTES_PER_SEC, SHARD_READ_CALLS_PER_SEC,
 };
 use crate::capacity::shards::{plan_shards, Binding, KeyLoad, Load, ShardPlan};
 use crate::checks::{check, check_range, ConfigError};
@@ -132,7 +132,7 @@ impl Default for PlanInput {
             batching_window: Duration::from_secs(5),
             parallelization: 1,
             memory_mb: 256,
-            per_record_us: PROCESSOR_US_PER_RECORD + SDK_PATH_US_PER_RECORD,
+            per_record_us: PROCESSOR_US_PER_RECORD + AWS_CALLS_US_PER_RECORD,
             write_latency: Duration::from_millis(8),
             write_concurrency: 8,
             item_bytes: 360.0 + ITEM_OVERHEAD_BYTES,
@@ -722,9 +722,9 @@ pub fn for_run(result: &RunResult, target_utilization: f64, prices: &Prices) -> 
     if let Some((p, m)) = result.pipeline.as_ref().and_then(|p| p.lambda_model.as_ref().map(|m| (p, m))) {
         if p.delivered > 0 && p.invocations > 0 {
             base.memory_mb = m.memory_mb;
-            // The run measured the processor; the SDK's share of the batch path is added.
+            // The run measured the processor; the AWS calls' share of the batch path is added.
             base.per_record_us =
-                m.cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64 + SDK_PATH_US_PER_RECORD;
+                m.cpu_ms_per_invocation * 1000.0 * p.invocations as f64 / p.delivered as f64 + AWS_CALLS_US_PER_RECORD;
             base.write_latency = Duration::from_secs_f64(c.table_write_latency_ms.max(0.0) / 1000.0);
         }
     }
@@ -932,7 +932,7 @@ mod tests {
 
     /// A local run's plan bills the modelled function: its memory, and the CPU per record
     /// it measured on this machine's core, one vCPU (fixture: 0.05 ms per invocation of
-    /// 100 records = 0.5 µs per record) plus the SDK's share of the batch path, with the
+    /// 100 records = 0.5 µs per record) plus the AWS calls' share of the batch path, with the
     /// run's table latency.
     #[test]
     fn a_local_runs_plan_uses_the_modelled_function() {
@@ -942,7 +942,7 @@ mod tests {
         let plan = for_run(&run, 0.8, &Prices::default()).unwrap();
         assert_eq!(plan.input.memory_mb, 512);
         assert!(
-            (plan.input.per_record_us - (0.5 + SDK_PATH_US_PER_RECORD)).abs() < 1e-9,
+            (plan.input.per_record_us - (0.5 + AWS_CALLS_US_PER_RECORD)).abs() < 1e-9,
             "{}",
             plan.input.per_record_us
         );

@@ -86,7 +86,7 @@ pub const DYNAMODB_BATCH_WRITE_MAX: usize = 25;
 /// record".
 pub const PROCESSOR_US_PER_RECORD: f64 = 0.26;
 
-/// What the AWS SDK adds per record on one vCPU (building, serialising and signing each
-/// `BatchWriteItem`, the HTTP client): `function_path`'s whole path minus the processor
+/// What the function's AWS calls add per record on one vCPU (writing and signing each
+/// `BatchWriteItem`, the HTTPS exchange): `function_path`'s whole path minus the processor
 /// alone, µs (same source). The planner's default per-record CPU is the sum.
-pub const SDK_PATH_US_PER_RECORD: f64 = 5.9;
+pub const AWS_CALLS_US_PER_RECORD: f64 = 2.9;
