@@ -166,6 +166,7 @@ async fn batch_write_item_is_signed_and_reads_unprocessed_items() {
     assert_eq!(first.header("x-amz-target"), "DynamoDB_20120810.BatchWriteItem");
     assert_eq!(first.header("content-type"), "application/x-amz-json-1.0");
     assert_eq!(first.header("host"), addr.to_string());
+    assert!(first.header("user-agent").starts_with("retail-function/"));
     assert_signed(first, "eu-west-1", "dynamodb");
     let body: serde_json::Value = serde_json::from_slice(&first.body).unwrap();
     let puts = body["RequestItems"]["events"].as_array().unwrap();

@@ -253,6 +253,7 @@ impl JsonRpcClient {
             .header(http::header::CONTENT_TYPE, CONTENT_TYPE)
             .header(http::header::HOST, inner.host.clone())
             .header("x-amz-target", target)
+            .header(http::header::USER_AGENT, USER_AGENT)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| ServiceError::Rejected(format!("{}: cannot build the request: {e}", what())))?;
         instructions.apply_to_request_http1x(&mut request);
@@ -273,6 +274,8 @@ impl JsonRpcClient {
 }
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// Names the caller in CloudTrail and in AWS's request logs.
+const USER_AGENT: &str = concat!("retail-function/", env!("CARGO_PKG_VERSION"));
 
 /// The URI as signed: the endpoint with its path (`/` when it has none).
 fn uri_text(uri: &http::Uri) -> String {
