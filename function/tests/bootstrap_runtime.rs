@@ -218,6 +218,22 @@ fn missing_configuration_fails_init_with_a_clear_message() {
 }
 
 #[test]
+fn an_endpoint_that_is_not_a_url_fails_init() {
+    let api = RuntimeApi::start(String::new());
+    let env = [("TABLE_NAME", "t"), ("DLQ_URL", "http://127.0.0.1:9/q"), ("AWS_ENDPOINT_URL_DYNAMODB", "ftp://x")];
+    let out = bootstrap(&api.addr, &env).output().unwrap();
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("cannot reach DynamoDB") && text.contains("ftp://x"), "{text}");
+    let errors = api.seen.lock().unwrap().errors.clone();
+    assert_eq!(errors.len(), 1, "Lambda is told: {errors:?}\n{text}");
+    assert!(
+        errors[0].contains("Runtime.InitError") && errors[0].contains("neither http:// nor https://"),
+        "{errors:?}"
+    );
+}
+
+#[test]
 fn init_failure_without_a_runtime_api_still_exits_promptly() {
     // Nothing listens on port 9: reporting fails, the process still exits non-zero.
     let start = Instant::now();

@@ -242,6 +242,14 @@ async fn an_endpoint_that_is_not_a_url_is_an_error_at_start() {
         .await;
     let err = DynamoDbStore::new(&config, "t").unwrap_err().to_string();
     assert!(err.contains("\"not a url\" is not a URL"), "{err}");
+    let ftp = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new("a", "b", None, None, "test"))
+        .endpoint_url("ftp://127.0.0.1:21")
+        .load()
+        .await;
+    let err = DynamoDbStore::new(&ftp, "t").unwrap_err().to_string();
+    assert!(err.contains("neither http:// nor https://"), "{err}");
     let no_region = aws_config::SdkConfig::builder().build();
     let err = SqsDeadLetters::new(&no_region, "q").unwrap_err().to_string();
     assert!(err.contains("AWS_REGION"), "{err}");

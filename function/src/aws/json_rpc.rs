@@ -11,7 +11,7 @@
 //! credentials, so `AWS_REGION`, `AWS_ENDPOINT_URL(_SERVICE)`, profiles and the Lambda
 //! role's credentials work as they do for any SDK client.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
@@ -21,6 +21,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper_rustls::ConfigBuilderExt as _;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
@@ -90,9 +91,14 @@ pub enum ClientError {
         /// What was wrong.
         why: String,
     },
-    /// The platform's root certificates could not be read.
-    #[error("cannot read the platform's root certificates for HTTPS: {0}")]
-    Tls(std::io::Error),
+    /// The endpoint's scheme is neither `http` nor `https`.
+    #[error("cannot reach {service}: {endpoint:?} is neither http:// nor https://")]
+    Scheme {
+        /// The service the client was for.
+        service: &'static str,
+        /// The endpoint.
+        endpoint: String,
+    },
 }
 
 /// Which service a client talks to.
@@ -160,7 +166,10 @@ pub struct JsonRpcClient {
 #[derive(Debug)]
 struct Inner {
     service: Service,
-    http: Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>,
+    /// Whether the endpoint is `https://` (else plain `http://`, an emulator's).
+    tls: bool,
+    /// Built on the first call (see [`http_client`]).
+    http: OnceLock<HttpClient>,
     uri: http::Uri,
     host: http::HeaderValue,
     region: String,
@@ -179,21 +188,16 @@ impl JsonRpcClient {
         })?;
         let host = host_header(&uri)
             .ok_or_else(|| ClientError::Endpoint { service: service.id, why: format!("{endpoint:?} names no host") })?;
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(Arc::new(rustls::crypto::aws_lc_rs::default_provider()))
-            .map_err(ClientError::Tls)?
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        let http = Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(https);
+        let tls = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => return Err(ClientError::Scheme { service: service.id, endpoint }),
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 service,
-                http,
+                tls,
+                http: OnceLock::new(),
                 uri,
                 host,
                 region,
@@ -257,8 +261,16 @@ impl JsonRpcClient {
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| ServiceError::Rejected(format!("{}: cannot build the request: {e}", what())))?;
         instructions.apply_to_request_http1x(&mut request);
+        if inner.http.get().is_none() {
+            let client =
+                http_client(inner.tls).map_err(|why| ServiceError::Unavailable(format!("{}: {why}", what())))?;
+            // Two first calls at once may both build one; either will do.
+            let _ = inner.http.set(client);
+        }
         let response = inner
             .http
+            .get()
+            .ok_or_else(|| ServiceError::Unavailable(format!("{}: no HTTP client", what())))?
             .request(request)
             .await
             .map_err(|e| ServiceError::Unavailable(format!("{}: {}", what(), error_chain(&e))))?;
@@ -271,6 +283,45 @@ impl JsonRpcClient {
             .to_bytes();
         Ok(Answer { status, body, error_type })
     }
+}
+
+type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// An HTTP client for `https://` endpoints (`tls`) or plain `http://` ones (an
+/// emulator's). The platform's root certificates are read once per process, on the first
+/// HTTPS client built: reading and parsing them takes milliseconds that a cold start need
+/// not pay twice, and a plain-HTTP client never reads them.
+fn http_client(tls: bool) -> Result<HttpClient, String> {
+    static ROOTS: OnceLock<Result<rustls::ClientConfig, String>> = OnceLock::new();
+    let provider = || Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = if tls {
+        ROOTS
+            .get_or_init(|| {
+                rustls::ClientConfig::builder_with_provider(provider())
+                    .with_safe_default_protocol_versions()
+                    .map_err(|e| e.to_string())?
+                    .with_native_roots()
+                    .map(|b| b.with_no_client_auth())
+                    .map_err(|e| format!("cannot read the platform's root certificates for HTTPS: {e}"))
+            })
+            .clone()?
+    } else {
+        rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth()
+    };
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    tcp.set_nodelay(true);
+    tcp.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Ok(Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(connector))
 }
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
