@@ -80,10 +80,14 @@ async fn recorder(script: Script) -> (SocketAddr, Arc<Mutex<Vec<Seen>>>) {
 }
 
 async fn sdk(addr: SocketAddr, region: &str) -> aws_config::SdkConfig {
+    sdk_at(&format!("http://{addr}"), region).await
+}
+
+async fn sdk_at(endpoint: &str, region: &str) -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region.to_string()))
         .credentials_provider(aws_credential_types::Credentials::new(KEY_ID, SECRET, Some(TOKEN.into()), None, "test"))
-        .endpoint_url(format!("http://{addr}"))
+        .endpoint_url(endpoint)
         .load()
         .await
 }
@@ -234,21 +238,9 @@ async fn error_answers_and_silence_become_retry_classes() {
 
 #[tokio::test]
 async fn an_endpoint_that_is_not_a_url_is_an_error_at_start() {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new("a", "b", None, None, "test"))
-        .endpoint_url("not a url")
-        .load()
-        .await;
-    let err = DynamoDbStore::new(&config, "t").unwrap_err().to_string();
+    let err = DynamoDbStore::new(&sdk_at("not a url", "us-east-1").await, "t").unwrap_err().to_string();
     assert!(err.contains("\"not a url\" is not a URL"), "{err}");
-    let ftp = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new("a", "b", None, None, "test"))
-        .endpoint_url("ftp://127.0.0.1:21")
-        .load()
-        .await;
-    let err = DynamoDbStore::new(&ftp, "t").unwrap_err().to_string();
+    let err = DynamoDbStore::new(&sdk_at("ftp://127.0.0.1:21", "us-east-1").await, "t").unwrap_err().to_string();
     assert!(err.contains("neither http:// nor https://"), "{err}");
     let no_region = aws_config::SdkConfig::builder().build();
     let err = SqsDeadLetters::new(&no_region, "q").unwrap_err().to_string();
