@@ -438,6 +438,59 @@ impl CredentialCache {
 mod tests {
     use super::*;
 
+    /// Hands out credentials expiring `valid_for` from now, counting the calls.
+    #[derive(Debug)]
+    struct Expiring {
+        valid_for: std::time::Duration,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ProvideCredentials for Expiring {
+        fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let expiry = SystemTime::now() + self.valid_for;
+            let key = format!("AKID{n}");
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                key,
+                "secret",
+                Some("token".into()),
+                Some(expiry),
+                "test",
+            )))
+        }
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_until_shortly_before_they_expire() {
+        for (valid_for, fetches) in [(Duration::from_secs(3600), 1), (Duration::from_secs(60), 3)] {
+            let provider = std::sync::Arc::new(Expiring { valid_for, calls: Default::default() });
+            let cache = CredentialCache {
+                provider: SharedCredentialsProvider::new(ExpiringRef(provider.clone())),
+                current: tokio::sync::Mutex::new(None),
+            };
+            for _ in 0..3 {
+                cache.get().await.unwrap();
+            }
+            assert_eq!(provider.calls.load(std::sync::atomic::Ordering::Relaxed), fetches, "valid for {valid_for:?}");
+        }
+    }
+
+    /// A shared handle on [`Expiring`], so the test can read its count.
+    #[derive(Debug)]
+    struct ExpiringRef(std::sync::Arc<Expiring>);
+
+    impl ProvideCredentials for ExpiringRef {
+        fn provide_credentials<'a>(&'a self) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            self.0.provide_credentials()
+        }
+    }
+
     #[test]
     fn regional_endpoints_follow_the_partition() {
         let e = |r, f, d| regional_endpoint("dynamodb", r, f, d);
