@@ -156,7 +156,13 @@ fn stages(c: &mut Criterion) {
     let entries: Vec<PutEntry> = (0..RECORDS as u64)
         .map(|i| {
             let r = g.next_record(1_764_000_000_000 + i as i64, i);
-            PutEntry { data: r.data, partition_key: r.partition_key, explicit_hash_key: None, user_records: 1 }
+            PutEntry {
+                data: r.data,
+                partition_key: r.partition_key,
+                explicit_hash_key: None,
+                key_hash: None,
+                user_records: 1,
+            }
         })
         .collect();
     let mut group = c.benchmark_group("stages");

@@ -131,6 +131,7 @@ async fn the_sink_routes_like_kinesis() {
             data: Payload::from(format!("{{\"n\":{i}}}").as_bytes()),
             partition_key: format!("user-{i}").into(),
             explicit_hash_key: None,
+            key_hash: None,
             user_records: 1,
         })
         .collect();
@@ -138,6 +139,7 @@ async fn the_sink_routes_like_kinesis() {
         data: Payload::from(&b"{}"[..]),
         partition_key: "same-key".into(),
         explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
+        key_hash: None,
         user_records: 1,
     }));
     let mut too_many = entries.clone();
@@ -147,6 +149,7 @@ async fn the_sink_routes_like_kinesis() {
         data: Payload::from(vec![b'x'; 1024 * 1024]),
         partition_key: "k".into(),
         explicit_hash_key: None,
+        key_hash: None,
         user_records: 1,
     };
     assert!(matches!(sink.put_records(&[huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");

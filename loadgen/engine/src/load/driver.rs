@@ -166,6 +166,7 @@ impl Pending {
                 data: g.data,
                 partition_key: g.partition_key,
                 explicit_hash_key: g.members.first().and_then(|m| m.explicit_hash_key),
+                key_hash: None,
                 user_records,
             },
             shard: g.shard,
@@ -478,18 +479,21 @@ pub async fn drive<S: RecordSink>(
             if now.saturating_duration_since(due) > config.late_threshold {
                 late += 1;
             }
+            // A predicting driver hashes each key once; the entry carries the hash on.
+            let key_hash = (predicts && rec.explicit_hash_key.is_none()).then(|| hash_key(&rec.partition_key));
             let entry = PutEntry {
                 data: rec.data,
                 partition_key: rec.partition_key,
                 explicit_hash_key: rec.explicit_hash_key,
+                key_hash,
                 user_records: 1,
             };
             let size = entry.quota_bytes();
             offered += size as u64;
             invalid += u64::from(rec.invalid.is_some());
-            let shard = match predicts {
-                true => shard_for(entry.explicit_hash_key.unwrap_or_else(|| hash_key(&entry.partition_key)), &ranges),
-                false => 0,
+            let shard = match entry.explicit_hash_key.or(key_hash) {
+                Some(hash) if predicts => shard_for(hash, &ranges),
+                _ => 0,
             };
             let trace = (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
                 user_id: generator.user_id(rec.user),

@@ -29,6 +29,10 @@ pub struct PutEntry {
     pub partition_key: PartitionKey,
     /// The explicit hash key, overriding the partition key's MD5 for routing.
     pub explicit_hash_key: Option<u128>,
+    /// The partition key's MD5, when the producer has already computed it (the driver
+    /// does, to pace and account per shard): the local stream routes by it instead of
+    /// hashing the key again. Kinesis hashes for itself; the Kinesis sink ignores it.
+    pub key_hash: Option<u128>,
     /// User records it carries: more than one for a KPL aggregate.
     pub user_records: u32,
 }

@@ -105,7 +105,8 @@ impl Stream {
         let results = entries
             .iter()
             .map(|e| {
-                let hash = e.explicit_hash_key.unwrap_or_else(|| hash_key(&e.partition_key));
+                debug_assert!(e.key_hash.is_none_or(|h| h == hash_key(&e.partition_key)), "a wrong key_hash");
+                let hash = e.explicit_hash_key.or(e.key_hash).unwrap_or_else(|| hash_key(&e.partition_key));
                 let index = shard_for(hash, &self.ranges);
                 let shard = &self.shards[index];
                 let ok = shard.write_quota.lock().unwrap_or_else(|p| p.into_inner()).try_take(
@@ -169,6 +170,7 @@ mod tests {
             data: Payload::from(vec![b'x'; size]),
             partition_key: crate::sink::PartitionKey::new(key),
             explicit_hash_key: None,
+            key_hash: None,
             user_records: 1,
         }
     }
@@ -194,6 +196,17 @@ mod tests {
         let entries: Vec<_> = (0..1024).map(|i| entry(&format!("key-{i:06}"), 1014)).collect();
         let results = s.put(&entries[..1000], Instant::now(), 0);
         assert!(results.iter().all(|r| matches!(r, PutResult::Accepted { .. })));
+    }
+
+    /// A hash the producer computed is used as is: the same shard as hashing here.
+    #[test]
+    fn a_carried_key_hash_routes_as_the_key_would() {
+        let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
+        let s = Stream::new(8, 1, quota, 100);
+        let plain: Vec<_> = (0..200).map(|i| entry(&format!("user-{i}"), 10)).collect();
+        let carried: Vec<_> =
+            plain.iter().map(|e| PutEntry { key_hash: Some(hash_key(&e.partition_key)), ..e.clone() }).collect();
+        assert_eq!(s.put(&plain, Instant::now(), 0), s.put(&carried, Instant::now(), 0));
     }
 
     #[test]
