@@ -3,7 +3,6 @@
 //! [`JsonRpcClient`].
 
 use std::io::Write as _;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_config::SdkConfig;
 use retail_events::{attr, push_json_string, AttrValue, StoredItem};
@@ -14,44 +13,35 @@ use crate::ports::{EventStore, ServiceError};
 /// DynamoDB in the JSON 1.0 protocol.
 pub const SERVICE: Service = Service { id: "DynamoDB", name: "dynamodb", target_prefix: "DynamoDB_20120810" };
 const OPERATION: &str = "BatchWriteItem";
+/// Room reserved per item in a body: a full-contract item is about 800 bytes of
+/// DynamoDB JSON; a larger one grows the buffer.
+const BODY_BYTES_PER_ITEM: usize = 1024;
 
 /// Writes items to one DynamoDB table.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct DynamoDbStore {
     client: JsonRpcClient,
     table: String,
-    /// The largest body per item written so far, plus a margin.
-    body_bytes_per_item: AtomicUsize,
 }
 
 impl DynamoDbStore {
     /// A store writing to `table` with the region, endpoint and credentials of `sdk`.
     pub fn new(sdk: &SdkConfig, table: impl Into<String>) -> Result<Self, ClientError> {
-        Ok(Self {
-            client: JsonRpcClient::new(sdk, SERVICE)?,
-            table: table.into(),
-            body_bytes_per_item: AtomicUsize::new(768),
-        })
+        Ok(Self { client: JsonRpcClient::new(sdk, SERVICE)?, table: table.into() })
     }
 }
 
 impl EventStore for DynamoDbStore {
     async fn put_batch(&self, items: &[&StoredItem<'_>]) -> Result<Vec<usize>, ServiceError> {
-        // Sized from the last body, so the body is written without growing.
-        let per_item = self.body_bytes_per_item.load(Ordering::Relaxed);
-        let mut body = Vec::with_capacity(64 + self.table.len() + items.len() * per_item);
+        let mut body = Vec::with_capacity(64 + self.table.len() + items.len() * BODY_BYTES_PER_ITEM);
         write_batch_write_item(&self.table, items, &mut body);
-        let written = body.len() / items.len().max(1) + 16;
-        if written > per_item {
-            self.body_bytes_per_item.store(written, Ordering::Relaxed);
-        }
         let answer = self.client.call(OPERATION, body).await?;
         unprocessed_positions(&answer, &self.table, items)
     }
 }
 
 /// The `BatchWriteItem` body putting `items` into `table`.
-pub fn write_batch_write_item(table: &str, items: &[&StoredItem<'_>], out: &mut Vec<u8>) {
+fn write_batch_write_item(table: &str, items: &[&StoredItem<'_>], out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"RequestItems\":{");
     push_json_string(out, table);
     out.extend_from_slice(b":[");
@@ -68,7 +58,7 @@ pub fn write_batch_write_item(table: &str, items: &[&StoredItem<'_>], out: &mut 
 
 /// An item as DynamoDB JSON: `{"name":{"S":"…"},"n":{"N":"1"},…}` in the layout of
 /// [`StoredItem::for_each_attribute`].
-pub fn write_item(item: &StoredItem<'_>, out: &mut Vec<u8>) {
+fn write_item(item: &StoredItem<'_>, out: &mut Vec<u8>) {
     out.push(b'{');
     let mut first = true;
     item.for_each_attribute(|name, value| {
@@ -169,7 +159,7 @@ fn unprocessed_positions(answer: &Answer, table: &str, items: &[&StoredItem<'_>]
 
 /// The (userId, eventKey) of every put request in the answer's `UnprocessedItems` for
 /// `table`.
-pub fn unprocessed_keys(body: &[u8], table: &str) -> Result<Vec<(String, String)>, serde_json::Error> {
+fn unprocessed_keys(body: &[u8], table: &str) -> Result<Vec<(String, String)>, serde_json::Error> {
     use std::collections::HashMap;
 
     use serde_json::{Map, Value};

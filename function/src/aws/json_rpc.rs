@@ -206,11 +206,6 @@ impl JsonRpcClient {
         })
     }
 
-    /// The endpoint calls go to.
-    pub fn endpoint(&self) -> &http::Uri {
-        &self.inner.uri
-    }
-
     /// Calls `operation` with the JSON `body`. An answer with an error status is still an
     /// `Ok` ([`Answer::error`] reads it); transport failures, timeouts and missing
     /// credentials are errors.

@@ -40,9 +40,7 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
 }
 
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
-    let endpoint = dynamodb_endpoint();
-    require(&endpoint, "dynalite (DynamoDB)");
-    aws_sdk_dynamodb::Client::new(&sdk_config(&endpoint).await)
+    aws_sdk_dynamodb::Client::new(&dynamodb_config().await)
 }
 
 /// The SDK configuration for dynalite, the function's adapters take it.
@@ -60,9 +58,7 @@ pub async fn sqs_config() -> aws_config::SdkConfig {
 }
 
 pub async fn sqs() -> aws_sdk_sqs::Client {
-    let endpoint = sqs_endpoint();
-    require(&endpoint, "moto_server (SQS)");
-    aws_sdk_sqs::Client::new(&sdk_config(&endpoint).await)
+    aws_sdk_sqs::Client::new(&sqs_config().await)
 }
 
 /// A name no other test run uses.
