@@ -116,10 +116,19 @@ impl<'a> Scanner<'a> {
 }
 
 /// The index of the first `"`, `\\` or control character at or after `i` (or the
-/// length). Eight bytes at a time: the classic zero-byte and less-than tricks flag the
-/// first matching byte exactly (a borrow can only create false flags above a true one).
+/// length). Sixteen bytes at a time where SSE2 is there (every x86-64 CPU), then eight at
+/// a time: the classic zero-byte and less-than tricks flag the first matching byte
+/// exactly (a borrow can only create false flags above a true one).
 #[inline(always)]
 fn special_byte(b: &[u8], mut i: usize) -> usize {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    while let Some(chunk) = b.get(i..i + 16) {
+        let mask = sse2::special_mask(chunk.try_into().unwrap_or(&[0; 16]));
+        if mask != 0 {
+            return i + mask.trailing_zeros() as usize;
+        }
+        i += 16;
+    }
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
@@ -140,6 +149,34 @@ fn special_byte(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// The crate's one use of `unsafe`: SSE2's sixteen-byte compare, which the scanner's
+/// hottest loop runs (it halved the instructions of reading an event's strings). Other
+/// targets keep the eight-byte SWAR loop; aarch64's NEON would serve there the same way,
+/// but no aarch64 machine was at hand to test it on.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[allow(unsafe_code)]
+mod sse2 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+
+    /// Bit k set where byte k of `chunk` is `"`, `\\` or below 0x20.
+    #[inline(always)]
+    pub(super) fn special_mask(chunk: &[u8; 16]) -> u32 {
+        // SAFETY: the module is compiled only where SSE2 is enabled (the cfg above), so
+        // the intrinsics are available; the unaligned load reads exactly the 16 bytes
+        // `chunk` borrows.
+        unsafe {
+            let v = _mm_loadu_si128(chunk.as_ptr().cast());
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            // Unsigned x <= 0x1f: min(x, 0x1f) == x.
+            let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+            _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        }
+    }
 }
 
 /// Appends `s` as a JSON string literal: quotes, backslashes and control characters
@@ -403,6 +440,16 @@ mod tests {
             push_json_string(&mut out, &text);
             let back: String = serde_json::from_slice(&out).unwrap();
             proptest::prop_assert_eq!(back, text);
+        }
+    }
+
+    proptest::proptest! {
+        /// Every byte value, at every offset of strings longer than one SIMD chunk.
+        #[test]
+        fn special_byte_finds_the_first_special_byte(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80), start in 0usize..80) {
+            let start = start.min(bytes.len());
+            let want = bytes[start..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map_or(bytes.len(), |p| p + start);
+            proptest::prop_assert_eq!(special_byte(&bytes, start), want);
         }
     }
 
