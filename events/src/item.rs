@@ -156,7 +156,9 @@ pub struct ItemKey<'i> {
 /// bytes and the length of each string (a user id's number, a sequence number's low
 /// digits, the end of an event id), not every byte (whole strings cost ~150
 /// instructions per record in the function's duplicate check). Equal keys hash equally,
-/// since everything hashed is part of what [`PartialEq`] compares.
+/// since everything hashed is part of what [`PartialEq`] compares. It is a map's hash,
+/// not a digest: a digest standing in for the key hashes every part (`KeyId`'s own
+/// `Hash` reads every byte).
 impl std::hash::Hash for ItemKey<'_> {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         fn tail(s: &str) -> u64 {

@@ -101,10 +101,14 @@ fn partition_key_hash(item: &StoredItem<'_>) -> u64 {
     FixedState::with_seed(0x5eed_0003).hash_one(&*item.user_id)
 }
 
+/// Two 64-bit hashes of every byte of the item's key. Not `ItemKey`'s own `Hash`, which
+/// reads only the strings' ends (enough for a map that compares keys, not for a digest
+/// that stands in for them).
 fn digest(item: &StoredItem<'_>) -> u128 {
     let key = item.key();
-    let a = FixedState::with_seed(0x5eed_0001).hash_one(key) as u128;
-    let b = FixedState::with_seed(0x5eed_0002).hash_one(key) as u128;
+    let whole = (key.user_id, key.timestamp_ms, key.id);
+    let a = FixedState::with_seed(0x5eed_0001).hash_one(whole) as u128;
+    let b = FixedState::with_seed(0x5eed_0002).hash_one(whole) as u128;
     a << 64 | b
 }
 
