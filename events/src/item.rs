@@ -113,8 +113,9 @@ pub enum ItemError {
 pub enum AttrValue<'i> {
     /// A string.
     S(&'i str),
-    /// A derived string (the range key, the insight), built for the encoder.
-    Text(String),
+    /// A string derived from the item's parts (the range key, the insight), built only by
+    /// an encoder that needs its text.
+    Derived(Derived<'i>),
     /// An integer number.
     Int(i64),
     /// A decimal number.
@@ -184,30 +185,102 @@ impl ItemKey<'_> {
     /// The range key string: `<epoch ms, 13 digits>#<eventId or shardId:sequenceNumber>`.
     pub fn event_key(&self) -> String {
         let mut key = String::with_capacity(self.event_key_len());
-        push_padded_ms(&mut key, self.timestamp_ms);
-        key.push('#');
-        match self.id {
-            KeyId::Event(id) => key.push_str(id),
-            KeyId::Record { shard_id, sequence_number, sub_sequence } => {
-                key.push_str(shard_id);
-                key.push(':');
-                key.push_str(sequence_number);
-                if let Some(sub) = sub_sequence {
-                    key.push(':');
-                    key.push_str(&sub.to_string());
-                }
-            }
-        }
+        self.push_event_key(&mut key);
         key
     }
 
-    fn event_key_len(&self) -> usize {
+    /// Appends the range key string to `out`.
+    pub fn push_event_key(&self, out: &mut String) {
+        push_padded_ms(out, self.timestamp_ms);
+        out.push('#');
+        match self.id {
+            KeyId::Event(id) => out.push_str(id),
+            KeyId::Record { shard_id, sequence_number, sub_sequence } => {
+                out.push_str(shard_id);
+                out.push(':');
+                out.push_str(sequence_number);
+                if let Some(sub) = sub_sequence {
+                    use std::fmt::Write;
+                    // Writing to a String cannot fail.
+                    let _ = write!(out, ":{sub}");
+                }
+            }
+        }
+    }
+
+    /// The range key string's length in bytes, without building it.
+    pub fn event_key_len(&self) -> usize {
         14 + match self.id {
             KeyId::Event(id) => id.len(),
             KeyId::Record { shard_id, sequence_number, sub_sequence } => {
-                shard_id.len() + 1 + sequence_number.len() + sub_sequence.map_or(0, |_| 21)
+                shard_id.len() + 1 + sequence_number.len() + sub_sequence.map_or(0, |sub| 1 + decimal_digits(sub))
             }
         }
+    }
+}
+
+/// Digits of `v` in decimal.
+fn decimal_digits(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// A string attribute derived from the item's parts: its length is known without
+/// building it (the size estimate needs only that), and an encoder that needs the text
+/// writes it with [`Derived::push_to`].
+#[derive(Debug, Clone, Copy)]
+pub enum Derived<'i> {
+    /// The range key (see [`ItemKey::event_key`]).
+    EventKey(ItemKey<'i>),
+    /// `User <id> <action> product <productId or unknown>`.
+    Insight {
+        /// The user id.
+        user_id: &'i str,
+        /// The event type's verb (`viewed`, …).
+        action: &'i str,
+        /// The product id, or `unknown`.
+        product: &'i str,
+    },
+}
+
+impl Derived<'_> {
+    const USER: &'static str = "User ";
+    const PRODUCT: &'static str = " product ";
+
+    /// The text's length in bytes.
+    pub fn len(&self) -> usize {
+        match self {
+            Derived::EventKey(key) => key.event_key_len(),
+            Derived::Insight { user_id, action, product } => {
+                Self::USER.len() + user_id.len() + 1 + action.len() + Self::PRODUCT.len() + product.len()
+            }
+        }
+    }
+
+    /// Whether the text is empty (it never is).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends the text to `out`.
+    pub fn push_to(&self, out: &mut String) {
+        match self {
+            Derived::EventKey(key) => key.push_event_key(out),
+            Derived::Insight { user_id, action, product } => {
+                out.push_str(Self::USER);
+                out.push_str(user_id);
+                out.push(' ');
+                out.push_str(action);
+                out.push_str(Self::PRODUCT);
+                out.push_str(product);
+            }
+        }
+    }
+
+    /// The text.
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(self.len());
+        self.push_to(&mut out);
+        out
     }
 }
 
@@ -330,16 +403,12 @@ impl<'a> StoredItem<'a> {
 
     /// `User <id> <action> product <productId or unknown>`.
     pub fn insight(&self) -> String {
+        self.insight_parts().text()
+    }
+
+    fn insight_parts(&self) -> Derived<'_> {
         let product = self.event.product_id.as_deref().unwrap_or("unknown");
-        let action = self.event_type.action();
-        let mut insight = String::with_capacity(22 + self.user_id.len() + action.len() + product.len());
-        insight.push_str("User ");
-        insight.push_str(&self.user_id);
-        insight.push(' ');
-        insight.push_str(action);
-        insight.push_str(" product ");
-        insight.push_str(product);
-        insight
+        Derived::Insight { user_id: &self.user_id, action: self.event_type.action(), product }
     }
 
     /// Calls `f` with every attribute of the item, in a stable order. Absent optional
@@ -348,7 +417,7 @@ impl<'a> StoredItem<'a> {
     pub fn for_each_attribute<'i>(&'i self, mut f: impl FnMut(&'static str, AttrValue<'i>)) {
         use AttrValue::*;
         f(attr::USER_ID, S(&self.user_id));
-        f(attr::EVENT_KEY, Text(self.key().event_key()));
+        f(attr::EVENT_KEY, Derived(self::Derived::EventKey(self.key())));
         let e = &self.event;
         let optional = [
             ("eventId", &e.event_id),
@@ -373,7 +442,7 @@ impl<'a> StoredItem<'a> {
         f(attr::EVENT_TIMESTAMP, Int(self.event_timestamp));
         f("timestampSource", S(self.timestamp_source.as_str()));
         f("eventScore", Int(i64::from(self.event_score)));
-        f("insight", Text(self.insight()));
+        f("insight", Derived(self.insight_parts()));
         f(attr::PROCESSED_AT, Int(self.processed_at));
         f(attr::ARRIVAL_TIMESTAMP, Int(self.arrival_timestamp));
         f("shardId", S(&self.shard_id));
@@ -392,7 +461,7 @@ impl<'a> StoredItem<'a> {
             total += name.len()
                 + match value {
                     AttrValue::S(s) => s.len(),
-                    AttrValue::Text(s) => s.len(),
+                    AttrValue::Derived(d) => d.len(),
                     AttrValue::Int(_) | AttrValue::Float(_) => 21,
                     AttrValue::Extra(fields) => fields.iter().map(|(k, v)| k.len() + v.get().len() + 3).sum::<usize>(),
                 }
@@ -463,6 +532,33 @@ mod tests {
         }
         let again = key("user-0000001", "4959033827149025660855969253836157109592157598913658889800000001", None);
         assert_eq!(seen.insert(again, 9), Some(0), "an equal key is the same entry");
+    }
+
+    /// The size estimate counts the derived attributes by their length alone: it must be
+    /// the length of the text the encoder writes, for every kind of key.
+    #[test]
+    fn derived_lengths_are_their_texts_lengths() {
+        let with_id = item(r#"{"userId":"ü-1","eventType":"view","eventId":"e-1","productId":"P1"}"#);
+        let without_id = item(r#"{"userId":"u","eventType":"purchase","timestamp":1764000000000}"#);
+        let mut items = vec![with_id.clone(), without_id.clone()];
+        for sub in [0, 9, 10, 12_345, u64::MAX] {
+            items.push(StoredItem { sub_sequence: Some(sub), ..without_id.clone() });
+        }
+        for it in &items {
+            let mut derived = Vec::new();
+            it.for_each_attribute(|name, value| {
+                if let AttrValue::Derived(d) = value {
+                    derived.push((name, d.len(), d.text()));
+                }
+            });
+            assert_eq!(derived.len(), 2, "the range key and the insight");
+            for (name, len, text) in derived {
+                assert_eq!(len, text.len(), "{name}: {text}");
+            }
+            assert_eq!(it.key().event_key_len(), it.event_key().len());
+        }
+        assert_eq!(items[3].event_key(), format!("{}:9", without_id.event_key()));
+        assert_eq!(with_id.insight(), "User ü-1 viewed product P1");
     }
 
     #[test]

@@ -25,5 +25,7 @@ mod validate;
 pub use decode::DecodeError;
 pub use event::{Event, EventType, Str};
 pub use flat_json::push_json_string;
-pub use item::{attr, event_key, AttrValue, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource};
+pub use item::{
+    attr, event_key, AttrValue, Derived, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
+};
 pub use validate::ValidationError;

@@ -45,20 +45,23 @@ fn write_batch_write_item(table: &str, items: &[&StoredItem<'_>], out: &mut Vec<
     out.extend_from_slice(b"{\"RequestItems\":{");
     push_json_string(out, table);
     out.extend_from_slice(b":[");
+    // The derived attributes' text, built here once per body instead of once per item.
+    let mut scratch = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         out.extend_from_slice(b"{\"PutRequest\":{\"Item\":");
-        write_item(item, out);
+        write_item(item, out, &mut scratch);
         out.extend_from_slice(b"}}");
     }
     out.extend_from_slice(b"]}}");
 }
 
 /// An item as DynamoDB JSON: `{"name":{"S":"…"},"n":{"N":"1"},…}` in the layout of
-/// [`StoredItem::for_each_attribute`].
-fn write_item(item: &StoredItem<'_>, out: &mut Vec<u8>) {
+/// [`StoredItem::for_each_attribute`]; `scratch` holds a derived attribute's text while it
+/// is written.
+fn write_item(item: &StoredItem<'_>, out: &mut Vec<u8>, scratch: &mut String) {
     out.push(b'{');
     let mut first = true;
     item.for_each_attribute(|name, value| {
@@ -70,7 +73,11 @@ fn write_item(item: &StoredItem<'_>, out: &mut Vec<u8>) {
         out.push(b':');
         match value {
             AttrValue::S(s) => string_attribute(s, out),
-            AttrValue::Text(s) => string_attribute(&s, out),
+            AttrValue::Derived(d) => {
+                scratch.clear();
+                d.push_to(scratch);
+                string_attribute(scratch, out);
+            }
             AttrValue::Int(n) => {
                 out.extend_from_slice(b"{\"N\":\"");
                 out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
@@ -236,7 +243,7 @@ mod tests {
             StoredItem::build(Event::from_json(r#"{"userId":"u","eventType":"view"}"#).unwrap(), &meta, 5, 1).unwrap();
         it.for_each_attribute(|n, _| names.push(n));
         let mut out = Vec::new();
-        write_item(&it, &mut out);
+        write_item(&it, &mut out, &mut String::new());
         let written: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&out).unwrap();
         assert_eq!(written.len(), names.len(), "one member per attribute");
     }
