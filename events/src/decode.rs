@@ -29,6 +29,13 @@ impl<'a> Event<'a> {
     /// Decodes `json` into `out`, in place (the batch path decodes straight into the
     /// item it stores). On error `out` holds no meaningful event.
     pub fn decode_into(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
+        *out = Event::default();
+        Self::decode_into_default(json, out)
+    }
+
+    /// [`Event::decode_into`] for an `out` that is `Event::default()` already (a new
+    /// item's event), which saves resetting it again.
+    pub(crate) fn decode_into_default(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
         if !crate::flat_json::parse_into(json, out) {
             *out = Self::from_json_with_serde(json)?;
         }

@@ -283,11 +283,11 @@ pub(crate) fn parse(json: &str) -> Option<Event<'_>> {
     parse_into(json, &mut ev).then_some(ev)
 }
 
-/// Parses `json` into `ev` (reset first) if it has the simple shape, in place so the
-/// caller's storage is filled without moving the event; `false` sends the caller to
-/// serde, with `ev` in an unspecified state.
+/// Parses `json` into `ev`, which must be `Event::default()`, if it has the simple shape,
+/// in place so the caller's storage is filled without moving the event; `false` sends
+/// the caller to serde, with `ev` in an unspecified state.
 pub(crate) fn parse_into<'a>(json: &'a str, ev: &mut Event<'a>) -> bool {
-    *ev = Event::default();
+    debug_assert!(ev.user_id.is_none() && ev.event_type.is_none() && ev.extra.is_empty(), "a default event");
     scan(json, ev).is_some()
 }
 

@@ -334,7 +334,7 @@ impl<'a> StoredItem<'a> {
         out: &mut Option<Self>,
     ) -> Result<(), ItemError> {
         let item = out.insert(Self::pending(Event::default(), meta, processed_at_ms, ttl_secs));
-        let result = Event::decode_into(json, &mut item.event)
+        let result = Event::decode_into_default(json, &mut item.event)
             .map_err(ItemError::Decode)
             .and_then(|()| item.complete().map_err(ItemError::Invalid));
         if result.is_err() {
