@@ -19,8 +19,8 @@
 //! progress goes to an [`Observer`], stop requests come through a [`Stop`]. Nothing here
 //! prints, parses command lines or writes files: the `loadgen` CLI and the
 //! `loadgen-report` exporters do that on top.
-// Denied, not forbidden: the one exception is `load::per_user::PerUser::prefetch`, a
-// cache hint that reads and writes nothing.
+// Denied, not forbidden: the one exception is `prefetch`, cache hints that read and
+// write nothing.
 #![deny(unsafe_code)]
 
 pub mod aws;
@@ -32,6 +32,7 @@ pub mod load;
 pub mod measure;
 pub mod observe;
 pub mod outcome;
+mod prefetch;
 pub mod run;
 pub mod sink;
 pub mod stop;

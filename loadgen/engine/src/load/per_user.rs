@@ -49,17 +49,9 @@ impl<T> PerUser<T> {
     /// nothing is read, nothing changes, and on other architectures than x86-64 it does
     /// nothing.
     pub fn prefetch(&self, index: usize) {
-        #[cfg(target_arch = "x86_64")]
         if let Some(value) = self.dense.get(index) {
-            // SAFETY: a prefetch is only a hint to the cache: it never faults, reads or
-            // writes nothing the program sees, and the address is a live element's.
-            #[allow(unsafe_code)]
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((value as *const T).cast::<i8>())
-            };
+            crate::prefetch::value(value);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = index;
     }
 
     /// User `index`'s value if it was made (always, for a dense table).

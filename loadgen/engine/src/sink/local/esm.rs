@@ -268,7 +268,13 @@ impl Delivery {
         self.arrivals.clear();
         self.first_sequence = records.front().map_or(0, |r| r.sequence);
         let mut bytes = 0;
-        for r in records.iter().take(limit) {
+        for (i, r) in records.iter().take(limit).enumerate() {
+            // The payloads were written on the driver's core: ask for the one encoded a
+            // few records from now while this one is (at 1,000,000 events/s the base64
+            // encoding, first to read them here, waited on memory for a tenth of the CPU).
+            if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
+                crate::prefetch::bytes(&ahead.data, 4);
+            }
             bytes += payload_bytes(r);
             if bytes > quotas::LAMBDA_MAX_PAYLOAD_BYTES {
                 break;
@@ -324,6 +330,9 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
     s.interval_iterator_age_ms = s.interval_iterator_age_ms.max(iterator_age_ms);
     lowest_failed.unwrap_or(batch.len())
 }
+
+/// How many records ahead [`Delivery::read`] asks for a payload.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Digits of a modelled sequence number (Kinesis's are 56-digit decimals).
 const SEQUENCE_DIGITS: usize = 56;

@@ -1,0 +1,30 @@
+//! Cache hints: asking the CPU to bring memory the next steps will read into its cache
+//! while it works on the current one. Hints only: nothing is read, nothing changes, and
+//! on other architectures than x86-64 they do nothing. The crate's one use of `unsafe`.
+
+/// Hints that `value` will be read soon.
+#[inline(always)]
+pub(crate) fn value<T>(value: &T) {
+    line((value as *const T).cast::<u8>());
+}
+
+/// Hints that the first `max_lines` cache lines of `bytes` will be read soon.
+#[inline(always)]
+pub(crate) fn bytes(bytes: &[u8], max_lines: usize) {
+    for offset in (0..bytes.len()).step_by(64).take(max_lines) {
+        line(bytes[offset..].as_ptr());
+    }
+}
+
+#[inline(always)]
+fn line(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint to the cache: it never faults and reads or writes
+    // nothing the program sees; the address is in a live value the caller borrows.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast::<i8>())
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
