@@ -77,7 +77,13 @@ impl<T> Batcher<T> {
     pub fn take(&mut self) -> Option<Vec<T>> {
         self.oldest = None;
         self.bytes = 0;
-        (!self.items.is_empty()).then(|| std::mem::take(&mut self.items))
+        if self.items.is_empty() {
+            return None;
+        }
+        // The next request starts at this one's size: grown from empty, each full request
+        // reallocated and moved its records eight times on the way to 500.
+        let next = Vec::with_capacity(self.items.len());
+        Some(std::mem::replace(&mut self.items, next))
     }
 
     /// Items waiting.

@@ -225,9 +225,7 @@ pub async fn run_lane<S: EventStore, D: DeadLetterSink>(
         } else {
             checkpoint
         };
-        let mut recs = lane.records.lock().unwrap_or_else(|p| p.into_inner());
-        let n = consumed.min(recs.len());
-        recs.drain(..n);
+        let n = lane.checkpoint(consumed);
         fetched = fetched.saturating_sub(n);
     }
 }
