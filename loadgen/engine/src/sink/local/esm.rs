@@ -267,9 +267,14 @@ impl Delivery {
         self.first_sequence = records.front().map_or(0, |r| r.sequence);
         let mut bytes = 0;
         for (i, r) in records.iter().take(limit).enumerate() {
-            // The payloads were written on the driver's core: ask for the one encoded a
-            // few records from now while this one is (at 1,000,000 events/s the base64
-            // encoding, first to read them here, waited on memory for a tenth of the CPU).
+            // The records and their payloads were written on the driver's core: ask for
+            // the payload encoded a few records from now while this one is (at 1,000,000
+            // events/s the base64 encoding, first to read them here, waited on memory for
+            // a tenth of the CPU), and for the record further on whose payload pointer
+            // that needs (reading it for the payload's prefetch waited in its turn).
+            if let Some(further) = records.get(i + 2 * PREFETCH_AHEAD) {
+                crate::prefetch::value(further);
+            }
             if let Some(ahead) = records.get(i + PREFETCH_AHEAD) {
                 crate::prefetch::bytes(&ahead.data, 4);
             }
