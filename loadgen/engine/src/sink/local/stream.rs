@@ -34,8 +34,10 @@ pub struct StreamRecord {
     pub user_records: u32,
 }
 
-/// A queue of records one consumer reads in order.
-#[derive(Debug, Default)]
+/// A queue of records one consumer reads in order. Made only by [`Stream::new`], which
+/// links it to the stream's queue of payloads to free (a lane of its own would fill a
+/// queue that no `put` empties).
+#[derive(Debug)]
 pub struct Lane {
     /// Records not yet checkpointed, oldest first.
     pub records: Mutex<VecDeque<StreamRecord>>,
@@ -142,7 +144,9 @@ impl Stream {
                 write_quota: Mutex::new(SecondWindow::new(quota.records_per_sec, quota.bytes_per_sec, now)),
                 next_sequence: AtomicU64::new(1),
                 lanes: (0..lanes.max(1))
-                    .map(|_| Arc::new(Lane { retired: retired.clone(), ..Lane::default() }))
+                    .map(|_| {
+                        Arc::new(Lane { records: Mutex::default(), arrived: Notify::new(), retired: retired.clone() })
+                    })
                     .collect(),
             })
             .collect();
