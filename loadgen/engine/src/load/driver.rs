@@ -151,6 +151,13 @@ struct Member {
     explicit_hash_key: Option<u128>,
 }
 
+/// A request is made of the pending records themselves (see [`RecordSink::put_records`]).
+impl std::borrow::Borrow<PutEntry> for Pending {
+    fn borrow(&self) -> &PutEntry {
+        &self.entry
+    }
+}
+
 impl Pending {
     /// Events this Kinesis record carries.
     fn events(&self) -> u64 {
@@ -253,8 +260,7 @@ impl<S: RecordSink> Shared<S> {
         for p in &mut batch {
             p.first_sent.get_or_insert(start);
         }
-        let entries: Vec<PutEntry> = batch.iter().map(|p| p.entry.clone()).collect();
-        let result = self.sink.put_records(&entries).await;
+        let result = self.sink.put_records(&batch).await;
         let done = Instant::now();
         let mut guard = self.lock();
         let st = &mut *guard;

@@ -6,6 +6,7 @@
 //! `--region`, `--profile`, and `--endpoint-url` or `AWS_ENDPOINT_URL`. The preflight turns
 //! each way a run can fail to start into its own error naming the fix.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -388,7 +389,8 @@ impl RecordSink for KinesisSink {
         self.ranges.clone()
     }
 
-    async fn put_records(&self, entries: &[PutEntry]) -> Result<Vec<PutResult>, SinkError> {
+    async fn put_records<E: Borrow<PutEntry> + Sync>(&self, entries: &[E]) -> Result<Vec<PutResult>, SinkError> {
+        let entries: Vec<&PutEntry> = entries.iter().map(Borrow::borrow).collect();
         // Kinesis would refuse these requests whole; never send them.
         if entries.len() > PUT_RECORDS_MAX_RECORDS {
             return Err(SinkError::Rejected(format!("{} records in one request (at most 500)", entries.len())));
@@ -396,7 +398,7 @@ impl RecordSink for KinesisSink {
         if let Some(big) = entries.iter().find(|e| e.quota_bytes() > MAX_RECORD_BYTES) {
             return Err(SinkError::Rejected(format!("a record of {} bytes (at most 1 MiB)", big.quota_bytes())));
         }
-        let total: usize = entries.iter().map(PutEntry::quota_bytes).sum();
+        let total: usize = entries.iter().map(|e| e.quota_bytes()).sum();
         if total > PUT_RECORDS_MAX_BYTES {
             return Err(SinkError::Rejected(format!("{total} bytes in one request (at most 5 MiB)")));
         }

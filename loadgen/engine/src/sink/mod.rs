@@ -8,6 +8,7 @@ pub mod hash_ranges;
 pub mod kinesis;
 pub mod local;
 
+use std::borrow::Borrow;
 use std::future::Future;
 
 /// A partition key (and a `userId`): up to 23 bytes inline, as every `user-NNNNNNN` is, so
@@ -81,8 +82,12 @@ pub enum SinkError {
 /// A stream that takes `PutRecords` requests.
 pub trait RecordSink: Send + Sync + 'static {
     /// Sends one request of at most 500 records and 5 MiB. `Ok` has one result per entry,
-    /// in order.
-    fn put_records(&self, entries: &[PutEntry]) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
+    /// in order. The entries are borrowed from whatever holds them (the driver's pending
+    /// records), so a request costs no copy of its records.
+    fn put_records<E: Borrow<PutEntry> + Sync>(
+        &self,
+        entries: &[E],
+    ) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
 
     /// Number of shards (for per-shard accounting).
     fn shard_count(&self) -> usize;

@@ -6,6 +6,7 @@
 //! parallelization factor), so records of one key stay in order while lanes of one shard
 //! are processed concurrently, as Lambda does.
 
+use std::borrow::Borrow;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -160,12 +161,13 @@ impl Stream {
 
     /// Stores what the quotas allow of `entries` and answers per record, as `PutRecords`
     /// does. `arrival_ms` is the wall-clock time of the request.
-    pub fn put(&self, entries: &[PutEntry], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
+    pub fn put<E: Borrow<PutEntry>>(&self, entries: &[E], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
         self.retired.release();
         let mut woken = Vec::new();
         let results = entries
             .iter()
             .map(|e| {
+                let e = e.borrow();
                 debug_assert!(e.key_hash.is_none_or(|h| h == hash_key(&e.partition_key)), "a wrong key_hash");
                 let hash = e.explicit_hash_key.or(e.key_hash).unwrap_or_else(|| hash_key(&e.partition_key));
                 let index = shard_for(hash, &self.ranges);
@@ -302,7 +304,7 @@ mod tests {
         assert_eq!(lane.checkpoint(5), 1, "only what the lane holds is removed");
         assert_eq!(s.backlog(), 0);
         assert_eq!(Arc::strong_count(&kept.data), 2, "queued for the producer's thread");
-        s.put(&[], Instant::now(), 0);
+        s.put::<PutEntry>(&[], Instant::now(), 0);
         assert_eq!(Arc::strong_count(&kept.data), 1, "freed by the next put");
 
         let many: Vec<_> = (0..RETIRED_MAX + 10).map(|i| entry(&format!("user-{i}"), 1)).collect();
@@ -310,7 +312,7 @@ mod tests {
         assert_eq!(lane.checkpoint(many.len()), many.len());
         let queued = many.iter().filter(|e| Arc::strong_count(&e.data) == 2).count();
         assert_eq!(queued, RETIRED_MAX, "past the cap the consumer frees its own");
-        s.put(&[], Instant::now(), 0);
+        s.put::<PutEntry>(&[], Instant::now(), 0);
         assert!(many.iter().all(|e| Arc::strong_count(&e.data) == 1));
     }
 }
