@@ -4,9 +4,11 @@
 //! `fast-endpoint` (`benches::fast_endpoint`, on a thread of its own), beside the processor
 //! alone against a store that answers at once, in the same run: CPU per record of the
 //! batch path's thread, the share the AWS calls take, and the billed duration and cost per
-//! million events this implies at 256 MB and at 1,769 MB (one vCPU). The planner's
-//! `per_record_us` default is this whole-path figure (`docs/aws-quotas.md`, "The
-//! function's CPU per record").
+//! million events this implies at 256 MB and at 1,769 MB (one vCPU); and, in the same run,
+//! SHA-256 alone over as many body bytes as the batch sent, the part of SigV4 that grows
+//! with the body (DynamoDB and SQS take no unsigned payload), which bounds how close the
+//! whole path can come to the processor alone. The planner's `per_record_us` default is
+//! this whole-path figure (`docs/aws-quotas.md`, "The function's CPU per record").
 //!
 //! `cargo bench -p benches --bench function_path` (`PATH_BATCHES`, default 3000 batches of
 //! 100 records, 1% of them invalid so the dead-letter path runs too). Under `cargo test`
@@ -57,6 +59,22 @@ where
     cpu.elapsed().as_secs_f64() * 1e6 / (batches * input.len()) as f64
 }
 
+/// CPU µs per record of SHA-256 over a batch's request bodies (`calls` bodies of
+/// `body_bytes` in all, for `records` records), over `batches` batches on this thread: the
+/// part of SigV4 that grows with the body, which DynamoDB and SQS make the caller pay
+/// (they take no unsigned payload).
+fn sha256_us_per_record(calls: usize, body_bytes: usize, records: usize, batches: usize) -> f64 {
+    use sha2::Digest;
+    let calls = calls.max(1);
+    const TEXT: &[u8] = br#"{"PutRequest":{"Item":{"userId":{"S":"user-0001234"}}}},"#;
+    let body: Vec<u8> = TEXT.iter().copied().cycle().take(body_bytes / calls).collect();
+    let cpu = cpu_time::ThreadTime::now();
+    for _ in 0..batches * calls {
+        std::hint::black_box(sha2::Sha256::digest(std::hint::black_box(&body)));
+    }
+    cpu.elapsed().as_secs_f64() * 1e6 / (batches * records) as f64
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bench = args.iter().any(|a| a == "--bench");
@@ -91,17 +109,29 @@ fn main() {
 
     let report = rt.block_on(whole.process_batch(&input, ctx()));
     assert_eq!((report.written(), report.dead_lettered(), report.retried()), (99, 1, 0), "through fast-endpoint");
+    // One batch's requests and body bytes (every batch is this one).
+    let calls = counts.bodies.load(Ordering::Relaxed);
+    let body_bytes = counts.body_bytes.load(Ordering::Relaxed);
     if !bench {
         assert!(counts.items.load(Ordering::Relaxed) >= 99 && counts.messages.load(Ordering::Relaxed) >= 1);
+        // Four BatchWriteItem bodies of 25 items (or fewer, larger ones) and one SendMessageBatch.
+        assert!(calls >= 2 && body_bytes >= 100 * 100, "{calls} bodies, {body_bytes} bytes");
         return;
     }
     let whole_us = rt.block_on(cpu_us_per_record(&whole, &input, now, batches));
     let alone_us = rt.block_on(cpu_us_per_record(&alone, &input, now, batches));
+    let hash_us = sha256_us_per_record(calls as usize, body_bytes as usize, input.len(), batches);
     let prices = Prices::default();
     println!(
         "function batch path, 100 records (1 invalid): whole path {whole_us:.3} µs/record CPU, processor alone {alone_us:.3} µs/record: {:.1}x; the AWS calls take {:.0}%",
         whole_us / alone_us,
         (1.0 - alone_us / whole_us) * 100.0
+    );
+    println!(
+        "  SigV4 hashes every body byte: {calls} bodies per batch, {} bytes per record; SHA-256 of them alone {hash_us:.3} µs/record ({:.1}x the processor alone), so processor and hashing are {:.1}x before a body is written or sent",
+        body_bytes as usize / input.len(),
+        hash_us / alone_us,
+        (alone_us + hash_us) / alone_us
     );
     for memory in [256u32, FULL_VCPU_MB as u32] {
         let billed_ms = whole_us * 100.0 / cpu_share(memory) / 1000.0;

@@ -31,6 +31,10 @@ pub struct Counts {
     pub items: AtomicU64,
     /// `SendMessageBatch` messages accepted.
     pub messages: AtomicU64,
+    /// Requests read, of any kind.
+    pub bodies: AtomicU64,
+    /// Their bodies' bytes (what SigV4 hashed on the caller's side).
+    pub body_bytes: AtomicU64,
 }
 
 /// The stream the endpoint describes.
@@ -90,6 +94,8 @@ async fn answer(
         Ok(b) => b.to_bytes(),
         Err(_) => return reply(StatusCode::BAD_REQUEST, Bytes::from_static(b"{}")),
     };
+    counts.bodies.fetch_add(1, Ordering::Relaxed);
+    counts.body_bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
     match target.as_str() {
         "Kinesis_20131202.PutRecords" => match count_records(&body) {
             Some(n) => {
