@@ -271,6 +271,9 @@ impl<S: RecordSink> Shared<S> {
         let shard_count = st.shards.len();
         let adaptive = matches!(self.config.producer.model, crate::load::producer::ProducerModel::Adaptive);
         let mut answers: Vec<(usize, u64, u64)> = Vec::new();
+        // Events sent first in this request: their send-to-answer time is the request's,
+        // recorded once for all of them below.
+        let mut first_sends = 0u64;
         let mut answer = |shard: usize, accepted: u64, throttled: u64| {
             if !adaptive {
                 return;
@@ -290,6 +293,7 @@ impl<S: RecordSink> Shared<S> {
                         PutResult::Accepted { shard } => {
                             answer(shard, 1, 0);
                             let sent = done - p.first_sent.unwrap_or(start);
+                            let first_send = p.first_sent == Some(start);
                             let retried = p.attempts > 0;
                             let mut accept = |intended: Instant, invalid: bool, trace: Option<Tracer>| {
                                 st.ledger.accepted += 1;
@@ -299,10 +303,13 @@ impl<S: RecordSink> Shared<S> {
                                 if let Some(t) = trace {
                                     st.tracers.offer(t);
                                 }
-                                let corrected = done.saturating_duration_since(intended);
-                                st.put_corrected.record(corrected);
-                                st.interval.put.record(corrected);
-                                st.put_uncorrected.record(sent);
+                                // The run's histogram takes each second's when it closes.
+                                st.interval.put.record(done.saturating_duration_since(intended));
+                                if first_send {
+                                    first_sends += 1;
+                                } else {
+                                    st.put_uncorrected.record(sent);
+                                }
                             };
                             match &p.members {
                                 None => accept(p.intended, p.invalid, p.trace.clone()),
@@ -357,6 +364,9 @@ impl<S: RecordSink> Shared<S> {
                 self.fatal.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(reason);
                 self.stopping.store(true, Ordering::Relaxed);
             }
+        }
+        if first_sends > 0 {
+            st.put_uncorrected.record_n(done - start, first_sends);
         }
         drop(guard);
         if !answers.is_empty() {
@@ -723,6 +733,7 @@ fn close_interval<S: RecordSink>(
     let secs = (t - st.timeline.last().map_or(0.0, |p| p.t)).max(1e-3);
     let shards = st.shards.len();
     let mut interval = std::mem::take(&mut st.interval);
+    st.put_corrected.merge(&interval.put);
     // This interval takes its window; the windows after it carry over.
     let shard_records = interval.shard_windows.pop_front().unwrap_or_else(|| vec![0; shards]);
     st.interval.shard_windows = std::mem::take(&mut interval.shard_windows);

@@ -41,7 +41,8 @@ pub struct ShardCounts {
 pub struct RunStats {
     /// The ledger.
     pub ledger: Ledger,
-    /// Put latency from the intended send time to the acknowledgment.
+    /// Put latency from the intended send time to the acknowledgment: each second's
+    /// histogram ([`Interval`]'s), added to it when that second closes.
     pub put_corrected: Latency,
     /// Put latency from the first actual send to the acknowledgment.
     pub put_uncorrected: Latency,
