@@ -86,10 +86,12 @@ pub struct EsmStats {
     pub discarded: u64,
     /// Invocations that failed as a whole (ran past the function's timeout).
     pub function_errors: u64,
-    /// End-to-end latency, intended send time to `processedAt`.
-    pub end_to_end: Latency,
-    /// End-to-end latency in the current interval.
-    pub end_to_end_interval: Latency,
+    /// End-to-end latency, intended send time to `processedAt`, of the intervals taken
+    /// so far (see [`EsmStats::end_to_end`]).
+    end_to_end_taken: Latency,
+    /// End-to-end latency in the current interval: each event is recorded here only, and
+    /// the interval's histogram joins `end_to_end_taken` when the interval is taken.
+    end_to_end_interval: Latency,
     /// Invocation duration.
     pub invocation: Latency,
     /// Per delivered record: arrival in the stream → the invocation's start.
@@ -100,6 +102,22 @@ pub struct EsmStats {
     pub max_iterator_age_ms: f64,
     /// Largest iterator age in the current interval, ms.
     pub interval_iterator_age_ms: f64,
+}
+
+impl EsmStats {
+    /// Takes the current interval's end-to-end histogram, adding it to the run's.
+    pub fn take_end_to_end_interval(&mut self) -> Latency {
+        let interval = std::mem::take(&mut self.end_to_end_interval);
+        self.end_to_end_taken.merge(&interval);
+        interval
+    }
+
+    /// The run's end-to-end latency so far: the intervals taken and the current one.
+    pub fn end_to_end(&self) -> Latency {
+        let mut all = self.end_to_end_taken.clone();
+        all.merge(&self.end_to_end_interval);
+        all
+    }
 }
 
 /// Estimated invocation payload bytes of a record: base64 data plus the JSON envelope.
@@ -320,7 +338,6 @@ async fn invoke<S: EventStore, D: DeadLetterSink>(
     s.dead_lettered += report.dead_lettered() as u64;
     s.reported_for_retry += report.retried() as u64;
     for &ms in &report.end_to_end_ms {
-        s.end_to_end.record_ms(ms);
         s.end_to_end_interval.record_ms(ms);
     }
     let took = received.elapsed();
@@ -364,5 +381,21 @@ mod tests {
             let mut digits = [b'0'; SEQUENCE_DIGITS];
             assert_eq!(sequence_number(sequence, &mut digits), format!("{sequence:056}"));
         }
+    }
+
+    #[test]
+    fn the_run_end_to_end_is_every_interval_taken_and_the_current_one() {
+        let mut s = EsmStats::default();
+        s.end_to_end_interval.record_ms(5);
+        s.end_to_end_interval.record_ms(7);
+        let first = s.take_end_to_end_interval();
+        assert_eq!(first.percentiles().count, 2);
+        s.end_to_end_interval.record_ms(900);
+        let run = s.end_to_end().percentiles();
+        assert_eq!(run.count, 3, "the current interval counts too");
+        assert!((run.max - 900.0).abs() < 1.0, "its latest event is the run's slowest: {}", run.max);
+        assert_eq!(s.take_end_to_end_interval().percentiles().count, 1, "each event in one interval");
+        assert_eq!(s.end_to_end().percentiles().count, 3, "and in the run once");
+        assert!(s.take_end_to_end_interval().is_empty());
     }
 }

@@ -254,7 +254,7 @@ impl LocalPipeline {
         let e2e = self.with_stats(|s| {
             point.iterator_age_ms = s.interval_iterator_age_ms;
             s.interval_iterator_age_ms = 0.0;
-            std::mem::take(&mut s.end_to_end_interval)
+            s.take_end_to_end_interval()
         });
         point.end_to_end_p99_ms = e2e.percentiles().p99;
         point.end_to_end_histogram = e2e.to_base64();
@@ -271,7 +271,7 @@ impl LocalPipeline {
             discarded: s.discarded,
             function_errors: s.function_errors,
             max_iterator_age_ms: s.max_iterator_age_ms,
-            end_to_end: s.end_to_end.clone(),
+            end_to_end: s.end_to_end(),
             invocation: s.invocation.clone(),
             arrival_to_invocation: s.arrival_to_invocation.clone(),
             invocation_to_written: s.invocation_to_written.clone(),
