@@ -33,10 +33,27 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// The byte `c`, after any whitespace. Compact JSON has none: the byte is looked
+    /// for first, and whitespace skipped only when it is not there.
     #[inline(always)]
     fn eat(&mut self, c: u8) -> Option<()> {
-        self.ws();
+        if self.b.get(self.i) != Some(&c) {
+            self.ws();
+        }
         (self.b.get(self.i) == Some(&c)).then(|| self.i += 1)
+    }
+
+    /// The byte at the cursor after any whitespace (the whitespace is skipped only when
+    /// the cursor is on a byte that could be some).
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        match *self.b.get(self.i)? {
+            c if c > b' ' => Some(c),
+            _ => {
+                self.ws();
+                self.b.get(self.i).copied()
+            }
+        }
     }
 
     /// A string without escapes or control characters, after any whitespace.
@@ -216,9 +233,9 @@ enum Value<'a> {
 }
 
 fn value<'a>(sc: &mut Scanner<'a>) -> Option<(Value<'a>, usize)> {
-    sc.ws();
+    let first = sc.peek()?;
     let start = sc.i;
-    let v = match *sc.b.get(sc.i)? {
+    let v = match first {
         b'"' => {
             sc.i += 1;
             Value::Str(sc.string_body()?)
@@ -398,8 +415,7 @@ fn field(key: &str) -> Field {
 
 /// After a member: `Some(true)` for a comma, `Some(false)` for the closing brace.
 fn next(sc: &mut Scanner<'_>) -> Option<bool> {
-    sc.ws();
-    match *sc.b.get(sc.i)? {
+    match sc.peek()? {
         b',' => {
             sc.i += 1;
             Some(true)
