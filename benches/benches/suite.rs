@@ -229,7 +229,7 @@ fn stages(c: &mut Criterion) {
         b.iter_batched(
             || {
                 let provisioned = TableMode::Provisioned { wcu: 1e12 };
-                CompactTable::new(Duration::ZERO, 0.0, provisioned, std::time::Instant::now())
+                CompactTable::new(Duration::ZERO, 0.0, provisioned, std::time::Instant::now(), 0)
             },
             |table| {
                 rt.block_on(async {

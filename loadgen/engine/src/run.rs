@@ -75,7 +75,10 @@ pub async fn run_local(config: &RunConfig, observer: &mut dyn Observer, stop: St
         .enable_all()
         .build()
         .map_err(RunError::Runtime)?;
-    let pipeline = LocalPipeline::start_on(config.local, pipeline_runtime.handle());
+    // The events this process's share of the schedule makes; an endless one reserves nothing.
+    let planned = config.driver.profile.expected_events(config.driver.duration) * config.driver.worker.share();
+    let expected_items = if planned.is_finite() { planned as usize } else { 0 };
+    let pipeline = LocalPipeline::start_on(config.local, expected_items, pipeline_runtime.handle());
     let (driven, started_at) = load(config, pipeline.clone(), Some(&pipeline), observer, stop.clone()).await;
     let settle = if driven.interrupted { config.settle.min(DRAIN_AFTER_INTERRUPT) } else { config.settle };
     observer.phase(&Phase::Draining { up_to: settle });

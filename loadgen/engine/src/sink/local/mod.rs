@@ -174,7 +174,9 @@ pub struct LocalPipeline {
 impl LocalPipeline {
     /// Builds the pipeline and starts its pollers on `runtime` (loadgen gives the
     /// pipeline a runtime of its own, so processing never delays the load's schedule).
-    pub fn start_on(config: LocalConfig, runtime: &tokio::runtime::Handle) -> Arc<Self> {
+    /// `expected_items` is what the run's schedule will write, for the table to make room
+    /// for up front ([`CompactTable::new`]); 0 when unknown.
+    pub fn start_on(config: LocalConfig, expected_items: usize, runtime: &tokio::runtime::Handle) -> Arc<Self> {
         let stream = Arc::new(Stream::new(
             config.shard_count(),
             config.esm.parallelization,
@@ -187,6 +189,7 @@ impl LocalPipeline {
                 config.table_unprocessed_rate,
                 config.table_mode,
                 stream.origin,
+                expected_items,
             ),
             CountingDlq::default(),
             NoMetrics,
