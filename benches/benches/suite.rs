@@ -6,6 +6,8 @@
 //! - `handler/process_aggregated/<n>`: the same `n` events packed 50 to a KPL aggregate
 //!   (de-aggregation included): elements are user records, to compare with the plain path;
 //!   `handler/md5_of_aggregates/100` is the part the format's MD5 check takes.
+//! - `handler/base64_decode/<path>`: base64-decoding 100 records' data, the decoder the
+//!   batch path uses on this CPU (`avx2_blocks`) beside `base64-simd`'s.
 //! - `write_path/<plan>`: wall time of a 100-record batch against a store that takes
 //!   5 ms per call: this function's batched, concurrent plan versus the original
 //!   function's one put per record in sequence.
@@ -25,11 +27,13 @@
 
 use std::time::Duration;
 
-use benches::{aggregated_batch, retail_batch, write_one_by_one, CountingStore, SlowStore};
+use benches::{aggregated_batch, python_shaped_batch, retail_batch, write_one_by_one, CountingStore, SlowStore};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use retail_function::memory::InMemoryDlq;
 use retail_function::{BatchContext, NoMetrics, Processor, ProcessorConfig};
 use tokio::time::Instant;
+
+type Decoder = fn(&[u8], &mut Vec<u8>) -> Result<(), retail_events::base64::InvalidBase64>;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap()
@@ -73,6 +77,27 @@ fn handler(c: &mut Criterion) {
                 bodies.iter().map(|d| md5::Md5::digest(&d[4..d.len() - 16])[0]).fold(0u8, |a, x| a ^ x)
             })
         });
+    }
+    // The batch path's base64 decoding of 100 Python-shaped records (about 320 characters
+    // each), the AVX2 path beside `base64-simd`'s, which it replaced, in the same run.
+    {
+        use retail_events::base64::{decode_append, decodes_with_avx2, portable_decode_append};
+        let records = python_shaped_batch(100, now);
+        let path = if decodes_with_avx2() { "avx2_blocks" } else { "portable_only" };
+        let mut arena = Vec::with_capacity(records.iter().map(|r| r.kinesis.data.len()).sum());
+        group.throughput(Throughput::Elements(100));
+        let decoders: [(&str, Decoder); 2] = [(path, decode_append), ("base64_simd", portable_decode_append)];
+        for (name, decode) in decoders {
+            group.bench_function(BenchmarkId::new("base64_decode", name), |b| {
+                b.iter(|| {
+                    arena.clear();
+                    for r in &records {
+                        decode(r.kinesis.data.as_bytes(), &mut arena).expect("valid base64");
+                    }
+                    arena.len()
+                })
+            });
+        }
     }
     for size in [100usize, 1000] {
         let records = aggregated_batch(size, 50, now);
