@@ -37,12 +37,18 @@ impl WorkerSplit {
             seed
         } else {
             // SplitMix64 of the index keeps the workers' streams apart.
-            let mut z = (self.index as u64).wrapping_add(0x9e37_79b9_7f4a_7c15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            seed ^ z ^ (z >> 31)
+            seed ^ splitmix64(self.index as u64)
         }
     }
+}
+
+/// SplitMix64's output for `x`: 64 well-mixed bits from any integer (Steele, Lea and
+/// Flood, "Fast splittable pseudorandom number generators", 2014).
+pub(crate) fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl Default for WorkerSplit {
