@@ -495,10 +495,8 @@ pub async fn drive<S: RecordSink>(
             if now.saturating_duration_since(due) > config.late_threshold {
                 late += 1;
             }
-            // A predicting driver hashes each key once (the generator, once per user); the
-            // entry carries the hash on.
-            let key_hash = (predicts && rec.explicit_hash_key.is_none())
-                .then(|| rec.key_hash.unwrap_or_else(|| hash_key(&rec.partition_key)));
+            // A predicting driver hashes each key once; the entry carries the hash on.
+            let key_hash = (predicts && rec.explicit_hash_key.is_none()).then(|| hash_key(&rec.partition_key));
             let entry = PutEntry {
                 data: rec.data,
                 partition_key: rec.partition_key,

@@ -26,7 +26,6 @@ use crate::load::event_id::uuid_text;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
 use crate::load::per_user::PerUser;
 use crate::load::split::splitmix64;
-use crate::sink::hash_ranges::hash_key;
 use crate::sink::{PartitionKey, Payload};
 
 /// Relative weights of the three event types.
@@ -110,9 +109,6 @@ pub struct GeneratedRecord {
     pub partition_key: PartitionKey,
     /// An explicit hash key, when the key model spreads records over shards itself.
     pub explicit_hash_key: Option<u128>,
-    /// The partition key's MD5 hash key when the generator knows it without hashing (the
-    /// user key model: each user's is hashed once); `None` otherwise.
-    pub key_hash: Option<u128>,
     /// The event's `eventId` as 128 bits (tracer sampling uses it).
     pub event_id: u128,
     /// `Some` when the record was made invalid on purpose.
@@ -121,15 +117,11 @@ pub struct GeneratedRecord {
     pub user: usize,
 }
 
-/// A user's state: one 64-byte cache line, no pointer (the `userId` is made from the
-/// index).
+/// A user's state: 32 bytes, no pointer (the `userId` is made from the index). Small on
+/// purpose: a population of millions keeps one per user met (docs/performance.md has
+/// what a cached MD5 here cost and saved).
 #[derive(Debug, Clone, Copy)]
-#[repr(align(64))]
 struct UserSlot {
-    /// The MD5 hash key of the user's partition key, or 0 until the first event that
-    /// needs it: hashed once per user instead of once per event (at 1,000,000 events/s
-    /// MD5 was a tenth of the driver thread's CPU).
-    key_hash: u128,
     session: u64,
     /// Events generated for the user (per-key load is counted from it, exactly).
     events: u64,
@@ -144,18 +136,7 @@ struct UserSlot {
 const NONE: u32 = u32::MAX;
 
 fn user_slot(_index: usize) -> UserSlot {
-    UserSlot { key_hash: 0, session: 0, events: 0, last_viewed: NONE, carted: NONE, events_in_session: 0 }
-}
-
-impl UserSlot {
-    /// The hash key of `user_id`, this slot's user's partition key. (An MD5 of 0 would
-    /// only be hashed again.)
-    fn key_hash(&mut self, user_id: &str) -> u128 {
-        if self.key_hash == 0 {
-            self.key_hash = hash_key(user_id);
-        }
-        self.key_hash
-    }
+    UserSlot { session: 0, events: 0, last_viewed: NONE, carted: NONE, events_in_session: 0 }
 }
 
 fn product_or(p: u32, other: u32) -> u32 {
@@ -301,9 +282,7 @@ impl Generator {
         let data = Payload::from(&b[..]);
         self.scratch = b;
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
-        let key_hash =
-            matches!(self.config.keys, KeyModel::User).then(|| self.user_slots.get_mut(user).key_hash(&partition_key));
-        GeneratedRecord { data, partition_key, explicit_hash_key, key_hash, event_id, invalid, user }
+        GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
     }
 
     fn encode_event(
@@ -527,19 +506,6 @@ mod tests {
             push_ipv4(&mut b, user, 7);
             let text = std::str::from_utf8(&b).unwrap();
             assert!(text.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.to_string() == text), "{text}");
-        }
-    }
-
-    #[test]
-    fn the_user_key_model_carries_each_keys_md5_hash() {
-        // 50 users over 1,000 events: every user's cached hash is used many times.
-        for r in generate(GeneratorConfig { users: 50, ..GeneratorConfig::default() }, 1_000) {
-            assert_eq!(r.key_hash, Some(hash_key(&r.partition_key)), "{}", r.partition_key);
-        }
-        for keys in [KeyModel::Random, KeyModel::explicit(4)] {
-            for r in generate(GeneratorConfig { keys: keys.clone(), ..GeneratorConfig::default() }, 100) {
-                assert_eq!(r.key_hash, None, "the driver hashes {} keys itself", keys.name());
-            }
         }
     }
 
