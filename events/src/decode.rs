@@ -4,6 +4,7 @@
 //! importing each other.
 
 use crate::event::Event;
+use crate::flat_json::Shape;
 
 /// Why a record's bytes are not an event.
 #[derive(Debug, thiserror::Error)]
@@ -21,8 +22,16 @@ pub enum DecodeError {
 impl<'a> Event<'a> {
     /// Decodes one event from JSON text, borrowing strings from `json` where possible.
     pub fn from_json(json: &'a str) -> Result<Self, DecodeError> {
+        Self::decode_with(json, &mut Shape::default())
+    }
+
+    /// [`Event::from_json`] for one of a run of events, reading with and updating `shape`:
+    /// the layout of the events decoded before (see [`Shape`]). Events from one producer
+    /// share one layout, so their keys are not scanned again. The event is the same with
+    /// any shape.
+    pub fn decode_with(json: &'a str, shape: &mut Shape) -> Result<Self, DecodeError> {
         let mut event = Event::default();
-        Self::decode_into(json, &mut event)?;
+        Self::decode_into_default(json, &mut event, shape)?;
         Ok(event)
     }
 
@@ -30,13 +39,18 @@ impl<'a> Event<'a> {
     /// item it stores). On error `out` holds no meaningful event.
     pub fn decode_into(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
         *out = Event::default();
-        Self::decode_into_default(json, out)
+        Self::decode_into_default(json, out, &mut Shape::default())
     }
 
     /// [`Event::decode_into`] for an `out` that is `Event::default()` already (a new
-    /// item's event), which saves resetting it again.
-    pub(crate) fn decode_into_default(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
-        if !crate::flat_json::parse_into(json, out) {
+    /// item's event), which saves resetting it again, reading with and updating `shape`
+    /// (the layout of the events decoded before it).
+    pub(crate) fn decode_into_default(
+        json: &'a str,
+        out: &mut Event<'a>,
+        shape: &mut Shape,
+    ) -> Result<(), DecodeError> {
+        if !crate::flat_json::parse_into(json, out, shape) {
             *out = Self::from_json_with_serde(json)?;
         }
         Ok(())

@@ -298,76 +298,174 @@ fn short_decimal(t: &str) -> Option<f64> {
 #[cfg(test)]
 pub(crate) fn parse(json: &str) -> Option<Event<'_>> {
     let mut ev = Event::default();
-    parse_into(json, &mut ev).then_some(ev)
+    parse_into(json, &mut ev, &mut Shape::default()).then_some(ev)
 }
 
 /// Parses `json` into `ev`, which must be `Event::default()`, if it has the simple shape,
 /// in place so the caller's storage is filled without moving the event; `false` sends
-/// the caller to serde, with `ev` in an unspecified state.
-pub(crate) fn parse_into<'a>(json: &'a str, ev: &mut Event<'a>) -> bool {
+/// the caller to serde, with `ev` in an unspecified state. `shape` is what earlier objects
+/// taught the scanner (see [`Shape`]); this object's members update it.
+pub(crate) fn parse_into<'a>(json: &'a str, ev: &mut Event<'a>, shape: &mut Shape) -> bool {
     debug_assert!(ev.user_id.is_none() && ev.event_type.is_none() && ev.extra.is_empty(), "a default event");
-    scan(json, ev).is_some()
+    scan(json, ev, shape).is_some()
 }
 
-fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
-    let mut sc = Scanner { s: json, b: json.as_bytes(), i: 0 };
-    sc.eat(b'{')?;
-    sc.ws();
-    if sc.b.get(sc.i) == Some(&b'}') {
-        sc.i += 1;
-    } else {
-        loop {
-            let key = sc.string()?;
-            sc.eat(b':')?;
-            let (v, start) = value(&mut sc)?;
-            let text = |v: Value<'a>| match v {
-                Value::Str(s) => Some(Some(Cow::Borrowed(s))),
-                Value::Null => Some(None),
-                _ => None,
-            };
-            let number = |v: Value<'a>| match v {
-                Value::Num(t, int) => Some(Some((t, int))),
-                Value::Null => Some(None),
-                _ => None,
-            };
-            match field(key) {
-                Field::EventId => ev.event_id = text(v)?,
-                Field::UserId => ev.user_id = text(v)?,
-                Field::SessionId => ev.session_id = text(v)?,
-                Field::EventType => ev.event_type = text(v)?,
-                Field::ProductId => ev.product_id = text(v)?,
-                Field::UserAgent => ev.user_agent = text(v)?,
-                Field::IpAddress => ev.ip_address = text(v)?,
-                Field::Currency => ev.currency = text(v)?,
-                Field::Timestamp => {
-                    ev.timestamp = match number(v)? {
-                        None => None,
-                        Some((_, int)) => Some(lenient_int(int?) as i64),
-                    }
-                }
-                Field::Price => {
-                    ev.price = match number(v)? {
-                        None => None,
-                        Some((t, _)) => Some(short_decimal(t)?),
-                    }
-                }
-                Field::Quantity => {
-                    ev.quantity = match number(v)? {
-                        None => None,
-                        // Whole, non-negative, below 2^53; anything else is serde's to judge.
-                        Some((_, int)) => match lenient_int(int?) {
-                            q if (0.0..2f64.powi(53)).contains(&q) => Some(q as u64),
-                            _ => return None,
-                        },
-                    }
-                }
-                Field::Other => {
-                    let raw = RawValue::from_string(json[start..sc.i].to_owned()).ok()?;
-                    ev.extra.push((Cow::Borrowed(key), raw));
+/// Members per object a [`Shape`] keeps (a full-contract event has eleven).
+const SHAPE_MEMBERS: usize = 16;
+/// The longest lead a [`Shape`] keeps: one 16-byte comparison. `, "ipAddress": ` is 15.
+const LEAD_MAX: usize = 16;
+
+/// The layout of the last objects the fast path read, so that the next object laid out
+/// the same way costs one 16-byte comparison per member instead of scanning its key.
+///
+/// For the k-th member it keeps the member's *lead*: the exact bytes from the end of the
+/// previous value (or the start of the text) to the first byte of the member's value,
+/// such as `, "eventType": `, and the field its key names. Those bytes alone decide how
+/// the scanner reads them (a separator, a key without escapes, a colon, whitespace), so
+/// where the same bytes stand at the same member the scanner skips them and knows the
+/// field. A member whose lead differs is read the long way and its lead learned in its
+/// place. A shape changes how fast an object is read, never what is read: a property
+/// test holds objects read after other objects to serde.
+///
+/// A producer sends every event with one layout; the function passes one shape through a
+/// batch.
+#[derive(Debug, Clone, Default)]
+pub struct Shape {
+    leads: [Lead; SHAPE_MEMBERS],
+}
+
+/// One member's learned lead (`len` 0: none).
+#[derive(Debug, Clone, Copy, Default)]
+struct Lead {
+    /// The lead's bytes, little-endian, zero past `len`.
+    bytes: u128,
+    /// Ones over the lead's bytes.
+    mask: u128,
+    len: u8,
+    /// Where the key starts in the lead, and its length.
+    key_at: u8,
+    key_len: u8,
+    field: Field,
+}
+
+impl Lead {
+    /// Whether the lead stands at `i` of `b`. Near the end of the text (fewer than 16
+    /// bytes left) it never does: the member is read the long way.
+    #[inline(always)]
+    fn stands_at(&self, b: &[u8], i: usize) -> bool {
+        let Some(chunk) = b.get(i..i + LEAD_MAX) else { return false };
+        let word = u128::from_le_bytes(chunk.try_into().unwrap_or([0; LEAD_MAX]));
+        self.len != 0 && (word ^ self.bytes) & self.mask == 0
+    }
+}
+
+impl Shape {
+    /// Keeps `lead` (the bytes of member `k`'s lead, its key at `key_at` for `key_len`
+    /// bytes) for member `k`, or forgets member `k` when the lead is too long to keep.
+    fn learn(&mut self, k: usize, lead: &[u8], key_at: usize, key_len: usize, field: Field) {
+        let Some(slot) = self.leads.get_mut(k) else { return };
+        *slot = match lead.len() {
+            len @ 1..=LEAD_MAX => {
+                let mut bytes = [0u8; LEAD_MAX];
+                bytes[..len].copy_from_slice(lead);
+                Lead {
+                    bytes: u128::from_le_bytes(bytes),
+                    mask: u128::MAX >> (8 * (LEAD_MAX - len)),
+                    len: len as u8,
+                    key_at: key_at as u8,
+                    key_len: key_len as u8,
+                    field,
                 }
             }
-            if !next(&mut sc)? {
-                break;
+            _ => Lead::default(),
+        };
+    }
+}
+
+fn scan<'a>(json: &'a str, ev: &mut Event<'a>, shape: &mut Shape) -> Option<()> {
+    let mut sc = Scanner { s: json, b: json.as_bytes(), i: 0 };
+    let mut k = 0;
+    loop {
+        let lead_start = sc.i;
+        let learned = shape.leads.get(k).filter(|lead| lead.stands_at(sc.b, lead_start));
+        // Where the key is in `json` (only an unknown member's key is read as text).
+        let (key_at, key_end, field) = match learned {
+            Some(lead) => {
+                sc.i += usize::from(lead.len);
+                let key_at = lead_start + usize::from(lead.key_at);
+                (key_at, key_at + usize::from(lead.key_len), lead.field)
+            }
+            None => {
+                // The separator: the opening brace before the first member, a comma
+                // before the others; a closing brace ends the object.
+                if k == 0 {
+                    sc.eat(b'{')?;
+                    sc.ws();
+                    if sc.b.get(sc.i) == Some(&b'}') {
+                        sc.i += 1;
+                        break;
+                    }
+                } else if !next(&mut sc)? {
+                    break;
+                }
+                let key = sc.string()?;
+                sc.eat(b':')?;
+                let key_at = key.as_ptr() as usize - json.as_ptr() as usize;
+                (key_at, key_at + key.len(), field(key))
+            }
+        };
+        let (v, start) = value(&mut sc)?;
+        if learned.is_none() {
+            // The key lies within the lead, which ends after its colon.
+            shape.learn(k, &sc.b[lead_start..start], key_at - lead_start, key_end - key_at, field);
+        }
+        k += 1;
+        let text = |v: Value<'a>| match v {
+            Value::Str(s) => Some(Some(Cow::Borrowed(s))),
+            Value::Null => Some(None),
+            _ => None,
+        };
+        let number = |v: Value<'a>| match v {
+            Value::Num(t, int) => Some(Some((t, int))),
+            Value::Null => Some(None),
+            _ => None,
+        };
+        match field {
+            Field::EventId => ev.event_id = text(v)?,
+            Field::UserId => ev.user_id = text(v)?,
+            Field::SessionId => ev.session_id = text(v)?,
+            Field::EventType => ev.event_type = text(v)?,
+            Field::ProductId => ev.product_id = text(v)?,
+            Field::UserAgent => ev.user_agent = text(v)?,
+            Field::IpAddress => ev.ip_address = text(v)?,
+            Field::Currency => ev.currency = text(v)?,
+            Field::Timestamp => {
+                ev.timestamp = match number(v)? {
+                    None => None,
+                    Some((_, int)) => Some(lenient_int(int?) as i64),
+                }
+            }
+            Field::Price => {
+                ev.price = match number(v)? {
+                    None => None,
+                    Some((t, _)) => Some(short_decimal(t)?),
+                }
+            }
+            Field::Quantity => {
+                ev.quantity = match number(v)? {
+                    None => None,
+                    // Whole, non-negative, below 2^53; anything else is serde's to judge.
+                    Some((_, int)) => match lenient_int(int?) {
+                        q if (0.0..2f64.powi(53)).contains(&q) => Some(q as u64),
+                        _ => return None,
+                    },
+                }
+            }
+            Field::Other => {
+                // Between two quotes (ASCII), so on character boundaries.
+                let key = json.get(key_at..key_end)?;
+                let raw = RawValue::from_string(json[start..sc.i].to_owned()).ok()?;
+                ev.extra.push((Cow::Borrowed(key), raw));
             }
         }
     }
@@ -376,7 +474,7 @@ fn scan<'a>(json: &'a str, ev: &mut Event<'a>) -> Option<()> {
 }
 
 /// The members the contract names, and every other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 enum Field {
     EventId,
     UserId,
@@ -389,6 +487,7 @@ enum Field {
     Timestamp,
     Price,
     Quantity,
+    #[default]
     Other,
 }
 
@@ -516,6 +615,55 @@ mod tests {
         let json = r#"{"eventId":"7d1f0a9e-0b5e-4c1e-9f5e-2f3c4b5a6d7e","userId":"user-42","eventType":"purchase","timestamp":1764000000123,"price":19.99,"quantity":2,"currency":"USD","x":true}"#;
         let ev = parse(json).expect("fast path");
         assert_eq!(Some(ev), Event::from_json_with_serde(json).ok());
+    }
+
+    #[test]
+    fn a_shape_learns_each_member_and_reads_the_next_object_with_it() {
+        let python = |user: &str, kind: &str, ip: &str| {
+            format!(
+                r#"{{"userId": "{user}", "eventType": "{kind}", "timestamp": 1764000000123, "ipAddress": "{ip}", "campaign": 7}}"#
+            )
+        };
+        let mut shape = Shape::default();
+        let first = python("user-1", "view", "10.0.0.1");
+        let mut ev = Event::default();
+        assert!(parse_into(&first, &mut ev, &mut shape));
+        let learned: Vec<(usize, Field)> =
+            shape.leads.iter().take_while(|l| l.len > 0).map(|l| (usize::from(l.len), l.field)).collect();
+        // `{"userId": ` and `, "eventType": ` ... `, "campaign": `: the unknown key too.
+        assert_eq!(
+            learned,
+            [
+                (11, Field::UserId),
+                (15, Field::EventType),
+                (15, Field::Timestamp),
+                (15, Field::IpAddress),
+                (14, Field::Other)
+            ]
+        );
+        // Values of other lengths and kinds behind the same leads, a member whose lead
+        // changed (no space after the colon: read the long way, learned anew), values the
+        // fast path leaves to serde, a member fewer. `true`: the fast path reads it.
+        for (json, fast) in [
+            (python("user-22222", "add_to_cart", "192.168.100.200"), true),
+            (python("u", "purchase", "1"), true),
+            (first.replace(r#""eventType": "view""#, r#""eventType":"view""#), true),
+            (first.replace(r#""userId": "user-1""#, r#""userId": null"#), true),
+            (first.replace("1764000000123", r#""1764000000123""#), false),
+            (first.replace(r#""campaign": 7"#, r#""campaign": {"a": 1}"#), false),
+            (first.replace(r#", "campaign": 7"#, ""), true),
+            (first.clone(), true),
+        ] {
+            let mut ev = Event::default();
+            let read = parse_into(&json, &mut ev, &mut shape).then_some(ev);
+            assert_eq!(read.is_some(), fast, "{json}");
+            if let Some(ev) = read {
+                assert_eq!(Some(ev), Event::from_json_with_serde(&json).ok(), "{json}");
+            }
+        }
+        // The lead without the space is a prefix of the one with it, and serves both: the
+        // value is read after any whitespace.
+        assert_eq!(shape.leads[1].len, 14);
     }
 
     #[test]

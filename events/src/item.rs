@@ -15,6 +15,7 @@
 use serde_json::value::RawValue;
 
 use crate::event::{Event, EventType, Str};
+use crate::flat_json::Shape;
 use crate::limits::MAX_ITEM_BYTES;
 use crate::validate::ValidationError;
 
@@ -325,16 +326,18 @@ impl<'a> StoredItem<'a> {
     }
 
     /// Decodes `json` and builds its item straight into `out`, without moving the item
-    /// (the Lambda's batch path). On error `out` is `None`.
+    /// (the Lambda's batch path). On error `out` is `None`. `shape` carries the layout of
+    /// the events decoded before this one (one [`Shape`] per batch).
     pub fn decode_into(
         json: &'a str,
         meta: &RecordMeta<'a>,
         processed_at_ms: i64,
         ttl_secs: i64,
+        shape: &mut Shape,
         out: &mut Option<Self>,
     ) -> Result<(), ItemError> {
         let item = out.insert(Self::pending(Event::default(), meta, processed_at_ms, ttl_secs));
-        let result = Event::decode_into_default(json, &mut item.event)
+        let result = Event::decode_into_default(json, &mut item.event, shape)
             .map_err(ItemError::Decode)
             .and_then(|()| item.complete().map_err(ItemError::Invalid));
         if result.is_err() {

@@ -26,7 +26,7 @@ mod validate;
 
 pub use decode::DecodeError;
 pub use event::{Event, EventType, Str};
-pub use flat_json::push_json_string;
+pub use flat_json::{push_json_string, Shape};
 pub use item::{
     attr, event_key, AttrValue, Derived, ItemError, ItemKey, KeyId, RecordMeta, StoredItem, TimestampSource,
 };

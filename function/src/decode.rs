@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 use retail_events::aggregation;
-use retail_events::{DecodeError, ItemError, RecordMeta, StoredItem, ValidationError};
+use retail_events::{DecodeError, ItemError, RecordMeta, Shape, StoredItem, ValidationError};
 
 use crate::kinesis::KinesisEventRecord;
 use crate::report::{Fault, FaultKind};
@@ -121,18 +121,21 @@ impl DecodedBatch {
         ttl_secs: i64,
     ) -> Result<StoredItem<'a>, Fault> {
         let mut out = None;
-        self.item_into(records, u, now_ms, ttl_secs, &mut out)?;
+        self.item_into(records, u, now_ms, ttl_secs, &mut Shape::default(), &mut out)?;
         out.ok_or_else(|| Fault { kind: FaultKind::BadJson, message: "no item was built".into() })
     }
 
     /// Like [`DecodedBatch::item`], building the item straight into `out` (`None` on a
-    /// fault), so the batch path never moves items around.
+    /// fault), so the batch path never moves items around. `shape` is the layout of the
+    /// units decoded before (one [`Shape`] for the whole batch: a producer's events share
+    /// one, and the JSON scanner then skips their keys).
     pub fn item_into<'a>(
         &'a self,
         records: &'a [KinesisEventRecord],
         u: usize,
         now_ms: i64,
         ttl_secs: i64,
+        shape: &mut Shape,
         out: &mut Option<StoredItem<'a>>,
     ) -> Result<(), Fault> {
         let unit = &self.units[u];
@@ -153,7 +156,7 @@ impl DecodedBatch {
             arrival_ms: record.arrival_ms(),
             sub_sequence: unit.sub_sequence,
         };
-        StoredItem::decode_into(text, &meta, now_ms, ttl_secs, out).map_err(|e| match e {
+        StoredItem::decode_into(text, &meta, now_ms, ttl_secs, shape, out).map_err(|e| match e {
             ItemError::Decode(DecodeError::Syntax(e)) => {
                 Fault { kind: FaultKind::BadJson, message: format!("record data is not a JSON event object: {e}") }
             }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use retail_events::{ItemKey, StoredItem};
+use retail_events::{ItemKey, Shape, StoredItem};
 use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
@@ -88,8 +88,9 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         let n = units.len();
         let mut items: Vec<Option<StoredItem<'_>>> = (0..n).map(|_| None).collect();
         let mut faults: Vec<(usize, Fault)> = Vec::new();
+        let mut shape = Shape::default();
         for (u, slot) in items.iter_mut().enumerate() {
-            if let Err(fault) = decoded.item_into(records, u, ctx.now_ms, ttl_secs, slot) {
+            if let Err(fault) = decoded.item_into(records, u, ctx.now_ms, ttl_secs, &mut shape, slot) {
                 faults.push((u, fault));
             }
         }
