@@ -10,8 +10,8 @@
 //! few allocations per record. The crate is pure: no I/O, no clock (callers pass `now`), no
 //! AWS types.
 
-// `deny`, not `forbid`: two modules allow it (flat_json's SSE2 scan and base64's AVX2
-// decoder), each with its safety note.
+// `deny`, not `forbid`: three modules allow it (flat_json's SSE2 scan, base64's AVX2
+// decoder and utf8's ASCII check), each with its safety note.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -22,6 +22,7 @@ mod event;
 mod flat_json;
 mod item;
 pub mod limits;
+pub mod utf8;
 mod validate;
 
 pub use decode::DecodeError;

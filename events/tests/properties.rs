@@ -123,6 +123,25 @@ proptest! {
         }
     }
 
+    /// Record data is text exactly when std says it is UTF-8.
+    #[test]
+    fn record_text_is_what_std_calls_utf8(
+        bytes in prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..100),
+            "\\PC{0,40}".prop_map(String::into_bytes),
+            ("[ -~]{0,60}", any::<u8>(), any::<prop::sample::Index>()).prop_map(|(s, b, at)| {
+                let mut bytes = s.into_bytes();
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+                bytes
+            }),
+        ],
+    ) {
+        prop_assert_eq!(retail_events::utf8::from_utf8(&bytes), std::str::from_utf8(&bytes).ok());
+    }
+
     #[test]
     fn encoding_round_trips(ev in event()) {
         let json = ev.to_json();

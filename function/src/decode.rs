@@ -141,8 +141,8 @@ impl DecodedBatch {
         let unit = &self.units[u];
         let span = unit.span.clone().map_err(|f| f.clone())?;
         let bytes = &self.arena[span];
-        // SIMD validation on the batch path; std only to describe a failure.
-        let text = simdutf8::basic::from_utf8(bytes).map_err(|_| Fault {
+        // An ASCII check, then SIMD validation if need be; std only to describe a failure.
+        let text = retail_events::utf8::from_utf8(bytes).ok_or_else(|| Fault {
             kind: FaultKind::BadUtf8,
             message: match std::str::from_utf8(bytes) {
                 Err(e) => format!("record data is not UTF-8: {e}"),
