@@ -89,6 +89,21 @@ impl<'a> Scanner<'a> {
         match b.get(i)? {
             b'0' => i += 1,
             b'1'..=b'9' => {
+                // Eight bytes at a time while eight are left (a 13-digit timestamp in two
+                // steps), then one at a time.
+                while let Some(chunk) = b.get(i..i + 8) {
+                    let w = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+                    let n = leading_digits(w);
+                    if n == 0 {
+                        break;
+                    }
+                    // Wraps only past 18 digits, where the value is discarded below.
+                    int = int.wrapping_mul(POWERS_OF_TEN[n]).wrapping_add(digits_value(w, n) as i64);
+                    i += n;
+                    if n < 8 {
+                        break;
+                    }
+                }
                 while let Some(&c) = b.get(i).filter(|c| c.is_ascii_digit()) {
                     // Wraps only past 18 digits, where the value is discarded below.
                     int = int.wrapping_mul(10).wrapping_add(i64::from(c - b'0'));
@@ -130,6 +145,34 @@ impl<'a> Scanner<'a> {
             false
         }
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// 10^n for n in 0..=8.
+const POWERS_OF_TEN: [i64; 9] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+/// How many of the eight bytes of `w` (the first in the low byte) are ASCII digits before
+/// the first that is not, 0 to 8. A byte is a digit when its high nibble is 3 and stays 3
+/// after adding 6; a carry out of a byte of 0xfa or more can only mark bytes after it,
+/// which the first non-digit already ends.
+#[inline(always)]
+fn leading_digits(w: u64) -> usize {
+    let high = ONES * 0xf0;
+    let three = ONES * 0x30;
+    let not_digit = ((w & high) ^ three) | ((w.wrapping_add(ONES * 6) & high) ^ three);
+    (not_digit.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1 to 8) bytes of `w`, all ASCII digits: moved to the top
+/// of the word, the bytes below them are leading zeros, and three multiplications join
+/// pairs, then fours, then the eight.
+#[inline(always)]
+fn digits_value(w: u64, n: usize) -> u64 {
+    let v = w.wrapping_sub(ONES * u64::from(b'0')) << (8 * (8 - n));
+    let v = (v & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    (v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32
 }
 
 /// The index of the first `"`, `\\` or control character at or after `i` (or the
@@ -664,6 +707,50 @@ mod tests {
         // The lead without the space is a prefix of the one with it, and serves both: the
         // value is read after any whitespace.
         assert_eq!(shape.leads[1].len, 14);
+    }
+
+    #[test]
+    fn eight_bytes_of_digits_are_counted_and_read() {
+        let word = |s: &[u8]| u64::from_le_bytes(s.try_into().unwrap());
+        for text in [
+            &b"12345678"[..],
+            b"1234567x",
+            b"0000000/",
+            b"9999999:",
+            b"1\xff\xfa99999",
+            b"98\xfa\xff3456",
+            b"7,\"ab\":1",
+            b"x1234567",
+            b"00000000",
+            b"99999999",
+        ] {
+            let want = text.iter().take_while(|c| c.is_ascii_digit()).count();
+            assert_eq!(leading_digits(word(text)), want, "{text:?}");
+            for n in 1..=want {
+                let value: u64 = std::str::from_utf8(&text[..n]).unwrap().parse().unwrap();
+                assert_eq!(digits_value(word(text), n), value, "{text:?}, {n} digits");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every integer token of up to 20 digits, followed by anything, reads as std reads it.
+        #[test]
+        fn integers_are_read_as_std_reads_them(digits in "[1-9][0-9]{0,19}", after in "[ -~]{0,9}") {
+            let text = format!("{digits}{after}");
+            let mut sc = Scanner { s: &text, b: text.as_bytes(), i: 0 };
+            let digits = &text[..text.bytes().take_while(u8::is_ascii_digit).count()];
+            let Some((token, int)) = sc.number() else {
+                // Only a fraction or an exponent without digits makes it no number.
+                proptest::prop_assert!(text[digits.len()..].starts_with(['.', 'e', 'E']), "{}", text);
+                return Ok(());
+            };
+            if token == digits && digits.len() <= 18 {
+                proptest::prop_assert_eq!(int, Some(digits.parse::<i64>().unwrap()));
+            } else {
+                proptest::prop_assert!(token.starts_with(digits));
+            }
+        }
     }
 
     #[test]

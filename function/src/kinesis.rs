@@ -141,13 +141,61 @@ impl KinesisEventRecord {
 
     /// `approximateArrivalTimestamp` in epoch milliseconds.
     pub fn arrival_ms(&self) -> i64 {
-        (self.kinesis.approximate_arrival_timestamp * 1000.0).round() as i64
+        round_to_i64(self.kinesis.approximate_arrival_timestamp * 1000.0)
+    }
+}
+
+/// `x.round() as i64` (halves away from zero) without the libm call `round` is on x86-64
+/// CPUs without SSE4.1, which Rust's default target assumes: below 2^52 the truncation is
+/// exact, and so is the fraction left over (Sterbenz), so the comparison with one half is.
+fn round_to_i64(x: f64) -> i64 {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52
+    if x.abs() < EXACT {
+        let whole = x as i64;
+        let fraction = x - whole as f64;
+        whole + i64::from(fraction >= 0.5) - i64::from(fraction <= -0.5)
+    } else {
+        x.round() as i64
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arrival_rounds_as_f64_round_does() {
+        let mut values =
+            vec![0.0, -0.0, 0.5, -0.5, 1.5, -1.5, 2.5, 0.49999999999999994, -0.49999999999999994, f64::NAN];
+        values.extend([
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            1e19,
+            -1e19,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ]);
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Epoch seconds with three decimals, as Kinesis sends them, times 1000; and
+            // halves and near-halves of every size.
+            let seconds = 1.5e9 + (x % 1_000_000_000) as f64 / 1000.0;
+            values.push(seconds * 1000.0);
+            let half = (x % (1 << 53)) as f64 / 2.0;
+            values.extend([
+                half,
+                -half,
+                f64::from_bits(half.to_bits() + 1),
+                f64::from_bits(half.to_bits().saturating_sub(1)),
+            ]);
+        }
+        for v in values {
+            assert_eq!(round_to_i64(v), v.round() as i64, "{v:?}");
+        }
+    }
 
     #[test]
     fn shard_id_and_arrival() {
