@@ -35,7 +35,9 @@ STAGES = [
         "stores::{impl#1}::put_batch", "CompactTable as retail_function", "TableModel::write",
         "insert<u128, foldhash::fast::FixedState", "partition_key_hash", "write_units",
     ]),
-    ("function: base64 and UTF-8", ["retail_events::base64::", "base64_simd::multiversion::decode", "validate_utf8"]),
+    ("function: base64 and UTF-8", [
+        "retail_events::base64::", "base64_simd::multiversion::decode", "validate_utf8", "utf8::from_utf8", "is_ascii",
+    ]),
     ("function: JSON and item", ["decode_into", "StoredItem::"]),
     ("function: batch, retries, writes", ["process_batch", "retry::run_batched", "CpuTimed"]),
     ("ESM: Lambda event (base64 encoding)", ["KinesisEventRecord::refill", "base64_simd::multiversion::encode"]),
