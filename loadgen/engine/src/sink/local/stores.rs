@@ -110,20 +110,21 @@ impl CompactTable {
     }
 }
 
-/// The hash of an item's partition key (its user), for the capacity model.
+/// The hash of an item's partition key (its user), for the capacity model, and the
+/// high half of its digest.
 fn partition_key_hash(item: &StoredItem<'_>) -> u64 {
     FixedState::with_seed(0x5eed_0003).hash_one(&*item.user_id)
 }
 
-/// Two 64-bit hashes of every byte of the item's key. Not `ItemKey`'s own `Hash`, which
-/// reads only the strings' ends (enough for a map that compares keys, not for a digest
-/// that stands in for them).
-fn digest(item: &StoredItem<'_>) -> u128 {
+/// A 128-bit digest of every byte of the item's key, from its partition key's hash
+/// (`user`, computed once for the capacity model too) and a hash of the rest of the key.
+/// Not `ItemKey`'s own `Hash`, which reads only the strings' ends (enough for a map that
+/// compares keys, not for a digest that stands in for them). Two keys of different users
+/// share a digest with odds of 2^-128; two of one user, 2^-64.
+fn digest(user: u64, item: &StoredItem<'_>) -> u128 {
     let key = item.key();
-    let whole = (key.user_id, key.timestamp_ms, key.id);
-    let a = FixedState::with_seed(0x5eed_0001).hash_one(whole) as u128;
-    let b = FixedState::with_seed(0x5eed_0002).hash_one(whole) as u128;
-    a << 64 | b
+    let rest = FixedState::with_seed(0x5eed_0001).hash_one((key.timestamp_ms, key.id));
+    u128::from(user) << 64 | u128::from(rest)
 }
 
 impl EventStore for CompactTable {
@@ -135,7 +136,10 @@ impl EventStore for CompactTable {
         // Sizes and digests outside the lock.
         let asks: Vec<(u64, f64, u128)> = items
             .iter()
-            .map(|item| (partition_key_hash(item), write_units(item.estimated_size()), digest(item)))
+            .map(|item| {
+                let user = partition_key_hash(item);
+                (user, write_units(item.estimated_size()), digest(user, item))
+            })
             .collect();
         let now = Instant::now();
         // The injected fault, drawn only when asked for.
