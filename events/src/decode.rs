@@ -35,16 +35,10 @@ impl<'a> Event<'a> {
         Ok(event)
     }
 
-    /// Decodes `json` into `out`, in place (the batch path decodes straight into the
-    /// item it stores). On error `out` holds no meaningful event.
-    pub fn decode_into(json: &'a str, out: &mut Event<'a>) -> Result<(), DecodeError> {
-        *out = Event::default();
-        Self::decode_into_default(json, out, &mut Shape::default())
-    }
-
-    /// [`Event::decode_into`] for an `out` that is `Event::default()` already (a new
-    /// item's event), which saves resetting it again, reading with and updating `shape`
-    /// (the layout of the events decoded before it).
+    /// Decodes `json` into `out`, which is `Event::default()` (a new item's event, so the
+    /// batch path decodes straight into the item it stores), reading with and updating
+    /// `shape` (the layout of the events decoded before it). On error `out` holds no
+    /// meaningful event.
     pub(crate) fn decode_into_default(
         json: &'a str,
         out: &mut Event<'a>,

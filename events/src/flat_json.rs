@@ -189,7 +189,6 @@ fn special_byte(b: &[u8], mut i: usize) -> usize {
         }
         i += 16;
     }
-    const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
     while let Some(chunk) = b.get(i..i + 8) {
