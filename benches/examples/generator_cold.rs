@@ -35,7 +35,7 @@ fn main() {
         for _ in 0..WAKE {
             let r = g.next_record(1_764_000_000_000 + *seq as i64, *seq);
             // The shard routing hash the driver needs, as the driver gets it.
-            hashes ^= hash_key(&r.partition_key);
+            hashes ^= r.key_hash.unwrap_or_else(|| hash_key(&r.partition_key));
             bytes += r.data.len();
             *seq += 1;
         }

@@ -495,8 +495,12 @@ pub async fn drive<S: RecordSink>(
             if now.saturating_duration_since(due) > config.late_threshold {
                 late += 1;
             }
-            // A predicting driver hashes each key once; the entry carries the hash on.
-            let key_hash = (predicts && rec.explicit_hash_key.is_none()).then(|| hash_key(&rec.partition_key));
+            // The key's hash, where the generator keeps it (once per user) or a predicting
+            // driver needs it (once per record); the entry carries it on to the stream.
+            let key_hash = match rec.explicit_hash_key {
+                Some(_) => None,
+                None => rec.key_hash.or_else(|| predicts.then(|| hash_key(&rec.partition_key))),
+            };
             let entry = PutEntry {
                 data: rec.data,
                 partition_key: rec.partition_key,

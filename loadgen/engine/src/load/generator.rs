@@ -4,11 +4,12 @@
 //! adds the product the user last viewed, a purchase buys what is in the cart, a purchase
 //! or a long session starts a new session. Event types follow the configured mix exactly
 //! in expectation; products follow a Zipf popularity; users follow the configured
-//! popularity (uniform, Zipf, or a few hot keys). User agents and IP addresses come from
-//! pools built once with `fake`, each user keeping theirs. Encoding is hand-written into
-//! a kept buffer, then copied into the record's own allocation; a user's state is 32
-//! bytes, its `userId` is made from its index and its state is fetched ahead, so the
-//! working set per user stays small and one core makes millions of events per second.
+//! popularity (uniform, Zipf, or a few hot keys). User agents come from a pool built once
+//! with `fake`, IP addresses are made from the user's index; each user keeps theirs.
+//! Encoding is hand-written into a kept buffer, then copied into the record's own
+//! allocation; a user's state is 32 bytes (64 with its key's hash, [`UserSlots`]), its
+//! `userId` is made from its index and its state is fetched ahead, so the working set per
+//! user stays small and one core makes millions of events per second.
 //!
 //! `--invalid-rate` replaces a share of events with records the function must
 //! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
@@ -24,8 +25,9 @@ use rand_distr::Distribution;
 
 use crate::load::event_id::uuid_text;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
-use crate::load::per_user::PerUser;
+use crate::load::per_user::{PerUser, DENSE_USERS};
 use crate::load::split::splitmix64;
+use crate::sink::hash_ranges::hash_key;
 use crate::sink::{PartitionKey, Payload};
 
 /// Relative weights of the three event types.
@@ -109,6 +111,9 @@ pub struct GeneratedRecord {
     pub partition_key: PartitionKey,
     /// An explicit hash key, when the key model spreads records over shards itself.
     pub explicit_hash_key: Option<u128>,
+    /// The partition key's MD5 hash key when the generator keeps it (see [`UserSlots`]):
+    /// the driver and the local stream route by it instead of hashing the key again.
+    pub key_hash: Option<u128>,
     /// The event's `eventId` as 128 bits (tracer sampling uses it).
     pub event_id: u128,
     /// `Some` when the record was made invalid on purpose.
@@ -118,8 +123,7 @@ pub struct GeneratedRecord {
 }
 
 /// A user's state: 32 bytes, no pointer (the `userId` is made from the index). Small on
-/// purpose: a population of millions keeps one per user met (docs/performance.md has
-/// what a cached MD5 here cost and saved).
+/// purpose: a population of millions keeps one per user met.
 #[derive(Debug, Clone, Copy)]
 struct UserSlot {
     session: u64,
@@ -137,6 +141,93 @@ const NONE: u32 = u32::MAX;
 
 fn user_slot(_index: usize) -> UserSlot {
     UserSlot { session: 0, events: 0, last_viewed: NONE, carted: NONE, events_in_session: 0 }
+}
+
+/// A user's state with the MD5 hash key of its partition key beside it, in one cache
+/// line: one miss brings both.
+#[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
+struct HashedSlot {
+    state: UserSlot,
+    /// 0 until the user's first event (an MD5 of 0 would only be hashed again).
+    key_hash: u128,
+}
+
+fn hashed_slot(index: usize) -> HashedSlot {
+    HashedSlot { state: user_slot(index), key_hash: 0 }
+}
+
+/// The users' state. Where the partition key is the user's id (the `user` key model, the
+/// default) its hash key never changes, so a population kept whole (at most
+/// [`DENSE_USERS`], 16 MiB of 64-byte slots) keeps each user's hash in its slot: hashed
+/// once per user, not once per event (MD5 was a tenth of the driver thread's CPU at
+/// 1,000,000 events/s). A larger population keeps 32-byte slots for the users met, and
+/// the driver hashes per event: a hash in every slot would cost such a run up to three
+/// times the memory (docs/performance.md).
+enum UserSlots {
+    Hashed(PerUser<HashedSlot>),
+    Plain(PerUser<UserSlot>),
+}
+
+impl UserSlots {
+    fn new(users: usize, keys: &KeyModel) -> Self {
+        if matches!(keys, KeyModel::User) && users <= DENSE_USERS {
+            UserSlots::Hashed(PerUser::new(users, hashed_slot))
+        } else {
+            UserSlots::Plain(PerUser::new(users, user_slot))
+        }
+    }
+
+    fn users(&self) -> usize {
+        match self {
+            UserSlots::Hashed(t) => t.users(),
+            UserSlots::Plain(t) => t.users(),
+        }
+    }
+
+    fn prefetch(&self, index: usize) {
+        match self {
+            UserSlots::Hashed(t) => t.prefetch(index),
+            UserSlots::Plain(t) => t.prefetch(index),
+        }
+    }
+
+    fn get_mut(&mut self, index: usize) -> &mut UserSlot {
+        match self {
+            UserSlots::Hashed(t) => &mut t.get_mut(index).state,
+            UserSlots::Plain(t) => t.get_mut(index),
+        }
+    }
+
+    /// User `index`'s hash key, `user_id` being its partition key, where it is kept.
+    fn key_hash(&mut self, index: usize, user_id: &str) -> Option<u128> {
+        let UserSlots::Hashed(t) = self else {
+            return None;
+        };
+        let slot = t.get_mut(index);
+        if slot.key_hash == 0 {
+            slot.key_hash = hash_key(user_id);
+        }
+        Some(slot.key_hash)
+    }
+
+    /// Events per user, for the users that had any.
+    fn user_events(&self) -> Vec<(usize, u64)> {
+        let events = |(i, s): (usize, &UserSlot)| (s.events > 0).then_some((i, s.events));
+        match self {
+            UserSlots::Hashed(t) => t.iter().filter_map(|(i, s)| events((i, &s.state))).collect(),
+            UserSlots::Plain(t) => t.iter().filter_map(events).collect(),
+        }
+    }
+
+    /// Slots held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        match self {
+            UserSlots::Hashed(t) => t.len(),
+            UserSlots::Plain(t) => t.len(),
+        }
+    }
 }
 
 fn product_or(p: u32, other: u32) -> u32 {
@@ -177,7 +268,7 @@ pub struct Generator {
     config: GeneratorConfig,
     users: UserPicker,
     /// Each user's session, made when the user is first drawn.
-    user_slots: PerUser<UserSlot>,
+    user_slots: UserSlots,
     /// JSON-escaped once, at construction, so events copy them without scanning.
     user_agents: Pool,
     /// The buffer each record is encoded into (kept, so it stays in the cache).
@@ -223,7 +314,7 @@ impl Generator {
             users: picker,
             next_users,
             next_user: 0,
-            user_slots: PerUser::new(users, user_slot),
+            user_slots: UserSlots::new(users, &config.keys),
             user_agents,
             scratch: BytesMut::with_capacity(1024),
             prices_cents,
@@ -242,7 +333,7 @@ impl Generator {
 
     /// Events generated per user, for the users that had any (in no particular order).
     pub fn user_events(&self) -> Vec<(usize, u64)> {
-        self.user_slots.iter().filter(|(_, s)| s.events > 0).map(|(i, s)| (i, s.events)).collect()
+        self.user_slots.user_events()
     }
 
     /// The configuration this generator was built with.
@@ -282,7 +373,8 @@ impl Generator {
         let data = Payload::from(&b[..]);
         self.scratch = b;
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
-        GeneratedRecord { data, partition_key, explicit_hash_key, event_id, invalid, user }
+        let key_hash = self.user_slots.key_hash(user, &partition_key);
+        GeneratedRecord { data, partition_key, explicit_hash_key, key_hash, event_id, invalid, user }
     }
 
     fn encode_event(
@@ -470,7 +562,7 @@ mod tests {
         let mut g = Generator::new(GeneratorConfig { users: crate::config::MAX_USERS, ..GeneratorConfig::default() });
         let users: std::collections::HashSet<usize> = (0..100).map(|i| g.next_record(TS + i, i as u64).user).collect();
         assert_eq!(g.user_slots.len(), users.len());
-        assert!(users.iter().any(|&u| u > super::super::per_user::DENSE_USERS), "users are drawn from the whole range");
+        assert!(users.iter().any(|&u| u > DENSE_USERS), "users are drawn from the whole range");
     }
 
     #[test]
@@ -507,6 +599,26 @@ mod tests {
             let text = std::str::from_utf8(&b).unwrap();
             assert!(text.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.to_string() == text), "{text}");
         }
+    }
+
+    /// The user key model over a population kept whole carries each key's hash; other key
+    /// models and larger populations leave the hashing to the driver.
+    #[test]
+    fn the_hash_key_is_kept_for_user_keys_of_a_whole_population() {
+        // 50 users over 1,000 events: every user's kept hash is used many times.
+        for r in generate(GeneratorConfig { users: 50, ..GeneratorConfig::default() }, 1_000) {
+            assert_eq!(r.key_hash, Some(hash_key(&r.partition_key)), "{}", r.partition_key);
+        }
+        for keys in [KeyModel::Random, KeyModel::explicit(4)] {
+            for r in generate(GeneratorConfig { keys: keys.clone(), ..GeneratorConfig::default() }, 100) {
+                assert_eq!(r.key_hash, None, "the driver hashes {} keys itself", keys.name());
+            }
+        }
+        for r in generate(GeneratorConfig { users: DENSE_USERS + 1, ..GeneratorConfig::default() }, 100) {
+            assert_eq!(r.key_hash, None, "a population kept per user met has 32-byte slots");
+        }
+        assert_eq!(std::mem::size_of::<UserSlot>(), 32);
+        assert_eq!(std::mem::size_of::<HashedSlot>(), 64);
     }
 
     #[test]
