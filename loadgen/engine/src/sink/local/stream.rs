@@ -8,7 +8,6 @@
 
 use std::borrow::Borrow;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -103,10 +102,15 @@ impl Retired {
 pub struct Shard {
     /// Its id, `shardId-000000000000` style.
     pub id: String,
-    write_quota: Mutex<SecondWindow>,
-    next_sequence: AtomicU64,
     /// Lanes by partition-key hash.
     pub lanes: Vec<Arc<Lane>>,
+}
+
+/// What a `put` changes in a shard besides its lanes: only `put` reads it.
+#[derive(Debug)]
+struct ShardWrites {
+    quota: SecondWindow,
+    next_sequence: u64,
 }
 
 /// Write quotas of one shard.
@@ -127,6 +131,9 @@ pub struct Stream {
     pub origin: Instant,
     /// The shards, in hash-key order.
     pub shards: Vec<Shard>,
+    /// Every shard's write quota and next sequence number, in shard order, together in
+    /// memory: one lock per `put` instead of a lock and an atomic per record.
+    writes: Mutex<Vec<ShardWrites>>,
     retired: Arc<Retired>,
 }
 
@@ -139,11 +146,9 @@ impl Stream {
         let now = Instant::now();
         let ranges = even_ranges(shards);
         let retired = Arc::new(Retired::default());
-        let shards = (0..ranges.len())
+        let shards: Vec<Shard> = (0..ranges.len())
             .map(|i| Shard {
                 id: format!("shardId-{i:012}"),
-                write_quota: Mutex::new(SecondWindow::new(quota.records_per_sec, quota.bytes_per_sec, now)),
-                next_sequence: AtomicU64::new(1),
                 lanes: (0..lanes.max(1))
                     .map(|_| {
                         Arc::new(Lane { records: Mutex::default(), arrived: Notify::new(), retired: retired.clone() })
@@ -151,7 +156,13 @@ impl Stream {
                     .collect(),
             })
             .collect();
-        Stream { ranges, shards, wake_at: wake_at.max(1), origin: now, retired }
+        let writes = (0..shards.len())
+            .map(|_| ShardWrites {
+                quota: SecondWindow::new(quota.records_per_sec, quota.bytes_per_sec, now),
+                next_sequence: 1,
+            })
+            .collect();
+        Stream { ranges, shards, writes: Mutex::new(writes), wake_at: wake_at.max(1), origin: now, retired }
     }
 
     /// The shards' hash-key ranges, in shard order.
@@ -163,6 +174,7 @@ impl Stream {
     /// does. `arrival_ms` is the wall-clock time of the request.
     pub fn put<E: Borrow<PutEntry>>(&self, entries: &[E], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
         self.retired.release();
+        let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let mut woken = Vec::new();
         let results = entries
             .iter()
@@ -172,17 +184,14 @@ impl Stream {
                 let hash = e.explicit_hash_key.or(e.key_hash).unwrap_or_else(|| hash_key(&e.partition_key));
                 let index = shard_for(hash, &self.ranges);
                 let shard = &self.shards[index];
-                let ok = shard.write_quota.lock().unwrap_or_else(|p| p.into_inner()).try_take(
-                    now,
-                    1.0,
-                    e.quota_bytes() as f64,
-                );
-                if !ok {
+                let w = &mut writes[index];
+                if !w.quota.try_take(now, 1.0, e.quota_bytes() as f64) {
                     return PutResult::Throttled { shard: Some(index) };
                 }
                 let lane_index = ((hash >> 64) as u64 % shard.lanes.len() as u64) as usize;
                 let lane = &shard.lanes[lane_index];
-                let sequence = shard.next_sequence.fetch_add(1, Ordering::Relaxed);
+                let sequence = w.next_sequence;
+                w.next_sequence += 1;
                 let mut records = lane.records.lock().unwrap_or_else(|p| p.into_inner());
                 records.push_back(StreamRecord {
                     data: e.data.clone(),
@@ -200,6 +209,7 @@ impl Stream {
                 PutResult::Accepted { shard: index }
             })
             .collect();
+        drop(writes);
         for lane in woken {
             lane.arrived.notify_one();
         }
