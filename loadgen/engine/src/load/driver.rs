@@ -137,7 +137,9 @@ struct Pending {
     invalid: bool,
     throttled: bool,
     not_before: Instant,
-    trace: Option<Tracer>,
+    /// Boxed: a run without verification has none, and a record is moved by value
+    /// several times between the generator and the request (48 bytes inline).
+    trace: Option<Box<Tracer>>,
     /// The user records of a KPL aggregate (`None`: the record is one event, described by
     /// `intended`, `invalid` and `trace`).
     members: Option<Vec<Member>>,
@@ -147,7 +149,7 @@ struct Pending {
 struct Member {
     intended: Instant,
     invalid: bool,
-    trace: Option<Tracer>,
+    trace: Option<Box<Tracer>>,
     explicit_hash_key: Option<u128>,
 }
 
@@ -288,20 +290,20 @@ impl<S: RecordSink> Shared<S> {
         };
         match result {
             Ok(results) => {
-                for (p, r) in batch.into_iter().zip(results) {
+                for (mut p, r) in batch.into_iter().zip(results) {
                     match r {
                         PutResult::Accepted { shard } => {
                             answer(shard, 1, 0);
                             let sent = done - p.first_sent.unwrap_or(start);
                             let first_send = p.first_sent == Some(start);
                             let retried = p.attempts > 0;
-                            let mut accept = |intended: Instant, invalid: bool, trace: Option<Tracer>| {
+                            let mut accept = |intended: Instant, invalid: bool, trace: Option<Box<Tracer>>| {
                                 st.ledger.accepted += 1;
                                 st.interval.accepted += 1;
                                 st.ledger.accepted_after_retry += u64::from(retried);
                                 st.ledger.invalid_accepted += u64::from(invalid);
                                 if let Some(t) = trace {
-                                    st.tracers.offer(t);
+                                    st.tracers.offer(*t);
                                 }
                                 // The run's histogram takes each second's when it closes.
                                 st.interval.put.record(done.saturating_duration_since(intended));
@@ -311,11 +313,11 @@ impl<S: RecordSink> Shared<S> {
                                     st.put_uncorrected.record(sent);
                                 }
                             };
-                            match &p.members {
-                                None => accept(p.intended, p.invalid, p.trace.clone()),
+                            match p.members.take() {
+                                None => accept(p.intended, p.invalid, p.trace.take()),
                                 Some(members) => {
-                                    for m in members.iter() {
-                                        accept(m.intended, m.invalid, m.trace.clone());
+                                    for m in members {
+                                        accept(m.intended, m.invalid, m.trace);
                                     }
                                 }
                             }
@@ -515,10 +517,12 @@ pub async fn drive<S: RecordSink>(
                 Some(hash) if predicts => shard_for(hash, &ranges),
                 _ => 0,
             };
-            let trace = (config.trace_sample > 0 && rec.invalid.is_none()).then(|| Tracer {
-                user_id: generator.user_id(rec.user),
-                event_id: rec.event_id,
-                timestamp_ms: t0_ms + offset.as_millis() as i64,
+            let trace = (config.trace_sample > 0 && rec.invalid.is_none()).then(|| {
+                Box::new(Tracer {
+                    user_id: generator.user_id(rec.user),
+                    event_id: rec.event_id,
+                    timestamp_ms: t0_ms + offset.as_millis() as i64,
+                })
             });
             if let Some(a) = &mut aggregator {
                 let member = Member {
