@@ -6,7 +6,8 @@
 #   1. overhead at a common load: 5,000 events/s into 7 shards for 60 s, the models on
 #      (the table warm: a previous peak of 5,000 WCU/s).
 #      Prints CPU seconds, the share of one core over the whole run (wall time includes
-#      the drain), CPU per event, voluntary context switches and peak RSS.
+#      the drain), CPU per event, voluntary context switches and peak RSS, and each
+#      thread's CPU (the driver's and the pipeline's each bound the rate on its core).
 #   2. throughput: RATE events/s (default 1,000,000) for 20 s into enough shards. Prints
 #      the same, plus late sends and whether every event reached the table (the ledger's
 #      accepted count against the table's items).
@@ -40,10 +41,35 @@ measure() {
   local name=$1
   shift
   local code=0
-  /usr/bin/time -f '%e %U %S %M %w' -o "$work/$name.time" "$loadgen" "$@" --quiet --out "$work/$name" >"$work/$name.log" 2>&1 || code=$?
-  python3 - "$name" "$work/$name.time" "$work/$name/result.json" "$code" <<'EOF'
+  /usr/bin/time -f '%e %U %S %M %w' -o "$work/$name.time" "$loadgen" "$@" --quiet --out "$work/$name" >"$work/$name.log" 2>&1 &
+  local timer=$! pid=""
+  # Each thread's CPU (user + system clock ticks), the largest seen while it lived: the
+  # driver's thread (named after the binary) and the pipeline's bound the rate each on
+  # its own core. Polled every 0.1 s, so a thread's last tenth of a second may be missed.
+  declare -A ticks=()
+  for _ in $(seq 50); do pid=$(pgrep -P "$timer" | head -1) && [ -n "$pid" ] && break; sleep 0.02; done
+  local main=""
+  [ -n "$pid" ] && main=$(cat "/proc/$pid/comm" 2>/dev/null || true)
+  while [ -n "$pid" ] && [ -d "/proc/$pid" ]; do
+    for task in /proc/"$pid"/task/*; do
+      local thread stat utime stime
+      if ! thread=$(cat "$task/comm" 2>/dev/null) || ! stat=$(cut -d' ' -f14,15 "$task/stat" 2>/dev/null); then
+        continue # the thread ended
+      fi
+      read -r utime stime <<<"$stat"
+      if [ $(( utime + stime )) -gt "${ticks[$thread]:-0}" ]; then ticks[$thread]=$(( utime + stime )); fi
+    done
+    sleep 0.1
+  done
+  wait "$timer" || code=$?
+  local threads=""
+  for thread in "${!ticks[@]}"; do
+    if [ "$thread" = "$main" ]; then threads="$threads driver=${ticks[$thread]}"; else threads="$threads $thread=${ticks[$thread]}"; fi
+  done
+  python3 - "$name" "$work/$name.time" "$work/$name/result.json" "$code" "$(getconf CLK_TCK)" "$threads" <<'EOF'
 import json, sys
 name, time_file, result_file, code = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+clk_tck, threads = int(sys.argv[5]), [t.split("=") for t in sys.argv[6].split()]
 wall, user, sys_s, rss_kb, switches = open(time_file).read().split()[-5:]
 wall, cpu = float(wall), float(user) + float(sys_s)
 r = json.load(open(result_file))
@@ -58,6 +84,10 @@ print(
     f"accepted {ledger['accepted']:,}, table items {items if items is None else f'{items:,}'}"
     + ("; every event in the table" if items == ledger["accepted"] == events else "; NOT every event in the table")
 )
+if threads:
+    print(f"  per thread: " + ", ".join(
+        f"{t} {int(n) / clk_tck:.2f} s ({1e6 * int(n) / clk_tck / max(events, 1):.2f} us per event)"
+        for t, n in sorted(threads, key=lambda t: -int(t[1]))))
 EOF
 }
 
