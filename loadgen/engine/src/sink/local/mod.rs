@@ -229,6 +229,12 @@ impl LocalPipeline {
         self.stream.backlog()
     }
 
+    /// Frees, on the calling thread, the payloads of records the pollers are done with
+    /// (see [`Stream::release_retired`]).
+    pub fn release_retired(&self) {
+        self.stream.release_retired();
+    }
+
     /// Distinct items in the table.
     pub fn table_items(&self) -> usize {
         self.processor.store().len()

@@ -216,6 +216,13 @@ impl Stream {
         results
     }
 
+    /// Frees, on the calling thread, the payloads the consumers are done with. Each `put`
+    /// does; while the pipeline drains and nothing is put, the producer's thread calls it
+    /// so that the consumers do not free their own.
+    pub fn release_retired(&self) {
+        self.retired.release();
+    }
+
     /// User records stored and not yet checkpointed, over all shards (an aggregate counts
     /// its user records).
     pub fn backlog(&self) -> u64 {
@@ -301,8 +308,8 @@ mod tests {
         }
     }
 
-    /// Checkpointed payloads are freed by the next put (the producer's thread), not by
-    /// the consumer; past the cap the consumer frees its own.
+    /// Checkpointed payloads are freed by the next put or release (the producer's
+    /// thread), not by the consumer; past the cap the consumer frees its own.
     #[test]
     fn checkpointed_payloads_are_freed_by_the_next_put() {
         let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
@@ -324,5 +331,12 @@ mod tests {
         assert_eq!(queued, RETIRED_MAX, "past the cap the consumer frees its own");
         s.put::<PutEntry>(&[], Instant::now(), 0);
         assert!(many.iter().all(|e| Arc::strong_count(&e.data) == 1));
+
+        // Without puts (the drain), the producer's thread frees them when it asks.
+        s.put(std::slice::from_ref(&kept), Instant::now(), 0);
+        assert_eq!(lane.checkpoint(1), 1);
+        assert_eq!(Arc::strong_count(&kept.data), 2, "queued");
+        s.release_retired();
+        assert_eq!(Arc::strong_count(&kept.data), 1, "freed by the release");
     }
 }
