@@ -1,11 +1,15 @@
 //! The local pipeline's table and dead-letter queue: compact, so a long run's memory is
 //! bounded by what the table holds and not by the events' size.
 //!
-//! The table keeps a 128-bit digest of each item's key (hash key and range key parts),
+//! The table keeps a 64-bit digest of each item's key (hash key and range key parts),
 //! which is all the verification needs: how many distinct items exist, so that a
-//! redelivered record that overwrites its item is not counted twice. A `HashSet<u128>`
-//! costs 16 bytes per item plus hashbrown's control byte and spare capacity: 17–34 bytes
-//! per stored event, about 27 on average. Each call can take a modelled write latency (a
+//! redelivered record that overwrites its item is not counted twice. A `HashSet<u64>`
+//! costs 8 bytes per item plus hashbrown's control byte and spare capacity: 9–18 bytes
+//! per stored event (a 128-bit digest took 17–34, and 20 million of them, a 20 s run at
+//! 1,000,000 events/s, more than the 512 MiB that run may hold). Two distinct keys share
+//! a digest with odds of 2^-64, so a run of N items counts one item short with odds of
+//! about N²/2^65: one in 4 million for the 3 million items of 10 minutes at 5,000
+//! events/s, one in 90,000 for 20 million. Each call can take a modelled write latency (a
 //! `BatchWriteItem` round trip), and every item asks DynamoDB's write capacity
 //! ([`TableModel`]): an item over a partition key's or the table's capacity comes back
 //! unprocessed, as `BatchWriteItem` answers it in `UnprocessedItems`.
@@ -34,14 +38,14 @@ pub struct CompactTable {
 
 #[derive(Debug)]
 struct TableState {
-    keys: HashSet<u128, FixedState>,
+    keys: HashSet<u64, FixedState>,
     capacity: TableModel,
     /// The users behind the first few partition keys that were throttled, by hash.
     throttled_names: std::collections::HashMap<u64, String, FixedState>,
 }
 
 /// The most digests a table makes room for before its first write: 3,670,016, the most a
-/// set of 2^22 slots holds (68 MB). A larger run grows from there.
+/// set of 2^22 slots holds (38 MB). A larger run grows from there.
 pub const RESERVED_ITEMS_MAX: usize = (1 << 22) / 8 * 7;
 
 /// Throttled partition keys whose user is remembered for the report.
@@ -98,10 +102,10 @@ impl CompactTable {
         self.len() == 0
     }
 
-    /// Memory held by the key set, bytes (16-byte digests plus hashbrown's control
+    /// Memory held by the key set, bytes (8-byte digests plus hashbrown's control
     /// bytes, over its whole capacity).
     pub fn memory_bytes(&self) -> u64 {
-        self.state().keys.capacity() as u64 * 17
+        self.state().keys.capacity() as u64 * 9
     }
 
     /// `BatchWriteItem` calls received.
@@ -110,21 +114,20 @@ impl CompactTable {
     }
 }
 
-/// The hash of an item's partition key (its user), for the capacity model, and the
-/// high half of its digest.
+/// The hash of an item's partition key (its user), for the capacity model and the
+/// digest.
 fn partition_key_hash(item: &StoredItem<'_>) -> u64 {
     FixedState::with_seed(0x5eed_0003).hash_one(&*item.user_id)
 }
 
-/// A 128-bit digest of every byte of the item's key, from its partition key's hash
-/// (`user`, computed once for the capacity model too) and a hash of the rest of the key.
-/// Not `ItemKey`'s own `Hash`, which reads only the strings' ends (enough for a map that
-/// compares keys, not for a digest that stands in for them). Two keys of different users
-/// share a digest with odds of 2^-128; two of one user, 2^-64.
-fn digest(user: u64, item: &StoredItem<'_>) -> u128 {
+/// A 64-bit digest of every byte of the item's key: a hash of its partition key's hash
+/// (`user`, computed once for the capacity model too) and the rest of the key. Not
+/// `ItemKey`'s own `Hash`, which reads only the strings' ends (enough for a map that
+/// compares keys, not for a digest that stands in for them). Two distinct keys share a
+/// digest with odds of 2^-64 (the module's note has a run's).
+fn digest(user: u64, item: &StoredItem<'_>) -> u64 {
     let key = item.key();
-    let rest = FixedState::with_seed(0x5eed_0001).hash_one((key.timestamp_ms, key.id));
-    u128::from(user) << 64 | u128::from(rest)
+    FixedState::with_seed(0x5eed_0001).hash_one((user, key.timestamp_ms, key.id))
 }
 
 impl EventStore for CompactTable {
@@ -134,7 +137,7 @@ impl EventStore for CompactTable {
             tokio::time::sleep(self.write_latency).await;
         }
         // Sizes and digests outside the lock.
-        let asks: Vec<(u64, f64, u128)> = items
+        let asks: Vec<(u64, f64, u64)> = items
             .iter()
             .map(|item| {
                 let user = partition_key_hash(item);
@@ -219,5 +222,56 @@ impl DeadLetterSink for CountingDlq {
             *s.by_kind.entry(kind).or_default() += 1;
         }
         Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load::generator::{Generator, GeneratorConfig};
+    use retail_events::{Event, RecordMeta};
+
+    const META: RecordMeta<'static> = RecordMeta {
+        shard_id: "shardId-000000000000",
+        sequence_number: "49590338271490256608559692538361571095921575989136588898",
+        arrival_ms: 1_764_000_000_000,
+        sub_sequence: None,
+    };
+
+    fn item<'a>(event: &Event<'a>) -> StoredItem<'a> {
+        StoredItem::build(event.clone(), &META, 1_764_000_000_500, 86_400).expect("a valid event")
+    }
+
+    async fn write(table: &CompactTable, items: &[StoredItem<'_>]) {
+        for chunk in items.chunks(25) {
+            let refs: Vec<&StoredItem<'_>> = chunk.iter().collect();
+            assert!(table.put_batch(&refs).await.expect("a modelled write").is_empty(), "nothing throttled");
+        }
+    }
+
+    /// The digest stands in for the whole key: an item written again counts once, and a
+    /// key that differs in any part (user, timestamp, event id) is another item.
+    #[tokio::test]
+    async fn items_count_once_by_their_whole_key() {
+        let mut g = Generator::new(GeneratorConfig::default());
+        let records: Vec<_> = (0..2_000).map(|i| g.next_record(1_764_000_000_000 + i, i as u64)).collect();
+        let events: Vec<Event<'_>> =
+            records.iter().map(|r| Event::from_json(std::str::from_utf8(&r.data).unwrap()).unwrap()).collect();
+        let items: Vec<StoredItem<'_>> = events.iter().map(item).collect();
+        let table = CompactTable::new(Duration::ZERO, 0.0, TableMode::Provisioned { wcu: 1e9 }, Instant::now(), 0);
+        write(&table, &items).await;
+        assert_eq!(table.len(), 2_000);
+        write(&table, &items[..500]).await;
+        assert_eq!(table.len(), 2_000, "redelivered items overwrite theirs");
+
+        let mut other_user = events[0].clone();
+        other_user.user_id = Some("user-someone-else".into());
+        let mut other_time = events[0].clone();
+        other_time.timestamp = other_time.timestamp.map(|t| t + 1);
+        let mut other_id = events[0].clone();
+        other_id.event_id = Some("00000000-0000-4000-8000-000000000000".into());
+        write(&table, &[item(&other_user), item(&other_time), item(&other_id)]).await;
+        assert_eq!(table.len(), 2_003, "each part of the key makes another item");
+        assert_eq!(table.memory_bytes(), table.state().keys.capacity() as u64 * 9);
     }
 }
