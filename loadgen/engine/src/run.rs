@@ -26,7 +26,8 @@ use crate::stop::Stop;
 const DRAIN_AFTER_INTERRUPT: Duration = Duration::from_secs(10);
 
 /// How often the drain frees the payloads the pollers are done with: at the pipeline's
-/// pace (under 1,000,000 records/s) fewer than the 32,768 its queue holds.
+/// pace (under 1,000,000 records/s) fewer than the
+/// [`RETIRED_MAX`](crate::sink::local::stream::RETIRED_MAX) its queue holds.
 const RELEASE_EVERY: Duration = Duration::from_millis(10);
 
 /// Why a run could not complete.

@@ -7,7 +7,7 @@
 //! popularity (uniform, Zipf, or a few hot keys). User agents come from a pool built once
 //! with `fake`, IP addresses are made from the user's index; each user keeps theirs.
 //! Encoding is hand-written into a kept buffer, then copied into the record's own
-//! allocation; a user's state is 32 bytes (64 with its key's hash, [`UserSlots`]), its
+//! allocation; a user's state is 32 bytes (64 with its key's hash, `UserSlots`), its
 //! `userId` is made from its index and its state is fetched ahead, so the working set per
 //! user stays small and one core makes millions of events per second.
 //!
@@ -111,7 +111,7 @@ pub struct GeneratedRecord {
     pub partition_key: PartitionKey,
     /// An explicit hash key, when the key model spreads records over shards itself.
     pub explicit_hash_key: Option<u128>,
-    /// The partition key's MD5 hash key when the generator keeps it (see [`UserSlots`]):
+    /// The partition key's MD5 hash key when the generator keeps it (see `UserSlots`):
     /// the driver and the local stream route by it instead of hashing the key again.
     pub key_hash: Option<u128>,
     /// The event's `eventId` as 128 bits (tracer sampling uses it).

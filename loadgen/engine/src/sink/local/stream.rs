@@ -77,7 +77,7 @@ struct Retired {
 }
 
 /// Payloads queued for release at most (about 10 MB of typical events).
-const RETIRED_MAX: usize = 32_768;
+pub(crate) const RETIRED_MAX: usize = 32_768;
 
 impl Retired {
     fn retire(&self, payloads: impl Iterator<Item = Payload>) {
@@ -173,7 +173,7 @@ impl Stream {
     /// Stores what the quotas allow of `entries` and answers per record, as `PutRecords`
     /// does. `arrival_ms` is the wall-clock time of the request.
     pub fn put<E: Borrow<PutEntry>>(&self, entries: &[E], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
-        self.retired.release();
+        self.release_retired();
         let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
         let mut woken = Vec::new();
         let results = entries
