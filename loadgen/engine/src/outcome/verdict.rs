@@ -386,6 +386,9 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
     let cost = rec.monthly_cost_usd.map(|c| format!(", about {}/month", dollars(c))).unwrap_or_default();
     let mut findings = Vec::new();
     let mut failures: Vec<Failure> = Vec::new();
+    // Failures caused by another one (a consumer that lagged because the table throttled):
+    // judged after every cause.
+    let mut symptoms: Vec<Failure> = Vec::new();
 
     // The load: offered as asked?
     let target = r.rate.target_rps;
@@ -566,8 +569,20 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                     )
                 })
                 .unwrap_or_default();
+            // DynamoDB throttles that reached the mapping make the shards wait (the
+            // function retries, then the mapping redelivers): the lag is their symptom,
+            // and the table, judged below, is the bottleneck.
+            let held_by_table = p.reported_for_retry > 0
+                && p.table_capacity.as_ref().is_some_and(|t| t.throttled_partition + t.throttled_table > 0);
             if age_s > window_s + ITERATOR_AGE_SLACK_S {
-                let fix = lambda_fix(rec);
+                let fix = if held_by_table {
+                    format!(
+                        "DynamoDB's throttled writes held the shards back (the function retried them and reported {} records for redelivery): fix the table first, then judge the consumer again",
+                        p.reported_for_retry
+                    )
+                } else {
+                    lambda_fix(rec)
+                };
                 findings.push(format!(
                     "The consumer fell behind: iterator age reached {age_s:.1} s (batching window {window_s:.0} s; invocations {:.0} ms at p50); {fix}.{cpu_note}",
                     p.invocation_ms.p50
@@ -579,7 +594,8 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                     ),
                     None => (BottleneckKind::LambdaDuration, String::new()),
                 };
-                failures.push(Failure {
+                let lag = if held_by_table { &mut symptoms } else { &mut failures };
+                lag.push(Failure {
                     bottleneck: Bottleneck {
                         kind,
                         measured: age_s,
@@ -789,7 +805,7 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
         findings.push("The run was interrupted: figures cover the part that ran.".into());
     }
 
-    let first = failures.into_iter().next();
+    let first = failures.into_iter().chain(symptoms).next();
     let (state, bottleneck, headline) = match first {
         Some(f) => (VerdictState::DoesNotHold, Some(f.bottleneck), f.headline),
         None if offered_short || late || r.interrupted => {
@@ -1035,8 +1051,20 @@ mod tests {
         assert_eq!((b.measured, b.limit, b.subject.as_deref()), (1_400.0, 1_000.0, Some("user-0000007")));
         assert!(r.verdict.headline.contains("user user-0000007 asks up to 1400 WCU/s"), "{}", r.verdict.headline);
         assert!(r.verdict.findings.iter().any(|f| f.contains("reported 40 records for redelivery")));
-        // Throttles the function's retries absorbed are a finding, not a failure.
+        // The consumer lagged because of those throttles (the function's retries, the
+        // mapping's redeliveries): still the partition, and the lag's finding says why.
+        r.pipeline.as_mut().unwrap().max_iterator_age_ms = 30_000.0;
+        rejudge(&mut r);
+        assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(BottleneckKind::DynamodbPartition)));
+        let lag = r.verdict.findings.iter().find(|f| f.starts_with("The consumer fell behind")).unwrap();
+        assert!(lag.contains("DynamoDB's throttled writes held the shards back"), "{lag}");
+        assert!(!lag.contains("parallelization factor"), "{lag}");
+        // Throttles the function's retries absorbed are a finding, not a failure; a lag
+        // beside them is the consumer's own.
         r.pipeline.as_mut().unwrap().reported_for_retry = 0;
+        rejudge(&mut r);
+        assert_eq!(state_and_bottleneck(&r), (VerdictState::DoesNotHold, Some(BottleneckKind::LambdaDuration)));
+        r.pipeline.as_mut().unwrap().max_iterator_age_ms = 2_000.0;
         rejudge(&mut r);
         assert!(r.verdict.holds, "{:?}", r.verdict.findings);
         assert!(r.verdict.findings.iter().any(|f| f.contains("the function's own retries absorbed them")));
