@@ -8,6 +8,7 @@
 //! the invocation's remaining time. A batch the service *rejects* is split into single
 //! calls, so one bad item cannot sink its 24 neighbours.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::future::Future;
 use std::time::Duration;
@@ -119,14 +120,16 @@ where
 {
     let mut settled = Vec::with_capacity(pending.len());
     let mut calls = 0;
-    let mut last_problem = String::from("not attempted: the invocation's time budget was already spent");
+    // Borrowed until a problem happens: most batches settle at the first call.
+    let mut last_problem: Cow<'static, str> =
+        Cow::Borrowed("not attempted: the invocation's time budget was already spent");
     loop {
         let now = Instant::now();
         if now >= deadline || calls >= policy.max_attempts {
             let why = if calls >= policy.max_attempts {
                 format!("gave up after {calls} attempts; last problem: {last_problem}")
             } else if calls == 0 {
-                last_problem
+                last_problem.into_owned()
             } else {
                 format!("time budget spent after {calls} attempts; last problem: {last_problem}")
             };
@@ -136,6 +139,10 @@ where
         calls += 1;
         let attempt = tokio::time::timeout(deadline - now, call(pending.clone())).await;
         match attempt {
+            Ok(Ok(left)) if left.is_empty() => {
+                settled.extend(pending.into_iter().map(|p| (p, CallOutcome::Done)));
+                return BatchResult { settled, split: Vec::new(), calls };
+            }
             Ok(Ok(left)) => {
                 let mut left_mask = vec![false; pending.len()];
                 for i in left {
@@ -155,9 +162,9 @@ where
                 if pending.is_empty() {
                     return BatchResult { settled, split: Vec::new(), calls };
                 }
-                last_problem = format!("{} item(s) left unprocessed (throttled)", pending.len());
+                last_problem = format!("{} item(s) left unprocessed (throttled)", pending.len()).into();
             }
-            Ok(Err(e)) if e.is_retryable() => last_problem = e.to_string(),
+            Ok(Err(e)) if e.is_retryable() => last_problem = e.to_string().into(),
             Ok(Err(e)) => {
                 if pending.len() > 1 {
                     return BatchResult { settled, split: pending, calls };
@@ -166,7 +173,7 @@ where
                 settled.extend(pending.into_iter().map(|p| (p, CallOutcome::Rejected(why.clone()))));
                 return BatchResult { settled, split: Vec::new(), calls };
             }
-            Err(_) => last_problem = "the call did not answer before the deadline".to_string(),
+            Err(_) => last_problem = "the call did not answer before the deadline".into(),
         }
         let pause = policy.backoff(calls, &mut rand::rng());
         if Instant::now() + pause >= deadline {
