@@ -137,12 +137,16 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             pipeline_ms: Vec::with_capacity(n),
             ..BatchReport::default()
         };
-        let mut rejected_why: Vec<Option<String>> = vec![None; n];
+        // Filled in only when DynamoDB rejects an item: rare, and a vector per batch.
+        let mut rejected_why: Vec<Option<String>> = Vec::new();
         for (i, outcome) in write_outcomes {
             match outcome {
                 CallOutcome::Done => report.outcomes[i] = RecordOutcome::Written,
                 CallOutcome::GaveUp(why) => report.outcomes[i] = RecordOutcome::Retry(format!("table write: {why}")),
-                CallOutcome::Rejected(why) => rejected_why[i] = Some(why),
+                CallOutcome::Rejected(why) => {
+                    rejected_why.resize(n, None);
+                    rejected_why[i] = Some(why);
+                }
             }
         }
         // A duplicate shares the outcome of the delivery that was written for it; if that
@@ -152,7 +156,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
             if target != i {
                 report.outcomes[i] = report.outcomes[target].clone();
             }
-            if let Some(why) = &rejected_why[target] {
+            if let Some(why) = rejected_why.get(target).and_then(Option::as_ref) {
                 let message = format!("DynamoDB rejected the item: {why}");
                 rejected.push((i, Fault { kind: FaultKind::StoreRejected, message }));
             }

@@ -79,9 +79,10 @@ where
     F: Fn(Vec<usize>) -> Fut,
     Fut: Future<Output = Result<Vec<usize>, ServiceError>>,
 {
+    // One outcome per position: sized once, not grown batch by batch.
+    let mut outcomes = Vec::with_capacity(batches.iter().map(Vec::len).sum());
     let mut queue: VecDeque<Vec<usize>> = batches.into();
     let mut in_flight = FuturesUnordered::new();
-    let mut outcomes = Vec::new();
     let mut stats = CallStats::default();
     loop {
         while in_flight.len() < concurrency.max(1) {
