@@ -172,7 +172,7 @@ fn stages(c: &mut Criterion) {
     use loadgen_engine::sink::local::stores::CompactTable;
     use loadgen_engine::sink::local::stream::{Stream, WriteQuota};
     use loadgen_engine::sink::local::table_model::TableMode;
-    use loadgen_engine::sink::PutEntry;
+    use loadgen_engine::sink::{PutEntry, Route};
     use retail_events::{Event, RecordMeta, StoredItem};
     use retail_function::EventStore;
 
@@ -181,13 +181,7 @@ fn stages(c: &mut Criterion) {
     let entries: Vec<PutEntry> = (0..RECORDS as u64)
         .map(|i| {
             let r = g.next_record(1_764_000_000_000 + i as i64, i);
-            PutEntry {
-                data: r.data,
-                partition_key: r.partition_key,
-                explicit_hash_key: None,
-                key_hash: None,
-                user_records: 1,
-            }
+            PutEntry { data: r.data, partition_key: r.partition_key, route: Route::KEY, user_records: 1 }
         })
         .collect();
     let mut group = c.benchmark_group("stages");

@@ -15,7 +15,7 @@ use loadgen_engine::measure::Stage;
 use loadgen_engine::outcome::result::TargetKind;
 use loadgen_engine::sink::hash_ranges::{hash_key, shard_for};
 use loadgen_engine::sink::kinesis::{preflight, KinesisSink, KinesisTarget, PreflightError};
-use loadgen_engine::sink::{Payload, PutEntry, PutResult, RecordSink, SinkError};
+use loadgen_engine::sink::{Payload, PutEntry, PutResult, RecordSink, Route, SinkError};
 use loadgen_engine::{RunConfig, Silent, Stop};
 
 /// `rps` for `secs` seconds into `stream` at `endpoint`, quiet, with `seed`.
@@ -130,16 +130,14 @@ async fn the_sink_routes_like_kinesis() {
         .map(|i| PutEntry {
             data: Payload::from(format!("{{\"n\":{i}}}").as_bytes()),
             partition_key: format!("user-{i}").into(),
-            explicit_hash_key: None,
-            key_hash: None,
+            route: Route::KEY,
             user_records: 1,
         })
         .collect();
     entries.extend((0..100).map(|i| PutEntry {
         data: Payload::from(&b"{}"[..]),
         partition_key: "same-key".into(),
-        explicit_hash_key: Some(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
-        key_hash: None,
+        route: Route::explicit(loadgen_engine::sink::hash_ranges::midpoint(&ranges, i % 4)),
         user_records: 1,
     }));
     let mut too_many = entries.clone();
@@ -148,15 +146,14 @@ async fn the_sink_routes_like_kinesis() {
     let huge = PutEntry {
         data: Payload::from(vec![b'x'; 1024 * 1024]),
         partition_key: "k".into(),
-        explicit_hash_key: None,
-        key_hash: None,
+        route: Route::KEY,
         user_records: 1,
     };
     assert!(matches!(sink.put_records(&[huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");
     let results = sink.put_records(&entries).await.expect("500 records in one request");
     assert_eq!(results.len(), 500);
     for (e, r) in entries.iter().zip(&results) {
-        let expected = shard_for(e.explicit_hash_key.unwrap_or_else(|| hash_key(&e.partition_key)), &ranges);
+        let expected = shard_for(e.route.explicit_hash_key().unwrap_or_else(|| hash_key(&e.partition_key)), &ranges);
         assert_eq!(*r, PutResult::Accepted { shard: expected }, "{}", e.partition_key);
     }
     let stored: usize = count_records(&kinesis_client, &stream).await.iter().map(|(_, n)| n).sum();

@@ -30,7 +30,7 @@ use crate::load::schedule::{Arrivals, RateProfile, Schedule};
 use crate::load::split::{StartAt, WorkerSplit};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
 use crate::sink::hash_ranges::{hash_key, shard_for};
-use crate::sink::{PutEntry, PutResult, RecordSink, SinkError};
+use crate::sink::{PutEntry, PutResult, RecordSink, Route, SinkError};
 use crate::stop::Stop;
 
 /// How late the schedule may end and still count as offered on time (a busy host's
@@ -150,7 +150,8 @@ struct Member {
     intended: Instant,
     invalid: bool,
     trace: Option<Box<Tracer>>,
-    explicit_hash_key: Option<u128>,
+    /// Its explicit hash key, or none.
+    route: Route,
 }
 
 /// A request is made of the pending records themselves (see [`RecordSink::put_records`]).
@@ -174,8 +175,7 @@ impl Pending {
             entry: PutEntry {
                 data: g.data,
                 partition_key: g.partition_key,
-                explicit_hash_key: g.members.first().and_then(|m| m.explicit_hash_key),
-                key_hash: None,
+                route: g.members.first().map_or(Route::KEY, |m| m.route),
                 user_records,
             },
             shard: g.shard,
@@ -499,21 +499,18 @@ pub async fn drive<S: RecordSink>(
             }
             // The key's hash, where the generator keeps it (once per user) or a predicting
             // driver needs it (once per record); the entry carries it on to the stream.
-            let key_hash = match rec.explicit_hash_key {
-                Some(_) => None,
-                None => rec.key_hash.or_else(|| predicts.then(|| hash_key(&rec.partition_key))),
+            let route = match rec.explicit_hash_key {
+                Some(h) => Route::explicit(h),
+                None => match rec.key_hash.or_else(|| predicts.then(|| hash_key(&rec.partition_key))) {
+                    Some(h) => Route::key_hash(h),
+                    None => Route::KEY,
+                },
             };
-            let entry = PutEntry {
-                data: rec.data,
-                partition_key: rec.partition_key,
-                explicit_hash_key: rec.explicit_hash_key,
-                key_hash,
-                user_records: 1,
-            };
+            let entry = PutEntry { data: rec.data, partition_key: rec.partition_key, route, user_records: 1 };
             let size = entry.quota_bytes();
             offered += size as u64;
             invalid += u64::from(rec.invalid.is_some());
-            let shard = match entry.explicit_hash_key.or(key_hash) {
+            let shard = match route.known() {
                 Some(hash) if predicts => shard_for(hash, &ranges),
                 _ => 0,
             };
@@ -529,7 +526,7 @@ pub async fn drive<S: RecordSink>(
                     intended: due,
                     invalid: rec.invalid.is_some(),
                     trace,
-                    explicit_hash_key: entry.explicit_hash_key,
+                    route: Route::explicit_or_key(route.explicit_hash_key()),
                 };
                 closed.extend(a.push(shard, &entry.partition_key, entry.data, member, now));
                 continue;

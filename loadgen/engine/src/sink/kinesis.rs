@@ -380,7 +380,7 @@ impl KinesisSink {
     }
 
     fn shard_of(&self, e: &PutEntry) -> usize {
-        shard_for(e.explicit_hash_key.unwrap_or_else(|| hash_key(&e.partition_key)), &self.ranges)
+        shard_for(e.route.explicit_hash_key().unwrap_or_else(|| hash_key(&e.partition_key)), &self.ranges)
     }
 }
 
@@ -408,7 +408,7 @@ impl RecordSink for KinesisSink {
                 PutRecordsRequestEntry::builder()
                     .data(Blob::new(e.data.to_vec()))
                     .partition_key(e.partition_key.to_string())
-                    .set_explicit_hash_key(e.explicit_hash_key.map(|h| h.to_string()))
+                    .set_explicit_hash_key(e.route.explicit_hash_key().map(|h| h.to_string()))
                     .build()
                     .map_err(|err| SinkError::Rejected(err.to_string()))
             })

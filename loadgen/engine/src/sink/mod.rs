@@ -28,12 +28,8 @@ pub struct PutEntry {
     pub data: Payload,
     /// The partition key.
     pub partition_key: PartitionKey,
-    /// The explicit hash key, overriding the partition key's MD5 for routing.
-    pub explicit_hash_key: Option<u128>,
-    /// The partition key's MD5, when the producer has already computed it (the driver
-    /// does, to pace and account per shard): the local stream routes by it instead of
-    /// hashing the key again. Kinesis hashes for itself; the Kinesis sink ignores it.
-    pub key_hash: Option<u128>,
+    /// What routes it to its shard: the key's MD5, or an explicit hash key.
+    pub route: Route,
     /// User records it carries: more than one for a KPL aggregate.
     pub user_records: u32,
 }
@@ -42,6 +38,80 @@ impl PutEntry {
     /// Bytes counted against the shard's write quota: data plus partition key.
     pub fn quota_bytes(&self) -> usize {
         self.data.len() + self.partition_key.len()
+    }
+
+    /// The 128-bit hash key that places it in a shard's range: the explicit hash key,
+    /// else the partition key's MD5 (carried, or computed here).
+    pub fn hash_key(&self) -> u128 {
+        match self.route.0 {
+            RouteKind::Key => hash_ranges::hash_key(&self.partition_key),
+            RouteKind::KeyHash(h) | RouteKind::Explicit(h) => join(h),
+        }
+    }
+}
+
+/// How a record finds its shard. 24 bytes where two `Option<u128>` took 64 (a `u128`
+/// is 16-byte aligned): a `PutEntry` is moved by value through the driver's queues at
+/// every send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Route(RouteKind);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum RouteKind {
+    /// By the partition key's MD5, which whoever routes computes.
+    #[default]
+    Key,
+    /// By the partition key's MD5, which the producer already computed (the driver does,
+    /// to pace and account per shard): the local stream routes by it instead of hashing
+    /// the key again. Kinesis hashes for itself.
+    KeyHash([u64; 2]),
+    /// By an explicit hash key, overriding the partition key's MD5.
+    Explicit([u64; 2]),
+}
+
+const _: () = assert!(std::mem::size_of::<Route>() == 24);
+
+fn split(h: u128) -> [u64; 2] {
+    [h as u64, (h >> 64) as u64]
+}
+
+fn join([lo, hi]: [u64; 2]) -> u128 {
+    u128::from(hi) << 64 | u128::from(lo)
+}
+
+impl Route {
+    /// By the partition key's MD5, computed where the record is routed.
+    pub const KEY: Route = Route(RouteKind::Key);
+
+    /// By the partition key's MD5, `hash`, already computed (it must be that MD5).
+    pub fn key_hash(hash: u128) -> Self {
+        Route(RouteKind::KeyHash(split(hash)))
+    }
+
+    /// By an explicit hash key.
+    pub fn explicit(hash: u128) -> Self {
+        Route(RouteKind::Explicit(split(hash)))
+    }
+
+    /// `explicit(h)` for `Some(h)`, else [`Route::KEY`].
+    pub fn explicit_or_key(hash: Option<u128>) -> Self {
+        hash.map_or(Route::KEY, Route::explicit)
+    }
+
+    /// The explicit hash key, if the record has one (what a `PutRecords` request sends).
+    pub fn explicit_hash_key(self) -> Option<u128> {
+        match self.0 {
+            RouteKind::Explicit(h) => Some(join(h)),
+            _ => None,
+        }
+    }
+
+    /// The hash key, when it is known without hashing the partition key.
+    pub fn known(self) -> Option<u128> {
+        match self.0 {
+            RouteKind::Key => None,
+            RouteKind::KeyHash(h) | RouteKind::Explicit(h) => Some(join(h)),
+        }
     }
 }
 
@@ -106,5 +176,33 @@ pub trait RecordSink: Send + Sync + 'static {
     /// the driver may call it directly instead of in a task of its own.
     fn answers_inline(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each route gives the hash key Kinesis would place the record by, and only an
+    /// explicit one is sent as such.
+    #[test]
+    fn a_route_places_a_record_as_kinesis_would() {
+        let entry = |route| PutEntry {
+            data: Payload::from(&b"{}"[..]),
+            partition_key: PartitionKey::new("user-0000042"),
+            route,
+            user_records: 1,
+        };
+        let md5 = hash_ranges::hash_key("user-0000042");
+        let explicit = u128::MAX - 7 - (1 << 64);
+        assert_eq!(entry(Route::KEY).hash_key(), md5);
+        assert_eq!(entry(Route::key_hash(md5)).hash_key(), md5);
+        assert_eq!(entry(Route::explicit(explicit)).hash_key(), explicit);
+        assert_eq!(Route::KEY.known(), None);
+        assert_eq!(Route::key_hash(md5).known(), Some(md5));
+        assert_eq!(Route::key_hash(md5).explicit_hash_key(), None);
+        assert_eq!(Route::explicit(explicit).explicit_hash_key(), Some(explicit));
+        assert_eq!(Route::explicit_or_key(None), Route::KEY);
+        assert_eq!(Route::explicit_or_key(Some(explicit)), Route::explicit(explicit));
     }
 }

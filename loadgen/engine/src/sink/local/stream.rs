@@ -180,8 +180,11 @@ impl Stream {
             .iter()
             .map(|e| {
                 let e = e.borrow();
-                debug_assert!(e.key_hash.is_none_or(|h| h == hash_key(&e.partition_key)), "a wrong key_hash");
-                let hash = e.explicit_hash_key.or(e.key_hash).unwrap_or_else(|| hash_key(&e.partition_key));
+                let hash = e.hash_key();
+                debug_assert!(
+                    e.route.explicit_hash_key().is_some() || hash == hash_key(&e.partition_key),
+                    "a wrong carried key hash"
+                );
                 let index = shard_for(hash, &self.ranges);
                 let shard = &self.shards[index];
                 let w = &mut writes[index];
@@ -244,13 +247,13 @@ impl Stream {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::Route;
 
     fn entry(key: &str, size: usize) -> PutEntry {
         PutEntry {
             data: Payload::from(vec![b'x'; size]),
             partition_key: crate::sink::PartitionKey::new(key),
-            explicit_hash_key: None,
-            key_hash: None,
+            route: Route::KEY,
             user_records: 1,
         }
     }
@@ -284,8 +287,10 @@ mod tests {
         let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
         let s = Stream::new(8, 1, quota, 100);
         let plain: Vec<_> = (0..200).map(|i| entry(&format!("user-{i}"), 10)).collect();
-        let carried: Vec<_> =
-            plain.iter().map(|e| PutEntry { key_hash: Some(hash_key(&e.partition_key)), ..e.clone() }).collect();
+        let carried: Vec<_> = plain
+            .iter()
+            .map(|e| PutEntry { route: Route::key_hash(hash_key(&e.partition_key)), ..e.clone() })
+            .collect();
         assert_eq!(s.put(&plain, Instant::now(), 0), s.put(&carried, Instant::now(), 0));
     }
 
