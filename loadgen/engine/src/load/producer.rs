@@ -272,9 +272,10 @@ impl<T> Limiter<T> {
         self.stats.buffer_high_water = self.stats.buffer_high_water.max(self.buffered);
     }
 
-    /// Releases what the buckets allow at `now` into `out` (item and bytes), and expired
-    /// records (past their deadline) into `expired`.
-    pub fn release(&mut self, now: Instant, out: &mut Vec<(T, usize)>, expired: &mut Vec<T>) {
+    /// Releases what the buckets allow at `now` to `out` (item and bytes), and expired
+    /// records (past their deadline) into `expired`. `out` takes each item where it goes
+    /// next (the driver's batcher), without a vector between them.
+    pub fn release(&mut self, now: Instant, mut out: impl FnMut(T, usize), expired: &mut Vec<T>) {
         let shards = &mut self.shards;
         let (buffered, stats) = (&mut self.buffered, &mut self.stats);
         self.waiting.retain(|&shard| {
@@ -300,7 +301,7 @@ impl<T> Limiter<T> {
                     if w.since < now {
                         stats.held_back += 1;
                     }
-                    out.push((w.item, w.bytes));
+                    out(w.item, w.bytes);
                 } else {
                     gate.limited_this_second = true;
                     break;
@@ -411,11 +412,11 @@ mod tests {
             l.offer(0, i, 100, t0 + Duration::from_secs(30), t0).unwrap();
         }
         let (mut out, mut expired) = (Vec::new(), Vec::new());
-        l.release(t0, &mut out, &mut expired);
+        l.release(t0, |t, b| out.push((t, b)), &mut expired);
         assert_eq!(out.len(), 1500);
         assert_eq!(l.stats.held_back, 0, "sent in the turn they were offered");
         out.clear();
-        l.release(t0 + Duration::from_millis(100), &mut out, &mut expired);
+        l.release(t0 + Duration::from_millis(100), |t, b| out.push((t, b)), &mut expired);
         assert_eq!(out.len(), 150, "1,500/s × 0.1 s");
         assert_eq!(l.stats.held_back, 150);
         assert!(expired.is_empty());
@@ -445,7 +446,7 @@ mod tests {
         let (mut out, mut expired) = (Vec::new(), Vec::new());
         l.shards[0].records.tokens = 0.0;
         l.shards[0].records.last = t0 + Duration::from_secs(1);
-        l.release(t0 + Duration::from_secs(1), &mut out, &mut expired);
+        l.release(t0 + Duration::from_secs(1), |t, b| out.push((t, b)), &mut expired);
         assert!(out.is_empty(), "no tokens: held back");
         l.second(t0 + Duration::from_secs(2));
         assert!((l.shards[0].scale - 0.925).abs() < 1e-12, "{}", l.shards[0].scale);
@@ -461,7 +462,7 @@ mod tests {
         l.offer(0, 1, 10, t0 + Duration::from_millis(1), t0).unwrap();
         l.offer(0, 2, 10, t0 + Duration::from_secs(5), t0).unwrap();
         let (mut out, mut expired) = (Vec::new(), Vec::new());
-        l.release(t0 + Duration::from_millis(2), &mut out, &mut expired);
+        l.release(t0 + Duration::from_millis(2), |t, b| out.push((t, b)), &mut expired);
         assert_eq!(expired, vec![1]);
         assert_eq!(out.len(), 1, "2 ms at 1,000/s refill two tokens: the live record goes");
         assert_eq!(l.stats.expired_waiting, 1);
@@ -473,7 +474,7 @@ mod tests {
         many.offer(999, 7, 10, t0 + Duration::from_secs(5), t0).unwrap();
         assert_eq!(many.waiting, vec![999]);
         out.clear();
-        many.release(t0, &mut out, &mut expired);
+        many.release(t0, |t, b| out.push((t, b)), &mut expired);
         assert_eq!((out.len(), many.waiting.len()), (1, 0));
     }
 }
