@@ -18,6 +18,7 @@ pub mod aws;
 pub mod config;
 pub mod dead_letter;
 pub mod decode;
+mod dedup;
 pub mod emf;
 pub mod handler;
 pub mod init_error;

@@ -7,14 +7,14 @@
 //! Lambda. Writes and dead-letter sends run at the same time; only items the table
 //! rejects one by one are dead-lettered after the writes.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use retail_events::{ItemKey, Shape, StoredItem};
+use retail_events::{Shape, StoredItem};
 use tokio::time::Instant;
 
 use crate::dead_letter::DeadLetter;
 use crate::decode::DecodedBatch;
+use crate::dedup::written_for_each;
 use crate::kinesis::KinesisEventRecord;
 use crate::ports::{DeadLetterSink, EventStore, MetricsSink, MAX_DLQ_BATCH, MAX_DLQ_MESSAGE_BYTES, MAX_STORE_BATCH};
 use crate::report::{BatchReport, Fault, FaultKind, RecordOutcome};
@@ -98,20 +98,7 @@ impl<S: EventStore, D: DeadLetterSink, M: MetricsSink> Processor<S, D, M> {
         // BatchWriteItem refuses two items with one key in a call. Two records with one
         // key are the same event delivered twice: write the later one, and let the
         // earlier share its outcome.
-        let mut alias: Vec<usize> = (0..n).collect();
-        let mut last_with_key: HashMap<ItemKey<'_>, usize, foldhash::fast::RandomState> =
-            HashMap::with_capacity_and_hasher(items.len(), Default::default());
-        for (i, item) in items.iter().enumerate() {
-            if let Some(item) = item {
-                if let Some(prev) = last_with_key.insert(item.key(), i) {
-                    alias[prev] = i;
-                }
-            }
-        }
-        // Follow chains (three deliveries of one event) to the last delivery.
-        for i in (0..alias.len()).rev() {
-            alias[i] = alias[alias[i]];
-        }
+        let alias = written_for_each(n, |i| items[i].as_ref().map(StoredItem::key));
         // Sized up front: growing these by push cost ~80 instructions per record.
         let mut to_write: Vec<usize> = Vec::with_capacity(n);
         to_write.extend((0..n).filter(|&i| items[i].is_some() && alias[i] == i));
