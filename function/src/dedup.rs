@@ -10,9 +10,9 @@ use std::hash::{Hash, Hasher};
 ///
 /// An open-addressing table of (hash, position) pairs, probed linearly, over the batch:
 /// the hash is whatever the key's `Hash` writes, mixed a word at a time, and equal
-/// hashes are compared whole. A `HashMap<ItemKey, usize>` cost about 200 instructions per
-/// record here (callgrind, `benches/examples/handler_ir.rs`), most of it hashing with
-/// foldhash and moving 48-byte keys into the map.
+/// hashes are compared whole. It runs 49 fewer instructions per record than the
+/// `HashMap<ItemKey, usize>` with foldhash it replaced, which moved a 48-byte key into
+/// the map per record (callgrind, `benches/examples/handler_ir.rs`: 2,677 → 2,628).
 pub(crate) fn written_for_each<K: Hash + Eq>(n: usize, key: impl Fn(usize) -> Option<K>) -> Vec<usize> {
     const EMPTY: usize = usize::MAX;
     let mut written: Vec<usize> = (0..n).collect();

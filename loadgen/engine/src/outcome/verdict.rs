@@ -25,8 +25,8 @@ use crate::capacity::quotas::{DYNAMODB_PARTITION_WCU, SHARD_WRITE_RECORDS_PER_SE
 use crate::capacity::shards::{Binding, ShardPlan};
 use crate::outcome::measured::PipelineMetrics;
 use crate::outcome::result::{
-    AggregationRecommendation, Bottleneck, BottleneckKind, LambdaOption, LambdaRecommendation, Recommendation,
-    RunResult, TableCapacityResult, TableRecommendation, Verdict, VerdictState,
+    AggregationRecommendation, Bottleneck, BottleneckKind, LambdaOption, LambdaRecommendation, Pipeline,
+    Recommendation, RunResult, TableCapacityResult, TableRecommendation, Verdict, VerdictState,
 };
 
 /// The share of the target rate that must be offered for a run to say anything.
@@ -163,6 +163,14 @@ pub fn lambda_options_text(options: &[LambdaOption]) -> String {
     }
 }
 
+/// Whether the local table's throttles reached the event source mapping. Throttles the
+/// function's own retries absorbed cost latency, not events: a finding. Once the function
+/// reports records for redelivery, the shard waits on them: the table holds the pipeline
+/// back, and a consumer that fell behind meanwhile is its symptom.
+fn table_held_the_shards(p: &Pipeline) -> bool {
+    p.reported_for_retry > 0 && p.table_capacity.as_ref().is_some_and(|t| t.throttled_partition + t.throttled_table > 0)
+}
+
 /// What failed, in pipeline order, each with its figure.
 struct Failure {
     bottleneck: Bottleneck,
@@ -181,10 +189,7 @@ fn judge_table(
 ) {
     let rec = &r.recommendation;
     let redelivered = r.pipeline.as_ref().map_or(0, |p| p.reported_for_retry);
-    // Throttles the function's own retries absorbed cost latency, not events: a finding.
-    // Once they reach the event source mapping (records reported for redelivery), the
-    // shard waits on them and the table is what holds the pipeline back.
-    let reached_the_mapping = redelivered > 0;
+    let reached_the_mapping = r.pipeline.as_ref().is_some_and(table_held_the_shards);
     let absorbed = if redelivered > 0 {
         format!("the function reported {redelivered} records for redelivery")
     } else {
@@ -569,11 +574,9 @@ pub fn judge(r: &RunResult, plan: Option<&Plan>) -> Verdict {
                     )
                 })
                 .unwrap_or_default();
-            // DynamoDB throttles that reached the mapping make the shards wait (the
-            // function retries, then the mapping redelivers): the lag is their symptom,
-            // and the table, judged below, is the bottleneck.
-            let held_by_table = p.reported_for_retry > 0
-                && p.table_capacity.as_ref().is_some_and(|t| t.throttled_partition + t.throttled_table > 0);
+            // The lag of shards the table held back is its symptom; the table, judged
+            // below, is the bottleneck.
+            let held_by_table = table_held_the_shards(p);
             if age_s > window_s + ITERATOR_AGE_SLACK_S {
                 let fix = if held_by_table {
                     format!(
