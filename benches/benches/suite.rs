@@ -201,8 +201,9 @@ fn stages(c: &mut Criterion) {
     let unlimited = WriteQuota { records_per_sec: 1e12, bytes_per_sec: 1e15 };
     group.bench_function(BenchmarkId::new("stream_put", RECORDS), |b| {
         b.iter_batched(
-            || Stream::new(64, 1, unlimited, usize::MAX),
-            |stream| stream.put(&entries, std::time::Instant::now(), 1_764_000_000_000),
+            // The stream takes the data of what it stores: each put gets its own entries.
+            || (Stream::new(64, 1, unlimited, usize::MAX), entries.clone()),
+            |(stream, mut entries)| stream.put(&mut entries, std::time::Instant::now(), 1_764_000_000_000),
             BatchSize::SmallInput,
         )
     });
@@ -214,7 +215,7 @@ fn stages(c: &mut Criterion) {
         use loadgen_engine::sink::local::esm::Delivery;
         const BATCH: usize = 100;
         let stream = Stream::new(1, 1, unlimited, usize::MAX);
-        stream.put(&entries[..BATCH], std::time::Instant::now(), 1_764_000_000_000);
+        stream.put(&mut entries[..BATCH].to_vec(), std::time::Instant::now(), 1_764_000_000_000);
         let lane = &stream.shards[0].lanes[0];
         let records = lane.records.lock().expect("an unpoisoned lane");
         let mut delivery = Delivery::default();

@@ -142,15 +142,15 @@ async fn the_sink_routes_like_kinesis() {
     }));
     let mut too_many = entries.clone();
     too_many.push(entries[0].clone());
-    assert!(matches!(sink.put_records(&too_many).await, Err(SinkError::Rejected(_))), "501 records");
+    assert!(matches!(sink.put_records(&mut too_many).await, Err(SinkError::Rejected(_))), "501 records");
     let huge = PutEntry {
         data: Payload::from(vec![b'x'; 1024 * 1024]),
         partition_key: "k".into(),
         route: Route::KEY,
         user_records: 1,
     };
-    assert!(matches!(sink.put_records(&[huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");
-    let results = sink.put_records(&entries).await.expect("500 records in one request");
+    assert!(matches!(sink.put_records(&mut [huge]).await, Err(SinkError::Rejected(_))), "a record over 1 MiB");
+    let results = sink.put_records(&mut entries).await.expect("500 records in one request");
     assert_eq!(results.len(), 500);
     for (e, r) in entries.iter().zip(&results) {
         let expected = shard_for(e.route.explicit_hash_key().unwrap_or_else(|| hash_key(&e.partition_key)), &ranges);

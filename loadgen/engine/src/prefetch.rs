@@ -16,11 +16,25 @@ pub(crate) fn bytes(bytes: &[u8], max_lines: usize) {
     }
 }
 
+/// Hints that the `bytes` at `at` will be used soon. `at` may be any address, null or
+/// dangling included (a hint kept from an earlier step): a prefetch never faults.
+#[inline(always)]
+pub(crate) fn address<T>(at: *const T, bytes: usize) {
+    let at = at.cast::<u8>();
+    for offset in (0..bytes).step_by(64) {
+        line(at.wrapping_add(offset));
+    }
+    // The last byte's line, when the span straddles one more than its length covers.
+    if bytes > 0 {
+        line(at.wrapping_add(bytes - 1));
+    }
+}
+
 #[inline(always)]
 fn line(at: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch is only a hint to the cache: it never faults and reads or writes
-    // nothing the program sees; the address is in a live value the caller borrows.
+    // SAFETY: a prefetch is only a hint to the cache: it never faults, whatever the
+    // address, and reads or writes nothing the program sees.
     #[allow(unsafe_code)]
     unsafe {
         std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast::<i8>())

@@ -6,7 +6,7 @@
 //! `--region`, `--profile`, and `--endpoint-url` or `AWS_ENDPOINT_URL`. The preflight turns
 //! each way a run can fail to start into its own error naming the fix.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, BorrowMut};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -389,7 +389,7 @@ impl RecordSink for KinesisSink {
         self.ranges.clone()
     }
 
-    async fn put_records<E: Borrow<PutEntry> + Sync>(&self, entries: &[E]) -> Result<Vec<PutResult>, SinkError> {
+    async fn put_records<E: BorrowMut<PutEntry> + Send>(&self, entries: &mut [E]) -> Result<Vec<PutResult>, SinkError> {
         let entries: Vec<&PutEntry> = entries.iter().map(Borrow::borrow).collect();
         // Kinesis would refuse these requests whole; never send them.
         if entries.len() > PUT_RECORDS_MAX_RECORDS {

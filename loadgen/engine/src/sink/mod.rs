@@ -8,7 +8,7 @@ pub mod hash_ranges;
 pub mod kinesis;
 pub mod local;
 
-use std::borrow::Borrow;
+use std::borrow::BorrowMut;
 use std::future::Future;
 
 /// A partition key (and a `userId`): up to 23 bytes inline, as every `user-NNNNNNN` is, so
@@ -19,7 +19,63 @@ pub type PartitionKey = smol_str::SmolStr;
 /// A record's data: one allocation holding the count and the bytes, so that the copies the
 /// driver, the stream model and the event source mapping keep cost a count each (a
 /// `Bytes` made from a `Vec` allocated a second, shared header at its first clone).
-pub type Payload = std::sync::Arc<[u8]>;
+///
+/// It can also be handed on whole ([`Payload::take`]), leaving an empty one behind: the
+/// local stream model takes the data of the records it accepts instead of counting a
+/// second reference (see [`RecordSink::put_records`]).
+#[derive(Clone, Default)]
+pub struct Payload(Option<std::sync::Arc<[u8]>>);
+
+impl Payload {
+    /// The bytes, leaving this payload empty; no count changes and nothing is copied.
+    pub fn take(&mut self) -> Payload {
+        Payload(self.0.take())
+    }
+
+    /// References to these bytes (0 once taken): for tests of who holds a record.
+    #[cfg(test)]
+    pub(crate) fn references(&self) -> usize {
+        self.0.as_ref().map_or(0, std::sync::Arc::strong_count)
+    }
+}
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        self.0.as_deref().unwrap_or_default()
+    }
+}
+
+impl AsRef<[u8]> for Payload {
+    fn as_ref(&self) -> &[u8] {
+        self
+    }
+}
+
+impl From<&[u8]> for Payload {
+    fn from(bytes: &[u8]) -> Self {
+        Payload(Some(bytes.into()))
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Payload(Some(bytes.into()))
+    }
+}
+
+impl PartialEq for Payload {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Payload({} bytes)", self.len())
+    }
+}
 
 /// One record of a `PutRecords` request.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,9 +210,16 @@ pub trait RecordSink: Send + Sync + 'static {
     /// Sends one request of at most 500 records and 5 MiB. `Ok` has one result per entry,
     /// in order. The entries are borrowed from whatever holds them (the driver's pending
     /// records), so a request costs no copy of its records.
-    fn put_records<E: Borrow<PutEntry> + Sync>(
+    ///
+    /// A sink that keeps the records in this process (the local stream model) takes the
+    /// data of each entry it accepts, leaving it empty: the entry's holder only counts an
+    /// accepted record, while a second reference to its payload would cost two locked
+    /// instructions per record (the count up here, down when the holder drops it), each
+    /// waiting for every store before it. An entry not accepted keeps its data for the
+    /// retry.
+    fn put_records<E: BorrowMut<PutEntry> + Send>(
         &self,
-        entries: &[E],
+        entries: &mut [E],
     ) -> impl Future<Output = Result<Vec<PutResult>, SinkError>> + Send;
 
     /// Number of shards (for per-shard accounting).

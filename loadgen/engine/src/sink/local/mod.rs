@@ -14,7 +14,7 @@ pub mod stores;
 pub mod stream;
 pub mod table_model;
 
-use std::borrow::Borrow;
+use std::borrow::BorrowMut;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -317,7 +317,7 @@ impl LocalPipeline {
 }
 
 impl RecordSink for LocalPipeline {
-    async fn put_records<E: Borrow<PutEntry> + Sync>(&self, entries: &[E]) -> Result<Vec<PutResult>, SinkError> {
+    async fn put_records<E: BorrowMut<PutEntry> + Send>(&self, entries: &mut [E]) -> Result<Vec<PutResult>, SinkError> {
         Ok(self.stream.put(entries, Instant::now(), retail_function::now_ms()))
     }
 

@@ -6,8 +6,9 @@
 //! parallelization factor), so records of one key stay in order while lanes of one shard
 //! are processed concurrently, as Lambda does.
 
-use std::borrow::Borrow;
+use std::borrow::BorrowMut;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -45,6 +46,9 @@ pub struct Lane {
     pub arrived: Notify,
     /// Where checkpointed records' payloads go to be freed.
     retired: Arc<Retired>,
+    /// Where the next record will likely be stored (just past the last one `put` stored):
+    /// a cache hint only, never read or written through (see [`Stream::put`]).
+    next_slot: AtomicPtr<StreamRecord>,
 }
 
 impl Lane {
@@ -151,7 +155,12 @@ impl Stream {
                 id: format!("shardId-{i:012}"),
                 lanes: (0..lanes.max(1))
                     .map(|_| {
-                        Arc::new(Lane { records: Mutex::default(), arrived: Notify::new(), retired: retired.clone() })
+                        Arc::new(Lane {
+                            records: Mutex::default(),
+                            arrived: Notify::new(),
+                            retired: retired.clone(),
+                            next_slot: AtomicPtr::default(),
+                        })
                     })
                     .collect(),
             })
@@ -171,12 +180,16 @@ impl Stream {
     }
 
     /// Stores what the quotas allow of `entries` and answers per record, as `PutRecords`
-    /// does. `arrival_ms` is the wall-clock time of the request.
-    pub fn put<E: Borrow<PutEntry>>(&self, entries: &[E], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
+    /// does, taking the data of each record it stores (see `RecordSink::put_records`).
+    /// `arrival_ms` is the wall-clock time of the request.
+    pub fn put<E: BorrowMut<PutEntry>>(&self, entries: &mut [E], now: Instant, arrival_ms: i64) -> Vec<PutResult> {
         self.release_retired();
-        let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
-        let mut woken = Vec::new();
-        let results = entries
+        // Each record's shard and lane first, asking for the lines the second pass will
+        // write (each lane's lock, and where its next record goes) all at once. With
+        // many shards every record lands in a lane of its own whose memory the pipeline's
+        // core last touched; stored one by one, each lock's release waited for the store
+        // before it to fetch its line.
+        let placed: Vec<(usize, usize)> = entries
             .iter()
             .map(|e| {
                 let e = e.borrow();
@@ -186,18 +199,31 @@ impl Stream {
                     "a wrong carried key hash"
                 );
                 let index = shard_for(hash, &self.ranges);
-                let shard = &self.shards[index];
+                let lanes = &self.shards[index].lanes;
+                let lane_index = ((hash >> 64) as u64 % lanes.len() as u64) as usize;
+                let lane = &*lanes[lane_index];
+                crate::prefetch::value(&lane.records);
+                crate::prefetch::address(lane.next_slot.load(Ordering::Relaxed), size_of::<StreamRecord>());
+                (index, lane_index)
+            })
+            .collect();
+        let mut writes = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        let mut woken = Vec::new();
+        let results = entries
+            .iter_mut()
+            .zip(placed)
+            .map(|(e, (index, lane_index))| {
+                let e = e.borrow_mut();
                 let w = &mut writes[index];
                 if !w.quota.try_take(now, 1.0, e.quota_bytes() as f64) {
                     return PutResult::Throttled { shard: Some(index) };
                 }
-                let lane_index = ((hash >> 64) as u64 % shard.lanes.len() as u64) as usize;
-                let lane = &shard.lanes[lane_index];
+                let lane = &self.shards[index].lanes[lane_index];
                 let sequence = w.next_sequence;
                 w.next_sequence += 1;
                 let mut records = lane.records.lock().unwrap_or_else(|p| p.into_inner());
                 records.push_back(StreamRecord {
-                    data: e.data.clone(),
+                    data: e.data.take(),
                     partition_key: e.partition_key.clone(),
                     sequence,
                     arrival_ms,
@@ -205,6 +231,12 @@ impl Stream {
                     user_records: e.user_records,
                 });
                 let full = records.len() == self.wake_at;
+                if let Some(last) = records.back() {
+                    // One past the last record: where the next goes unless the ring wraps
+                    // or grows there (then the hint is wasted, never wrong).
+                    let next = std::ptr::from_ref(last).wrapping_add(1).cast_mut();
+                    lane.next_slot.store(next, Ordering::Relaxed);
+                }
                 drop(records);
                 if full && !woken.iter().any(|l: &Arc<Lane>| Arc::ptr_eq(l, lane)) {
                     woken.push(lane.clone());
@@ -262,9 +294,9 @@ mod tests {
     fn throttles_per_record_past_the_quota() {
         let quota = WriteQuota { records_per_sec: 1000.0, bytes_per_sec: 1_048_576.0 };
         let s = Stream::new(1, 1, quota, 100);
-        let entries: Vec<_> = (0..1500).map(|i| entry(&format!("k{i}"), 100)).collect();
+        let mut entries: Vec<_> = (0..1500).map(|i| entry(&format!("k{i}"), 100)).collect();
         let now = Instant::now();
-        let results = s.put(&entries, now, 0);
+        let results = s.put(&mut entries, now, 0);
         let accepted = results.iter().filter(|r| matches!(r, PutResult::Accepted { .. })).count();
         assert_eq!(accepted, 1000);
         assert!(matches!(results[1200], PutResult::Throttled { shard: Some(0) }));
@@ -276,8 +308,8 @@ mod tests {
         let quota = WriteQuota { records_per_sec: 1000.0, bytes_per_sec: 1_048_576.0 };
         let s = Stream::new(1, 1, quota, 100);
         // 1,024 records of 1,014 data bytes + 10 key bytes = exactly 1 MiB.
-        let entries: Vec<_> = (0..1024).map(|i| entry(&format!("key-{i:06}"), 1014)).collect();
-        let results = s.put(&entries[..1000], Instant::now(), 0);
+        let mut entries: Vec<_> = (0..1024).map(|i| entry(&format!("key-{i:06}"), 1014)).collect();
+        let results = s.put(&mut entries[..1000], Instant::now(), 0);
         assert!(results.iter().all(|r| matches!(r, PutResult::Accepted { .. })));
     }
 
@@ -286,20 +318,20 @@ mod tests {
     fn a_carried_key_hash_routes_as_the_key_would() {
         let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
         let s = Stream::new(8, 1, quota, 100);
-        let plain: Vec<_> = (0..200).map(|i| entry(&format!("user-{i}"), 10)).collect();
-        let carried: Vec<_> = plain
+        let mut plain: Vec<_> = (0..200).map(|i| entry(&format!("user-{i}"), 10)).collect();
+        let mut carried: Vec<_> = plain
             .iter()
             .map(|e| PutEntry { route: Route::key_hash(hash_key(&e.partition_key)), ..e.clone() })
             .collect();
-        assert_eq!(s.put(&plain, Instant::now(), 0), s.put(&carried, Instant::now(), 0));
+        assert_eq!(s.put(&mut plain, Instant::now(), 0), s.put(&mut carried, Instant::now(), 0));
     }
 
     #[test]
     fn routes_by_md5_and_keeps_key_order_in_a_lane() {
         let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
         let s = Stream::new(4, 3, quota, 100);
-        let entries: Vec<_> = (0..2000).map(|i| entry(&format!("user-{}", i % 50), 10)).collect();
-        let results = s.put(&entries, Instant::now(), 0);
+        let mut entries: Vec<_> = (0..2000).map(|i| entry(&format!("user-{}", i % 50), 10)).collect();
+        let results = s.put(&mut entries, Instant::now(), 0);
         let ranges = even_ranges(4);
         for (e, r) in entries.iter().zip(&results) {
             assert_eq!(*r, PutResult::Accepted { shard: shard_for(hash_key(&e.partition_key), &ranges) });
@@ -313,35 +345,53 @@ mod tests {
         }
     }
 
+    /// The stream takes the data of what it stores, and leaves what it throttles to the
+    /// producer, for the retry.
+    #[test]
+    fn a_stored_record_is_taken_and_a_throttled_one_kept() {
+        let quota = WriteQuota { records_per_sec: 1.0, bytes_per_sec: 1e12 };
+        let s = Stream::new(1, 1, quota, 100);
+        let mut entries = vec![entry("user-1", 10), entry("user-2", 20)];
+        let held = entries[0].data.clone();
+        let results = s.put(&mut entries, Instant::now(), 0);
+        assert!(matches!(results[..], [PutResult::Accepted { .. }, PutResult::Throttled { .. }]));
+        assert!(entries[0].data.is_empty(), "the stored record's data went to the stream");
+        assert_eq!(held.references(), 2, "the stream and this handle hold it, no one else");
+        assert_eq!(entries[1].data.len(), 20, "the throttled record keeps its data");
+        assert_eq!(s.shards[0].lanes[0].records.lock().unwrap()[0].data, held);
+    }
+
     /// Checkpointed payloads are freed by the next put or release (the producer's
     /// thread), not by the consumer; past the cap the consumer frees its own.
     #[test]
     fn checkpointed_payloads_are_freed_by_the_next_put() {
         let quota = WriteQuota { records_per_sec: 1e9, bytes_per_sec: 1e12 };
         let s = Stream::new(1, 1, quota, 100);
+        // A handle on each payload, to see who still holds it.
+        let put = |entries: &[PutEntry]| s.put(&mut entries.to_vec(), Instant::now(), 0);
         let kept = entry("user-1", 10);
-        s.put(std::slice::from_ref(&kept), Instant::now(), 0);
-        assert_eq!(Arc::strong_count(&kept.data), 2, "the stream holds the record");
+        put(std::slice::from_ref(&kept));
+        assert_eq!(kept.data.references(), 2, "the stream holds the record");
         let lane = &s.shards[0].lanes[0];
         assert_eq!(lane.checkpoint(5), 1, "only what the lane holds is removed");
         assert_eq!(s.backlog(), 0);
-        assert_eq!(Arc::strong_count(&kept.data), 2, "queued for the producer's thread");
-        s.put::<PutEntry>(&[], Instant::now(), 0);
-        assert_eq!(Arc::strong_count(&kept.data), 1, "freed by the next put");
+        assert_eq!(kept.data.references(), 2, "queued for the producer's thread");
+        put(&[]);
+        assert_eq!(kept.data.references(), 1, "freed by the next put");
 
         let many: Vec<_> = (0..RETIRED_MAX + 10).map(|i| entry(&format!("user-{i}"), 1)).collect();
-        s.put(&many, Instant::now(), 0);
+        put(&many);
         assert_eq!(lane.checkpoint(many.len()), many.len());
-        let queued = many.iter().filter(|e| Arc::strong_count(&e.data) == 2).count();
+        let queued = many.iter().filter(|e| e.data.references() == 2).count();
         assert_eq!(queued, RETIRED_MAX, "past the cap the consumer frees its own");
-        s.put::<PutEntry>(&[], Instant::now(), 0);
-        assert!(many.iter().all(|e| Arc::strong_count(&e.data) == 1));
+        put(&[]);
+        assert!(many.iter().all(|e| e.data.references() == 1));
 
         // Without puts (the drain), the producer's thread frees them when it asks.
-        s.put(std::slice::from_ref(&kept), Instant::now(), 0);
+        put(std::slice::from_ref(&kept));
         assert_eq!(lane.checkpoint(1), 1);
-        assert_eq!(Arc::strong_count(&kept.data), 2, "queued");
+        assert_eq!(kept.data.references(), 2, "queued");
         s.release_retired();
-        assert_eq!(Arc::strong_count(&kept.data), 1, "freed by the release");
+        assert_eq!(kept.data.references(), 1, "freed by the release");
     }
 }
