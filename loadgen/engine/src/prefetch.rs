@@ -20,13 +20,11 @@ pub(crate) fn bytes(bytes: &[u8], max_lines: usize) {
 /// dangling included (a hint kept from an earlier step): a prefetch never faults.
 #[inline(always)]
 pub(crate) fn address<T>(at: *const T, bytes: usize) {
-    let at = at.cast::<u8>();
-    for offset in (0..bytes).step_by(64) {
-        line(at.wrapping_add(offset));
-    }
-    // The last byte's line, when the span straddles one more than its length covers.
-    if bytes > 0 {
-        line(at.wrapping_add(bytes - 1));
+    // Every line the span touches, once each, from the start of the first.
+    let skew = at.addr() % 64;
+    let first = at.cast::<u8>().wrapping_sub(skew);
+    for offset in (0..skew + bytes).step_by(64) {
+        line(first.wrapping_add(offset));
     }
 }
 
