@@ -1,6 +1,7 @@
 //! Cache hints: asking the CPU to bring memory the next steps will read into its cache
 //! while it works on the current one. Hints only: nothing is read, nothing changes, and
-//! on other architectures than x86-64 they do nothing. The crate's one use of `unsafe`.
+//! on other architectures than x86-64 they do nothing. One of the crate's two uses of
+//! `unsafe` (the other: `load::event_id`'s SSE2 hex digits).
 
 /// Hints that `value` will be read soon.
 #[inline(always)]
