@@ -197,6 +197,23 @@ async fn a_load_that_cannot_be_offered_is_inconclusive() {
     assert!(r.verdict.headline.starts_with("Inconclusive:"));
 }
 
+/// At a rate too low to fill a request within the linger, the driver sleeps the whole
+/// linger between turns (the requests leave when they would anyway): that wait is its own
+/// choice, so the events it hands over after it are not late sends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_linger_at_a_low_rate_makes_no_late_sends() {
+    let mut c = config(1000.0, 3, 1, 100, 37);
+    c.driver.batch.linger = Duration::from_millis(40);
+    let r = run(&c).await;
+    let l = &r.ledger;
+    assert_eq!(l.generated, 3000);
+    assert!(l.balanced(), "{l:?}");
+    // After the first second the driver wakes every 40 ms, four times the late threshold:
+    // counted from the due times alone, two thirds of the events would be late. A few may
+    // be, if this machine stalls the driver for more than 10 ms.
+    assert!(r.rate.late_sends * 100 <= l.generated, "{} late sends of {}", r.rate.late_sends, l.generated);
+}
+
 /// Items over DynamoDB's 400 KB are dead-lettered by the function: in the queue, not
 /// lost, and the pipeline does not hold for them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -61,7 +61,8 @@ pub struct DriverConfig {
     pub retry_base: Duration,
     /// Largest retry backoff ceiling.
     pub retry_cap: Duration,
-    /// An event handed to the batcher later than this after its due time is late.
+    /// An event handed to the batcher later than this after its due time is late (beyond
+    /// the linger the driver waits on purpose at a low rate: see `drive`).
     pub late_threshold: Duration,
     /// Accepted valid events to sample for end-to-end verification (0: none).
     pub trace_sample: usize,
@@ -511,7 +512,10 @@ pub async fn drive<S: RecordSink>(
     // Coalesced wake-ups (see `coalesce` below): events generated in the last whole second
     // (none closed yet: as if the rate were high).
     let mut generated_last_second = u64::MAX;
-    let coalesce = config.batch.linger.min(config.late_threshold / 2);
+    let coalesce = config.batch.linger;
+    // How long after its due time the driver meant to hand over the next event when it
+    // last went to sleep (the coalescing wait, or zero): an event is late only beyond it.
+    let mut slack = Duration::ZERO;
     let mut interrupted = false;
     // When the schedule ended, and what the stream had accepted by then.
     let mut load_end: Option<(Instant, u64)> = None;
@@ -559,7 +563,7 @@ pub async fn drive<S: RecordSink>(
             let rec = generator.next_record(t0_ms + offset.as_millis() as i64, sequence);
             sequence += 1;
             generated += 1;
-            if now.saturating_duration_since(due) > config.late_threshold {
+            if now.saturating_duration_since(due) > config.late_threshold + slack {
                 late += 1;
             }
             // The key's hash, where the generator keeps it (once per user) or a predicting
@@ -711,6 +715,7 @@ pub async fn drive<S: RecordSink>(
         }
 
         let mut wake = next_tick.min(now + Duration::from_millis(100));
+        slack = Duration::ZERO;
         if !schedule_done {
             if let Some(&offset) = schedule.peek() {
                 // At a low rate, wake for the next event only when its request would be
@@ -719,13 +724,16 @@ pub async fn drive<S: RecordSink>(
                 // moments and every latency is measured from the same due times, with a
                 // fraction of the wake-ups (at 5,000 events/s, one per linger instead of
                 // one per millisecond). Only where a request cannot fill within the
-                // linger (the last second's rate says so), never with aggregation (its
-                // own linger counts from arrival), and never later than half the late
-                // threshold.
+                // linger (the last second's rate says so) and never with aggregation (its
+                // own linger counts from arrival). The wait is chosen, so it does not make
+                // an event late (`slack`): a longer `--linger` means fewer wake-ups, each
+                // about 35 µs of CPU on a virtual machine before any work
+                // (docs/performance.md, "Wake-ups").
                 let sparse = generated_last_second.saturating_mul(coalesce.as_micros() as u64)
                     < (config.batch.max_records as u64 / 2).saturating_mul(1_000_000);
                 let lazy = if sparse && aggregator.is_none() { coalesce } else { Duration::ZERO };
                 wake = wake.min(t0 + offset + lazy);
+                slack = lazy;
             }
         }
         if let Some(d) = batcher.deadline() {

@@ -37,7 +37,9 @@ pub struct Ledger {
     pub invalid_injected: u64,
     /// Of those, the ones the stream accepted (the pipeline must dead-letter them).
     pub invalid_accepted: u64,
-    /// Events handed to the batcher later than `late_threshold` after their due time.
+    /// Events handed to the batcher later than `late_threshold` after their due time, not
+    /// counting the linger the driver waits on purpose at rates that cannot fill a request
+    /// within it.
     pub late_sends: u64,
 }
 
