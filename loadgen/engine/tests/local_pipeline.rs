@@ -214,6 +214,28 @@ async fn a_long_linger_at_a_low_rate_makes_no_late_sends() {
     assert!(r.rate.late_sends * 100 <= l.generated, "{} late sends of {}", r.rate.late_sends, l.generated);
 }
 
+/// At a rate that fills a request before the linger ends, the driver sleeps until the
+/// event that completes it is due: the request leaves full, when it would have if the
+/// driver had woken for every event, and no event is late for the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_that_fills_within_the_linger_leaves_when_full() {
+    // 10,000 events/s fill a request of 500 in 50 ms, within the 90 ms linger (and within
+    // the driver's longest sleep, 100 ms).
+    let mut c = config(10_000.0, 3, 16, 100, 41);
+    c.driver.batch.linger = Duration::from_millis(90);
+    let r = run(&c).await;
+    let l = &r.ledger;
+    assert_eq!(l.generated, 30_000);
+    assert!(l.balanced(), "{l:?}");
+    assert!(r.rate.late_sends * 100 <= l.generated, "{} late sends of {}", r.rate.late_sends, l.generated);
+    // From its due time, an event waits up to 50 ms for its request to fill (25 ms at the
+    // median). Sent at the linger's end instead, the wait would reach 90 ms (45 ms at the
+    // median).
+    let put = &r.latency_ms.put_corrected;
+    assert!(put.p50 > 10.0 && put.p50 < 37.0, "put latency from due: {put:?}");
+    assert!(put.p99 < 80.0, "put latency from due: {put:?}");
+}
+
 /// Items over DynamoDB's 400 KB are dead-lettered by the function: in the queue, not
 /// lost, and the pipeline does not hold for them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

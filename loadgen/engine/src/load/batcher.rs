@@ -86,6 +86,14 @@ impl<T> Batcher<T> {
         Some(std::mem::replace(&mut self.items, next))
     }
 
+    /// How many more items of `size` bytes each complete the pending request (at least
+    /// one): what a driver that knows its next items' due times wakes for.
+    pub fn items_to_fill(&self, size: usize) -> usize {
+        let by_count = self.limits.max_records.saturating_sub(self.items.len());
+        let by_bytes = self.limits.max_bytes.saturating_sub(self.bytes).div_ceil(size.max(1));
+        by_count.min(by_bytes).max(1)
+    }
+
     /// Items waiting.
     pub fn len(&self) -> usize {
         self.items.len()
@@ -111,6 +119,36 @@ mod tests {
         let batch = b.push(499, 100, t).unwrap();
         assert_eq!(batch.len(), 500);
         assert!(b.is_empty());
+    }
+
+    #[test]
+    fn items_to_fill_is_what_completes_the_request() {
+        let limits = BatchLimits { max_records: 10, max_bytes: 1000, ..BatchLimits::default() };
+        let mut b = Batcher::new(limits);
+        let t = Instant::now();
+        assert_eq!(b.items_to_fill(10), 10, "by count");
+        assert_eq!(b.items_to_fill(300), 4, "by bytes: the fourth 300-byte item completes it");
+        for i in 0..3 {
+            assert!(b.push(i, 10, t).is_none());
+        }
+        assert_eq!(b.items_to_fill(10), 7);
+        assert_eq!(b.items_to_fill(0), 7, "a size of 0 counts as 1 byte");
+        for i in 3..9 {
+            assert!(b.push(i, 10, t).is_none());
+        }
+        assert_eq!(b.items_to_fill(2000), 1, "never less than one");
+        // Predicted, then pushed: the request completes on the predicted item (by count
+        // for 10-byte items; for 300-byte ones the third after the first would overflow
+        // 1,000 bytes, so it sends the three before it).
+        for (size, k) in [(10, 9), (300, 3)] {
+            let mut b = Batcher::new(limits);
+            assert!(b.push(0, size, t).is_none());
+            assert_eq!(b.items_to_fill(size), k, "{size}-byte items");
+            for i in 1..k {
+                assert!(b.push(i, size, t).is_none(), "item {i} of {k} at {size} bytes");
+            }
+            assert!(b.push(k, size, t).is_some(), "item {k} completes the {size}-byte request");
+        }
     }
 
     #[test]

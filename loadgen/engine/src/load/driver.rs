@@ -40,6 +40,13 @@ pub const LOAD_END_SLACK: Duration = Duration::from_millis(250);
 /// Events generated per driver turn at most.
 pub const MAX_BURST: usize = 2_048;
 
+/// How long before the event that completes a request is due the driver wakes for it, when
+/// it sleeps until then instead of waking for every event (only where that is more than
+/// twice this away: closer, a look-ahead through the schedule per turn would cost more than
+/// the wake-ups it saves). Timers fire up to a few milliseconds late on a busy machine; the
+/// last events are made one wake-up each, as at high rates.
+const FILL_AHEAD: Duration = Duration::from_millis(5);
+
 /// How the load is offered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DriverConfig {
@@ -516,6 +523,8 @@ pub async fn drive<S: RecordSink>(
     // How long after its due time the driver meant to hand over the next event when it
     // last went to sleep (the coalescing wait, or zero): an event is late only beyond it.
     let mut slack = Duration::ZERO;
+    // Events made so far and their bytes: the mean record size the fill-time wake uses.
+    let (mut made, mut made_bytes) = (0u64, 0u64);
     let mut interrupted = false;
     // When the schedule ended, and what the stream had accepted by then.
     let mut load_end: Option<(Instant, u64)> = None;
@@ -631,6 +640,8 @@ pub async fn drive<S: RecordSink>(
                 }
             }
         }
+        made += generated;
+        made_bytes += offered;
         if generated > 0 || buffer_full > 0 {
             let mut st = shared.lock();
             st.ledger.generated += generated;
@@ -718,22 +729,45 @@ pub async fn drive<S: RecordSink>(
         slack = Duration::ZERO;
         if !schedule_done {
             if let Some(&offset) = schedule.peek() {
-                // At a low rate, wake for the next event only when its request would be
-                // sent anyway (after the batcher's linger, which counts from the event's
-                // due time, not from when it was made): the requests leave at the same
-                // moments and every latency is measured from the same due times, with a
-                // fraction of the wake-ups (at 5,000 events/s, one per linger instead of
-                // one per millisecond). Only where a request cannot fill within the
-                // linger (the last second's rate says so) and never with aggregation (its
-                // own linger counts from arrival). The wait is chosen, so it does not make
-                // an event late (`slack`): a longer `--linger` means fewer wake-ups, each
-                // about 35 µs of CPU on a virtual machine before any work
-                // (docs/performance.md, "Wake-ups").
+                let due = t0 + offset;
+                // Wake for the next event only when its request would be sent anyway:
+                // after the batcher's linger (which counts from the event's due time,
+                // not from when it was made), or when the request fills. The requests
+                // leave at the same moments and every latency is measured from the same
+                // due times, with a fraction of the wake-ups: each costs about 35 µs of
+                // CPU on a virtual machine before any work (docs/performance.md,
+                // "Wake-ups"). The wait is chosen, so it does not make an event late
+                // (`slack`). Never with aggregation (its own linger counts from arrival).
+                //
+                // At a rate that cannot fill half a request within the linger (the last
+                // second's says so), that is the linger. Otherwise it is when the event
+                // that completes the request is due (the schedule is known ahead; sizes
+                // taken at the mean so far), if that is more than twice `FILL_AHEAD`
+                // away at the last second's rate; closer, the driver wakes for each event.
                 let sparse = generated_last_second.saturating_mul(coalesce.as_micros() as u64)
                     < (config.batch.max_records as u64 / 2).saturating_mul(1_000_000);
-                let lazy = if sparse && aggregator.is_none() { coalesce } else { Duration::ZERO };
-                wake = wake.min(t0 + offset + lazy);
-                slack = lazy;
+                let linger_end = due + coalesce;
+                let planned = if aggregator.is_some() {
+                    due
+                } else if sparse {
+                    linger_end
+                } else {
+                    let mean_size = made_bytes.checked_div(made).unwrap_or(1) as usize;
+                    let k = batcher.items_to_fill(mean_size);
+                    let far = (k as u64).saturating_mul(1_000_000)
+                        > generated_last_second.saturating_mul(2 * FILL_AHEAD.as_micros() as u64);
+                    if far {
+                        // `FILL_AHEAD` early, so the request leaves as soon as it is full.
+                        let fill = schedule.clone().nth(k - 1).map(|fill| t0 + fill);
+                        fill.map_or(linger_end, |fill| {
+                            fill.checked_sub(FILL_AHEAD).unwrap_or(due).clamp(due, linger_end)
+                        })
+                    } else {
+                        due
+                    }
+                };
+                wake = wake.min(planned);
+                slack = planned.saturating_duration_since(due);
             }
         }
         if let Some(d) = batcher.deadline() {
