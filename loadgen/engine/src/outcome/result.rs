@@ -244,7 +244,8 @@ pub struct Rate {
     /// Seconds after the load window until the last request settled.
     #[serde(default)]
     pub drain_s: f64,
-    /// Events handed over later than 10 ms after their due time.
+    /// Events handed over later than 10 ms after their due time (beyond the linger, at
+    /// rates too low to fill a request within it: the driver waits it on purpose).
     pub late_sends: u64,
     /// Events this worker missed because it joined the load after its start
     /// (`--start-at` in the past, `--late-start join`): never sent.

@@ -31,7 +31,8 @@ use crate::outcome::result::{
 
 /// The share of the target rate that must be offered for a run to say anything.
 pub const OFFERED_SHARE: f64 = 0.995;
-/// The share of events that may be sent late (more than 10 ms after their due time): a
+/// The share of events that may be sent late (more than 10 ms after their due time, or
+/// after the linger the driver waits on purpose at a low rate): a
 /// few late sends are scheduling noise on a busy host, a twentieth of the load is a
 /// producer that fell behind.
 pub const LATE_SHARE: f64 = 0.05;
