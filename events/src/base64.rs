@@ -61,7 +61,7 @@ pub fn portable_decode_append(data: &[u8], out: &mut Vec<u8>) -> Result<(), Inva
 /// [`avx2::Avx2::decode_append`].
 #[cfg(target_arch = "x86_64")]
 fn decode_by_blocks(cpu: avx2::Avx2, data: &[u8], out: &mut Vec<u8>) -> Result<(), InvalidBase64> {
-    if data.len() % 4 != 0 {
+    if !data.len().is_multiple_of(4) {
         return Err(InvalidBase64);
     }
     // The digits before the padding: all must be in the alphabet.
@@ -123,7 +123,7 @@ mod avx2 {
             // SAFETY: an `Avx2` exists only where the CPU has AVX2; `spare` holds
             // `decoded` + 32 bytes, as `decode_digits` asks.
             let mut ok = unsafe { decode_digits(digits, spare.as_mut_ptr().cast(), spare.len()) };
-            if digits.len() % 4 != 0 {
+            if !digits.len().is_multiple_of(4) {
                 // A last group of 2 or 3 digits must leave its spare bits zero. They land
                 // in the byte after the output, which is zero otherwise: the last block
                 // was filled out with `A`s, which decode to zero bits.

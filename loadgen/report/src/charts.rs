@@ -401,7 +401,7 @@ pub fn heat_map(
             .y_labels(rows + 1)
             .y_label_formatter(&|y| {
                 let row = y.floor() as usize;
-                if (y - y.floor()).abs() < 1e-9 && row < rows && row % every == 0 {
+                if (y - y.floor()).abs() < 1e-9 && row < rows && row.is_multiple_of(every) {
                     row_label(row)
                 } else {
                     String::new()

@@ -30,7 +30,7 @@ fn code_spans(escaped: &str) -> String {
     let mut out = String::with_capacity(escaped.len() + 16);
     for (i, part) in escaped.split('`').enumerate() {
         // Odd parts sit between a pair of backticks; an unpaired one is kept as it is.
-        if i % 2 == 1 && escaped.matches('`').count() % 2 == 0 {
+        if i % 2 == 1 && escaped.matches('`').count().is_multiple_of(2) {
             let _ = write!(out, "<code>{part}</code>");
         } else {
             if i % 2 == 1 {
