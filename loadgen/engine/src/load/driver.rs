@@ -41,11 +41,14 @@ pub const LOAD_END_SLACK: Duration = Duration::from_millis(250);
 pub const MAX_BURST: usize = 2_048;
 
 /// How long before the event that completes a request is due the driver wakes for it, when
-/// it sleeps until then instead of waking for every event (only where that is more than
-/// twice this away: closer, a look-ahead through the schedule per turn would cost more than
-/// the wake-ups it saves). Timers fire up to a few milliseconds late on a busy machine; the
-/// last events are made one wake-up each, as at high rates.
+/// it sleeps until then instead of waking for every event (from further than twice this
+/// away). Timers fire up to a few milliseconds late after a long sleep on a busy machine;
+/// from this close the driver sleeps again, until that event is due.
 const FILL_AHEAD: Duration = Duration::from_millis(5);
+/// Closer than this to the fill (at the profile's rate), the driver wakes for each event: a
+/// sleep shorter than tokio's timer resolution (1 ms) saves nothing, and at high rates the
+/// look-ahead through the schedule would cost more than it saves.
+const FILL_NEAR: Duration = Duration::from_millis(1);
 
 /// How the load is offered.
 #[derive(Debug, Clone, PartialEq)]
@@ -263,6 +266,7 @@ struct Shared<S> {
     retry_tx: mpsc::UnboundedSender<Pending>,
     stopping: AtomicBool,
     fatal: Mutex<Option<String>>,
+    /// A spawned send finished: its answers, retries and permit are for the driver.
     wake: Notify,
     /// Answers per shard since the loop last looked (accepted, throttled), for the
     /// adaptive producer.
@@ -413,7 +417,6 @@ impl<S: RecordSink> Shared<S> {
         if let Some(answers) = answers.filter(|a| !a.sums.is_empty()) {
             self.feedback.lock().unwrap_or_else(|p| p.into_inner()).extend(answers.sums);
         }
-        self.wake.notify_one();
     }
 }
 
@@ -516,10 +519,15 @@ pub async fn drive<S: RecordSink>(
     }
     let mut sequence = 0u64;
     let mut next_tick = t0 + Duration::from_secs(1);
-    // Coalesced wake-ups (see `coalesce` below): events generated in the last whole second
-    // (none closed yet: as if the rate were high).
-    let mut generated_last_second = u64::MAX;
-    let coalesce = config.batch.linger;
+    let linger = config.batch.linger;
+    // This worker's events per second over the linger from `t` seconds into the schedule
+    // (the profile's, at the higher end): what decides how the driver sleeps below. Known
+    // from the start, where the count of a second just past would leave the first second
+    // to wake for every event (about 740 wake-ups at 5,000 events/s).
+    let rate_over = |t: f64| {
+        let profile = &config.profile;
+        (profile.rate_at(t).max(profile.rate_at(t + linger.as_secs_f64())) * split.share()).ceil() as u64
+    };
     // How long after its due time the driver meant to hand over the next event when it
     // last went to sleep (the coalescing wait, or zero): an event is late only beyond it.
     let mut slack = Duration::ZERO;
@@ -544,8 +552,12 @@ pub async fn drive<S: RecordSink>(
                 return;
             };
             tokio::spawn(async move {
-                shared.send(batch).await;
+                shared.clone().send(batch).await;
                 drop(permit);
+                // The driver may be asleep: it has answers and a permit to look at. (An
+                // inline send returns to the driver itself, which is awake: a notice
+                // would only store a permit that ends its next sleep at once.)
+                shared.wake.notify_one();
             });
         }
     };
@@ -713,7 +725,6 @@ pub async fn drive<S: RecordSink>(
             if let Some(l) = &mut limiter {
                 l.second(now);
             }
-            generated_last_second = shared.lock().interval.generated;
             close_interval(&shared, &config, t0, now, hook);
             next_tick += Duration::from_secs(1);
         }
@@ -739,14 +750,15 @@ pub async fn drive<S: RecordSink>(
                 // "Wake-ups"). The wait is chosen, so it does not make an event late
                 // (`slack`). Never with aggregation (its own linger counts from arrival).
                 //
-                // At a rate that cannot fill half a request within the linger (the last
-                // second's says so), that is the linger. Otherwise it is when the event
-                // that completes the request is due (the schedule is known ahead; sizes
-                // taken at the mean so far), if that is more than twice `FILL_AHEAD`
-                // away at the last second's rate; closer, the driver wakes for each event.
-                let sparse = generated_last_second.saturating_mul(coalesce.as_micros() as u64)
+                // At a rate that cannot fill half a request within the linger, that is
+                // the linger. Otherwise it is when the event that completes the request is
+                // due (the schedule is known ahead; sizes taken at the mean so far): from
+                // further than twice `FILL_AHEAD` at the rate, `FILL_AHEAD` before it,
+                // then at it; closer than `FILL_NEAR`, the driver wakes for each event.
+                let rate = rate_over(offset.as_secs_f64());
+                let sparse = rate.saturating_mul(linger.as_micros() as u64)
                     < (config.batch.max_records as u64 / 2).saturating_mul(1_000_000);
-                let linger_end = due + coalesce;
+                let linger_end = due + linger;
                 let planned = if aggregator.is_some() {
                     due
                 } else if sparse {
@@ -754,14 +766,15 @@ pub async fn drive<S: RecordSink>(
                 } else {
                     let mean_size = made_bytes.checked_div(made).unwrap_or(1) as usize;
                     let k = batcher.items_to_fill(mean_size);
-                    let far = (k as u64).saturating_mul(1_000_000)
-                        > generated_last_second.saturating_mul(2 * FILL_AHEAD.as_micros() as u64);
-                    if far {
-                        // `FILL_AHEAD` early, so the request leaves as soon as it is full.
+                    // Whether the fill is further than `d` at the rate.
+                    let beyond = |d: Duration| (k as u64 * 1_000_000) > rate.saturating_mul(d.as_micros() as u64);
+                    if beyond(FILL_NEAR) {
                         let fill = schedule.clone().nth(k - 1).map(|fill| t0 + fill);
-                        fill.map_or(linger_end, |fill| {
-                            fill.checked_sub(FILL_AHEAD).unwrap_or(due).clamp(due, linger_end)
-                        })
+                        // A long sleep ends up to a few ms later than asked: `FILL_AHEAD`
+                        // early from far, then at the fill, so that the request leaves as
+                        // soon as it is full.
+                        let ahead = if beyond(2 * FILL_AHEAD) { FILL_AHEAD } else { Duration::ZERO };
+                        fill.map_or(linger_end, |fill| fill.checked_sub(ahead).unwrap_or(due).clamp(due, linger_end))
                     } else {
                         due
                     }

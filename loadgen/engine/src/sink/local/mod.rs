@@ -230,9 +230,9 @@ impl LocalPipeline {
     }
 
     /// Frees, on the calling thread, the payloads of records the pollers are done with
-    /// (see [`Stream::release_retired`]).
-    pub fn release_retired(&self) {
-        self.stream.release_retired();
+    /// (see [`Stream::release_retired`]); returns how many.
+    pub fn release_retired(&self) -> usize {
+        self.stream.release_retired()
     }
 
     /// Distinct items in the table.

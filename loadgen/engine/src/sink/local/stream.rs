@@ -93,11 +93,13 @@ impl Retired {
         }
     }
 
-    /// Frees the queued payloads on the calling thread.
-    fn release(&self) {
+    /// Frees the queued payloads on the calling thread; returns how many.
+    fn release(&self) -> usize {
         let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
         std::mem::swap(&mut *self.queued.lock().unwrap_or_else(|p| p.into_inner()), &mut *spare);
+        let freed = spare.len();
         spare.clear();
+        freed
     }
 }
 
@@ -253,9 +255,9 @@ impl Stream {
 
     /// Frees, on the calling thread, the payloads the consumers are done with. Each `put`
     /// does; while the pipeline drains and nothing is put, the producer's thread calls it
-    /// so that the consumers do not free their own.
-    pub fn release_retired(&self) {
-        self.retired.release();
+    /// so that the consumers do not free their own. Returns how many it freed.
+    pub fn release_retired(&self) -> usize {
+        self.retired.release()
     }
 
     /// User records stored and not yet checkpointed, over all shards (an aggregate counts
