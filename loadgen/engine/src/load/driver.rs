@@ -132,6 +132,9 @@ pub struct Driven {
     /// Events of this worker's schedule that were due before it joined a load that had
     /// already started (`--start-at` in the past): never sent, not in the ledger.
     pub missed_at_start: u64,
+    /// Turns of the driver's loop, each after a sleep or a notice (or none, when it was
+    /// already behind): what its wake-ups cost (`docs/performance.md`, "Wake-ups").
+    pub turns: u64,
 }
 
 /// Called once a second with the finished interval; fills in what the sink knows
@@ -534,6 +537,7 @@ pub async fn drive<S: RecordSink>(
     // Events made so far and their bytes: the mean record size the fill-time wake uses.
     let (mut made, mut made_bytes) = (0u64, 0u64);
     let mut interrupted = false;
+    let mut turns = 0u64;
     // When the schedule ended, and what the stream had accepted by then.
     let mut load_end: Option<(Instant, u64)> = None;
 
@@ -563,6 +567,7 @@ pub async fn drive<S: RecordSink>(
     };
 
     loop {
+        turns += 1;
         if !interrupted && stop.is_stopped() {
             interrupted = true;
             shared.stopping.store(true, Ordering::Relaxed);
@@ -834,6 +839,7 @@ pub async fn drive<S: RecordSink>(
         fatal,
         producer,
         missed_at_start,
+        turns,
     }
 }
 
@@ -883,7 +889,10 @@ fn close_interval<S: RecordSink>(
 
 #[cfg(test)]
 mod tests {
+    use std::borrow::BorrowMut;
+
     use super::*;
+    use crate::load::generator::GeneratorConfig;
 
     /// One sum per shard, in the order the shards first answered, for the stream's listed
     /// shards and for one it did not list.
@@ -896,5 +905,62 @@ mod tests {
             answers.add(shard, accepted, throttled);
         }
         assert_eq!(answers.sums, vec![(2, 2, 1), (0, 2, 0), (7, 1, 1)]);
+    }
+
+    /// A stream of `shards` shards that takes every record at once, in the driver's call.
+    struct Accepting {
+        shards: usize,
+    }
+
+    impl RecordSink for Accepting {
+        async fn put_records<E: BorrowMut<PutEntry> + Send>(
+            &self,
+            entries: &mut [E],
+        ) -> Result<Vec<PutResult>, SinkError> {
+            Ok(entries.iter().map(|_| PutResult::Accepted { shard: 0 }).collect())
+        }
+
+        fn shard_count(&self) -> usize {
+            self.shards
+        }
+
+        fn hash_ranges(&self) -> Vec<(u128, u128)> {
+            crate::sink::hash_ranges::even_ranges(self.shards)
+        }
+
+        fn answers_inline(&self) -> bool {
+            true
+        }
+    }
+
+    /// Turns of the driver for 1.5 s of 5,000 events/s with `linger`, into 16 shards (each
+    /// well under its 1,000 records/s: the producer paces nothing).
+    async fn turns_at_5000(linger: Duration) -> u64 {
+        let config = DriverConfig {
+            profile: RateProfile::Constant { rps: 5_000.0 },
+            duration: Duration::from_millis(1_500),
+            batch: BatchLimits { linger, ..BatchLimits::default() },
+            ..DriverConfig::default()
+        };
+        let generator = Generator::new(GeneratorConfig::default());
+        let driven = drive(Arc::new(Accepting { shards: 16 }), generator, config, &mut |_, _| {}, Stop::never()).await;
+        let ledger = &driven.stats.ledger;
+        assert!(ledger.generated >= 7_499 && ledger.accepted == ledger.generated, "{ledger:?}");
+        driven.turns
+    }
+
+    /// The driver wakes when a request must leave, from the first second on: at a linger
+    /// the rate cannot fill half a request in, once per linger; where it fills within the
+    /// linger, twice per request (shortly before the fill, and at it). Waking for each
+    /// event instead (tokio's timer ticks every millisecond) would be over 1,000 turns.
+    /// Timers that fire late make fewer turns, never more.
+    #[tokio::test]
+    async fn the_driver_wakes_when_a_request_must_leave() {
+        // 5 ms: 25 events per linger, a request of 500 never fills. About 300 turns.
+        let turns = turns_at_5000(Duration::from_millis(5)).await;
+        assert!(turns < 450, "{turns} turns at a 5 ms linger");
+        // 100 ms: a request fills in about 100 ms. About 30 turns.
+        let turns = turns_at_5000(Duration::from_millis(100)).await;
+        assert!(turns < 100, "{turns} turns at a 100 ms linger");
     }
 }
