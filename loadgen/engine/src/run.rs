@@ -25,17 +25,17 @@ use crate::stop::Stop;
 /// After an interruption, the local pipeline gets at most this long to drain.
 const DRAIN_AFTER_INTERRUPT: Duration = Duration::from_secs(10);
 
-/// How often the drain frees the payloads the pollers are done with, at most: at the
-/// pipeline's pace (under 1,000,000 records/s) fewer than the
-/// [`RETIRED_MAX`](crate::sink::local::stream::RETIRED_MAX) its queue holds.
-const RELEASE_EVERY: Duration = Duration::from_millis(10);
-/// How often at least: where the queue fills slowly (at 5,000 events/s it would take 6 s),
-/// a free every 10 ms would be 100 wake-ups a second of the drain for nothing.
-const RELEASE_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+/// The shortest wait between the drain's frees of the payloads the pollers are done
+/// with: at the pipeline's pace (under 1,000,000 records/s) fewer than the
+/// [`RETIRED_MAX`](crate::sink::local::stream::RETIRED_MAX) its queue holds arrive in it.
+const RELEASE_WAIT_SHORTEST: Duration = Duration::from_millis(10);
+/// The longest: where the queue fills slowly (at 5,000 events/s it would take 6 s), a free
+/// every 10 ms would be 100 wake-ups a second of the drain for nothing.
+const RELEASE_WAIT_LONGEST: Duration = Duration::from_secs(1);
 
 /// The wait before the drain's next free, after one that freed `freed` payloads `wait`
 /// after the one before: doubled while the queue is found under an eighth full, halved
-/// when over half, within [`RELEASE_EVERY`] and [`RELEASE_AT_MOST_EVERY`].
+/// when over half, within [`RELEASE_WAIT_SHORTEST`] and [`RELEASE_WAIT_LONGEST`].
 fn next_release_wait(wait: Duration, freed: usize) -> Duration {
     use crate::sink::local::stream::RETIRED_MAX;
     let next = if freed < RETIRED_MAX / 8 {
@@ -45,7 +45,7 @@ fn next_release_wait(wait: Duration, freed: usize) -> Duration {
     } else {
         wait
     };
-    next.clamp(RELEASE_EVERY, RELEASE_AT_MOST_EVERY)
+    next.clamp(RELEASE_WAIT_SHORTEST, RELEASE_WAIT_LONGEST)
 }
 
 /// Why a run could not complete.
@@ -151,7 +151,7 @@ async fn drain(
     // them, as each put does during the load: without puts, the pipeline's thread (the
     // one that bounds the drain) would free them itself, each a cache miss on a count the
     // driver's core last wrote.
-    let mut release_wait = RELEASE_EVERY;
+    let mut release_wait = RELEASE_WAIT_SHORTEST;
     let frees = tokio::time::sleep(release_wait);
     tokio::pin!(frees);
     let drain = pipeline.drain(settle);
@@ -322,7 +322,7 @@ mod tests {
     #[test]
     fn the_drain_frees_less_often_as_its_queue_fills_slowly() {
         // A slow pipeline (5,000 events/s: 50 payloads per 10 ms): the wait doubles to 1 s.
-        let mut wait = RELEASE_EVERY;
+        let mut wait = RELEASE_WAIT_SHORTEST;
         let mut waits = Vec::new();
         for _ in 0..8 {
             wait = next_release_wait(wait, 50);
@@ -331,7 +331,7 @@ mod tests {
         assert_eq!(waits, [20, 40, 80, 160, 320, 640, 1000, 1000]);
         // The queue found over half full: the wait halves, and never goes under 10 ms.
         assert_eq!(next_release_wait(Duration::from_secs(1), RETIRED_MAX), Duration::from_millis(500));
-        assert_eq!(next_release_wait(RELEASE_EVERY, RETIRED_MAX), RELEASE_EVERY);
+        assert_eq!(next_release_wait(RELEASE_WAIT_SHORTEST, RETIRED_MAX), RELEASE_WAIT_SHORTEST);
         // Between an eighth and a half: kept.
         assert_eq!(next_release_wait(Duration::from_millis(80), RETIRED_MAX / 4), Duration::from_millis(80));
     }
