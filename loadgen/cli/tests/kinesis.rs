@@ -483,7 +483,17 @@ async fn a_stacks_cloudwatch_metrics_are_read_judged_and_reported() {
     // What the deployed pipeline would have published for the run: the function was
     // throttled three times.
     let cloudwatch = aws_sdk_cloudwatch::Client::new(&sdk);
-    let now = aws_sdk_cloudwatch::primitives::DateTime::from(std::time::SystemTime::now());
+    // The run reads from the minute it starts in: points stamped in the minute before (a
+    // minute that turns between them and the run's start, a second or two later) would be
+    // outside its window. So they are stamped no later than 45 s into a minute.
+    let into_minute = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() % 60;
+    let into = into_minute(std::time::SystemTime::now());
+    if into > 45 {
+        tokio::time::sleep(Duration::from_secs(61 - into)).await;
+    }
+    let now = std::time::SystemTime::now();
+    assert!(into_minute(now) <= 45, "{} s into the minute", into_minute(now));
+    let now = aws_sdk_cloudwatch::primitives::DateTime::from(now);
     let put = |namespace: &str, dim: &str, subject: &str, points: &[(&str, f64)]| {
         let data: Vec<MetricDatum> = points
             .iter()
