@@ -19,12 +19,11 @@ use fake::faker::internet::en::UserAgent;
 use fake::Fake;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use rand_distr::weighted::WeightedAliasIndex;
-use rand_distr::Distribution;
 
 use crate::load::event_id::uuid_text;
 use crate::load::keys::{KeyModel, Popularity, UserPicker};
 use crate::load::per_user::{PerUser, DENSE_USERS};
+use crate::load::products::{Draw, Products};
 use crate::load::split::splitmix64;
 use crate::sink::hash_ranges::hash_key;
 use crate::sink::{PartitionKey, Payload};
@@ -253,10 +252,26 @@ impl Pool {
         Pool { text, ends }
     }
 
-    fn get(&self, i: usize) -> &[u8] {
-        let i = i % self.ends.len();
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.text[start..self.ends[i] as usize]
+    /// Where item `i` lies in the text.
+    fn span(&self, i: usize) -> Span {
+        Span { start: if i == 0 { 0 } else { self.ends[i - 1] }, end: self.ends[i] }
+    }
+
+    fn get(&self, span: Span) -> &[u8] {
+        &self.text[span.start as usize..span.end as usize]
+    }
+}
+
+/// An item's place in a [`Pool`].
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    fn len(self) -> usize {
+        (self.end - self.start) as usize
     }
 }
 
@@ -272,15 +287,25 @@ pub struct Generator {
     user_agents: Pool,
     /// The buffer each record is encoded into (kept, so it stays in the cache).
     scratch: Vec<u8>,
-    /// The users of the next [`LOOKAHEAD`] events, drawn ahead so that their state is
-    /// fetched from memory while the events before them are encoded.
-    next_users: [usize; LOOKAHEAD],
-    next_user: usize,
+    /// The users and product draws of the next [`LOOKAHEAD`] events, taken ahead so that
+    /// the user's state, its user agent and the product's entry are fetched from memory
+    /// while the events before them are encoded.
+    next: [Ahead; LOOKAHEAD],
+    next_at: usize,
     prices_cents: Vec<u32>,
-    /// Zipf popularity of products as an alias table: O(1) draws, no `powf` per event.
-    products: WeightedAliasIndex<f64>,
+    /// Zipf popularity of products: O(1) draws, one line read each.
+    products: Products,
     mix_cut: [f64; 2],
     sessions_started: u64,
+}
+
+/// An event's user, its user agent and the event's product draw, taken [`LOOKAHEAD`]
+/// events before it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Ahead {
+    user: usize,
+    agent: Span,
+    product: Draw,
 }
 
 /// Distinct user agents in the pool.
@@ -300,24 +325,26 @@ impl Generator {
             Pool::new((0..USER_AGENT_POOL).map(|_| json_escaped(&UserAgent().fake_with_rng::<String, _>(&mut rng))));
         let products = config.products.max(1);
         // Log-uniform prices from $1 to $500, fixed per product.
-        let prices_cents = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
+        let prices_cents: Vec<u32> = (0..products).map(|_| (100.0 * 500f64.powf(rng.random::<f64>())) as u32).collect();
         let s = config.product_zipf.max(0.0);
         let weights: Vec<f64> = (1..=products).map(|k| (k as f64).powf(-s)).collect();
-        // Weights are finite and positive, so the table always builds.
-        let zipf = WeightedAliasIndex::new(weights).expect("positive finite Zipf weights");
+        let products = Products::new(&weights);
         let m = config.mix;
         let total = (m.view + m.add_to_cart + m.purchase).max(f64::MIN_POSITIVE);
         let picker = UserPicker::new(users, &config.popularity);
-        let next_users = std::array::from_fn(|_| picker.pick(&mut rng));
+        let next = std::array::from_fn(|_| {
+            let user = picker.pick(&mut rng);
+            Ahead { user, agent: user_agents.span(user % USER_AGENT_POOL), product: products.draw(rng.random()) }
+        });
         Generator {
             users: picker,
-            next_users,
-            next_user: 0,
+            next,
+            next_at: 0,
             user_slots: UserSlots::new(users, &config.keys),
             user_agents,
             scratch: Vec::with_capacity(1024),
             prices_cents,
-            products: zipf,
+            products,
             mix_cut: [m.view / total, (m.view + m.add_to_cart) / total],
             rng,
             config,
@@ -343,12 +370,19 @@ impl Generator {
     /// The next record, whose event is due at `timestamp_ms` (epoch ms); `sequence` is the
     /// event's position in the run (explicit hash keys use it to spread evenly).
     pub fn next_record(&mut self, timestamp_ms: i64, sequence: u64) -> GeneratedRecord {
-        // This event's user was drawn LOOKAHEAD events ago; draw the one after them.
-        let user = self.next_users[self.next_user];
-        let ahead = self.users.pick(&mut self.rng);
-        self.next_users[self.next_user] = ahead;
-        self.next_user = (self.next_user + 1) % LOOKAHEAD;
-        self.user_slots.prefetch(ahead);
+        // This event's user and product were drawn LOOKAHEAD events ago; draw the ones
+        // after them, and ask for what they will read.
+        let this = self.next[self.next_at];
+        let user = self.users.pick(&mut self.rng);
+        // The pool's size a constant: a multiplication, not a division.
+        let agent = self.user_agents.span(user % USER_AGENT_POOL);
+        let ahead = Ahead { user, agent, product: self.products.draw(self.rng.random()) };
+        self.next[self.next_at] = ahead;
+        self.next_at = (self.next_at + 1) % LOOKAHEAD;
+        self.user_slots.prefetch(ahead.user);
+        crate::prefetch::address(self.user_agents.get(ahead.agent).as_ptr(), ahead.agent.len());
+        self.products.prefetch(ahead.product);
+        let user = this.user;
         let event_id: u128 = self.rng.random();
         let invalid =
             (self.config.invalid_rate > 0.0 && self.rng.random::<f64>() < self.config.invalid_rate).then(|| match self
@@ -368,7 +402,7 @@ impl Generator {
         // memory too, up to the shard count times the data held.
         let mut b = std::mem::take(&mut self.scratch);
         b.clear();
-        self.encode_event(user, &user_id, event_id, timestamp_ms, invalid, &mut b);
+        self.encode_event(this, &user_id, event_id, timestamp_ms, invalid, &mut b);
         let data = Payload::from(&b[..]);
         self.scratch = b;
         let (partition_key, explicit_hash_key) = self.config.keys.key_for(&user_id, event_id, sequence);
@@ -378,7 +412,7 @@ impl Generator {
 
     fn encode_event(
         &mut self,
-        user: usize,
+        Ahead { user, agent, product }: Ahead,
         user_id: &str,
         event_id: u128,
         ts: i64,
@@ -386,7 +420,7 @@ impl Generator {
         b: &mut Vec<u8>,
     ) {
         let roll: f64 = self.rng.random();
-        let zipf_product = self.products.sample(&mut self.rng) as u32;
+        let zipf_product = self.products.product(product);
         let st = self.user_slots.get_mut(user);
         st.events += 1;
         if st.events_in_session == 0 {
@@ -413,7 +447,7 @@ impl Generator {
         }
         let session = st.session;
         let quantity = 1 + (self.rng.random::<u32>().trailing_zeros().min(4));
-        let ua = self.user_agents.get(user);
+        let ua = self.user_agents.get(agent);
 
         if invalid == Some(InvalidKind::NotUtf8) {
             b.extend_from_slice(b"\xff\xfe{\"userId\":\"");

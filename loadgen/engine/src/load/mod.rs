@@ -17,5 +17,6 @@ pub mod generator;
 pub mod keys;
 pub mod per_user;
 pub mod producer;
+mod products;
 pub mod schedule;
 pub mod split;
