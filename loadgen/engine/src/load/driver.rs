@@ -933,9 +933,10 @@ mod tests {
         }
     }
 
-    /// Turns of the driver for 1.5 s of 5,000 events/s with `linger`, into 16 shards (each
-    /// well under its 1,000 records/s: the producer paces nothing).
-    async fn turns_at_5000(linger: Duration) -> u64 {
+    /// Turns of the driver for 1.5 s of 5,000 events/s with `linger`, into `shards` shards
+    /// (16: each well under its 1,000 records/s, the producer paces nothing; 4: each over
+    /// it, the producer holds records back).
+    async fn turns_at_5000(linger: Duration, shards: usize) -> u64 {
         let config = DriverConfig {
             profile: RateProfile::Constant { rps: 5_000.0 },
             duration: Duration::from_millis(1_500),
@@ -943,7 +944,7 @@ mod tests {
             ..DriverConfig::default()
         };
         let generator = Generator::new(GeneratorConfig::default());
-        let driven = drive(Arc::new(Accepting { shards: 16 }), generator, config, &mut |_, _| {}, Stop::never()).await;
+        let driven = drive(Arc::new(Accepting { shards }), generator, config, &mut |_, _| {}, Stop::never()).await;
         let ledger = &driven.stats.ledger;
         assert!(ledger.generated >= 7_499 && ledger.accepted == ledger.generated, "{ledger:?}");
         driven.turns
@@ -957,10 +958,19 @@ mod tests {
     #[tokio::test]
     async fn the_driver_wakes_when_a_request_must_leave() {
         // 5 ms: 25 events per linger, a request of 500 never fills. About 300 turns.
-        let turns = turns_at_5000(Duration::from_millis(5)).await;
+        let turns = turns_at_5000(Duration::from_millis(5), 16).await;
         assert!(turns < 450, "{turns} turns at a 5 ms linger");
         // 100 ms: a request fills in about 100 ms. About 30 turns.
-        let turns = turns_at_5000(Duration::from_millis(100)).await;
+        let turns = turns_at_5000(Duration::from_millis(100), 16).await;
         assert!(turns < 100, "{turns} turns at a 100 ms linger");
+    }
+
+    /// Records a pacing producer holds back leave at its drains, every 25 ms, not as each
+    /// token arrives: 4 shards at 1,250 records/s each, over their 1,000, for 1.5 s, then
+    /// the records held back. Woken for each token, the driver took about 1,200 turns.
+    #[tokio::test]
+    async fn records_held_back_leave_at_the_producers_drains() {
+        let turns = turns_at_5000(Duration::from_millis(5), 4).await;
+        assert!(turns < 500, "{turns} turns over the shards' quota");
     }
 }

@@ -21,6 +21,13 @@
 //!   (`max_buffered` events in all): an event that finds it full is expired with the
 //!   reason "producer buffer full", never dropped silently.
 //!
+//! Both pacing models drain their queues as the KPL does: when new records arrive (the
+//! driver drains at each of its turns) and otherwise every [`KPL_DRAIN_EVERY`] (25 ms), so a
+//! record the buckets held back leaves at the first drain after its tokens are there,
+//! not at that instant. The KPL does it to bound its work; here it also bounds the
+//! driver's wake-ups on a shard over its quota to 40 a second, where waking for each
+//! token was one per record (1,000 a second per shard).
+//!
 //! Pure: the caller passes the current instant, and decides what to do with the records
 //! the limiter releases or expires.
 
@@ -62,7 +69,8 @@ impl ProducerModel {
 
 /// The KPL's default `RateLimit`: 150% of the shard quota.
 pub const KPL_DEFAULT_RATE_LIMIT: f64 = 1.5;
-/// The KPL drains its limiter queues every 25 ms (`kDrainDelayMillis`).
+/// The KPL drains its limiter queues every 25 ms (`kDrainDelayMillis`); both pacing
+/// models do.
 pub const KPL_DRAIN_EVERY: Duration = Duration::from_millis(25);
 /// The adaptive buckets hold this much of a second's rate.
 const ADAPTIVE_BURST: f64 = 0.1;
@@ -187,6 +195,8 @@ struct ShardGate<T> {
 /// Per-shard queues and buckets.
 pub struct Limiter<T> {
     config: ProducerConfig,
+    /// The first drain's time: the others follow every [`KPL_DRAIN_EVERY`].
+    start: Instant,
     burst_secs: f64,
     shards: Vec<ShardGate<T>>,
     /// The shards with records waiting (each once): a turn looks at these, not at every
@@ -217,6 +227,7 @@ impl<T> Limiter<T> {
         };
         Self {
             config,
+            start: now,
             burst_secs,
             shards: (0..shards.max(1)).map(|_| gate()).collect(),
             waiting: Vec::new(),
@@ -311,7 +322,8 @@ impl<T> Limiter<T> {
         });
     }
 
-    /// When the next waiting record can go (or expires), if any waits.
+    /// The drain at which the next waiting record can go (or expires), if any waits: the
+    /// first drain at or after the moment its tokens are there (or its deadline).
     pub fn next_release(&self) -> Option<Instant> {
         self.waiting
             .iter()
@@ -322,6 +334,18 @@ impl<T> Limiter<T> {
                 Some(at.min(front.deadline))
             })
             .min()
+            .map(|at| self.drain_at_or_after(at))
+    }
+
+    /// The first drain at or after `at`.
+    fn drain_at_or_after(&self, at: Instant) -> Instant {
+        let since = at.saturating_duration_since(self.start).as_nanos();
+        let every = KPL_DRAIN_EVERY.as_nanos();
+        let drains = since.div_ceil(every);
+        u64::try_from(drains * every)
+            .ok()
+            .and_then(|nanos| self.start.checked_add(Duration::from_nanos(nanos)))
+            .unwrap_or(at)
     }
 
     /// Empties every queue (the run stops): the records, for the caller to expire.
@@ -420,8 +444,31 @@ mod tests {
         assert_eq!(out.len(), 150, "1,500/s × 0.1 s");
         assert_eq!(l.stats.held_back, 150);
         assert!(expired.is_empty());
-        let next = l.next_release().unwrap();
-        assert!(next > t0 + Duration::from_millis(100) && next <= t0 + Duration::from_millis(101));
+        // The next token is there 0.67 ms later; the record goes at the next drain.
+        assert_eq!(l.next_release(), Some(t0 + Duration::from_millis(125)));
+    }
+
+    /// A record held back goes at the first drain after its tokens are there, and one
+    /// whose tokens are there at a drain goes at that drain: drains are every 25 ms from
+    /// the limiter's start.
+    #[test]
+    fn held_back_records_leave_at_the_drains() {
+        let t0 = Instant::now();
+        let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
+        l.shards[0].records.tokens = 0.0;
+        l.offer(0, 1, 10, t0 + Duration::from_secs(5), t0).unwrap();
+        // One token a millisecond at 1,000/s: there at 1 ms; the drain is at 25 ms.
+        assert_eq!(l.next_release(), Some(t0 + Duration::from_millis(25)));
+        assert_eq!(l.drain_at_or_after(t0 + Duration::from_millis(50)), t0 + Duration::from_millis(50));
+        assert_eq!(l.drain_at_or_after(t0), t0);
+        // A deadline nearer than the tokens: the record expires at the drain after it.
+        let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
+        l.shards[0].records.tokens = -100.0;
+        l.offer(0, 2, 10, t0 + Duration::from_millis(30), t0).unwrap();
+        assert_eq!(l.next_release(), Some(t0 + Duration::from_millis(50)));
+        let (mut out, mut expired) = (Vec::new(), Vec::new());
+        l.release(t0 + Duration::from_millis(50), |t, b| out.push((t, b)), &mut expired);
+        assert_eq!((out.len(), expired), (0, vec![2]));
     }
 
     /// Adaptive: a tenth of a second's burst, then the quota; a shard that throttles 40%
