@@ -5,7 +5,8 @@
 //! records into PutRecords requests ([`aggregator`] first packs user records into KPL
 //! aggregates per shard with `--aggregate`); [`per_user`] keeps per-user state in memory
 //! proportional to the users a run meets; [`producer`] paces records per shard as the
-//! producer models do (naive, the KPL's limiter, adaptive); [`driver`] runs all of it
+//! producer models do (naive, the KPL's limiter, adaptive), in queues that grow a segment
+//! at a time, never moving what they hold; [`driver`] runs all of it
 //! against a sink, waits for due times, retries and keeps the ledger; [`split`] gives a
 //! worker its exact share of a load split over processes.
 
@@ -19,4 +20,5 @@ pub mod per_user;
 pub mod producer;
 mod products;
 pub mod schedule;
+mod segmented;
 pub mod split;

@@ -31,10 +31,10 @@
 //! Pure: the caller passes the current instant, and decides what to do with the records
 //! the limiter releases or expires.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use crate::capacity::quotas::{SHARD_WRITE_BYTES_PER_SEC, SHARD_WRITE_RECORDS_PER_SEC};
+use crate::load::segmented::SegmentedQueue;
 
 /// How records are paced per shard.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,7 +177,9 @@ struct Waiting<T> {
 }
 
 struct ShardGate<T> {
-    queue: VecDeque<Waiting<T>>,
+    /// Grows a segment at a time: a shard over its quota queues for as long as the load
+    /// lasts, and a buffer that doubled moved every record it held.
+    queue: SegmentedQueue<Waiting<T>>,
     records: Bucket,
     bytes: Bucket,
     /// Adaptive: the rate as a share of the quota, and the share it last throttled at.
@@ -215,7 +217,7 @@ impl<T> Limiter<T> {
             _ => (1.0, ADAPTIVE_BURST),
         };
         let gate = || ShardGate {
-            queue: VecDeque::new(),
+            queue: SegmentedQueue::default(),
             records: Bucket::new(config.shard_records_per_sec * share, burst_secs, now),
             bytes: Bucket::new(config.shard_bytes_per_sec * share, burst_secs, now),
             scale: 1.0,
@@ -352,7 +354,7 @@ impl<T> Limiter<T> {
     pub fn drain_all(&mut self) -> Vec<T> {
         let mut all = Vec::with_capacity(self.buffered);
         for shard in self.waiting.drain(..) {
-            all.extend(self.shards[shard].queue.drain(..).map(|w| w.item));
+            all.extend(self.shards[shard].queue.drain().map(|w| w.item));
         }
         self.buffered = 0;
         all
