@@ -8,8 +8,10 @@
 //! with `fake`, IP addresses are made from the user's index; each user keeps theirs.
 //! Encoding is hand-written into a kept buffer, then copied into the record's own
 //! allocation; a user's state is 32 bytes (64 with its key's hash, `UserSlots`), its
-//! `userId` is made from its index and its state is fetched ahead, so the working set per
-//! user stays small and one core makes millions of events per second.
+//! `userId` is made from its index, and its state, its user agent and the event's product
+//! entry (`products`) are asked for four events ahead, so the working set per user stays
+//! small, a wake-up after a sleep waits for few misses, and one core makes millions of
+//! events per second.
 //!
 //! `--invalid-rate` replaces a share of events with records the function must
 //! dead-letter (broken JSON, no `userId`, blank `eventType`, a timestamp in seconds,
@@ -373,10 +375,10 @@ impl Generator {
         // This event's user and product were drawn LOOKAHEAD events ago; draw the ones
         // after them, and ask for what they will read.
         let this = self.next[self.next_at];
-        let user = self.users.pick(&mut self.rng);
+        let later = self.users.pick(&mut self.rng);
         // The pool's size a constant: a multiplication, not a division.
-        let agent = self.user_agents.span(user % USER_AGENT_POOL);
-        let ahead = Ahead { user, agent, product: self.products.draw(self.rng.random()) };
+        let agent = self.user_agents.span(later % USER_AGENT_POOL);
+        let ahead = Ahead { user: later, agent, product: self.products.draw(self.rng.random()) };
         self.next[self.next_at] = ahead;
         self.next_at = (self.next_at + 1) % LOOKAHEAD;
         self.user_slots.prefetch(ahead.user);
