@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use crate::load::aggregator::{Aggregate, AggregationConfig, Aggregator};
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
-use crate::load::producer::{Limiter, ProducerConfig, ProducerStats};
+use crate::load::producer::{Limiter, Offered, ProducerConfig, ProducerStats};
 use crate::load::schedule::{Arrivals, RateProfile, Schedule};
 use crate::load::split::{StartAt, WorkerSplit};
 use crate::measure::{Ledger, Reservoir, RunStats, TimelinePoint, Tracer};
@@ -212,9 +212,9 @@ impl Pending {
     }
 }
 
-/// A new record into the producer's limiter (a pacing model: counted in `buffer_full`
-/// when its buffer is full) or straight into the batcher; a batch that filled comes back
-/// to be sent. Straight, not through a vector of the turn's records: a `Pending` is 168
+/// A new record into the batcher, through the producer's limiter for a pacing model
+/// (which may hold it back, or count it in `buffer_full` when its buffer is full); a batch
+/// that filled comes back to be sent. Straight, not through a vector of the turn's records: a `Pending` is 168
 /// bytes, and moving it was most of the driver's `memmove`.
 fn admit(
     p: Pending,
@@ -225,19 +225,22 @@ fn admit(
     buffer_full: &mut u64,
 ) -> Option<Vec<Pending>> {
     let size = p.entry.quota_bytes();
-    match limiter {
+    let p = match limiter {
         Some(l) => {
             let (shard, deadline) = (p.shard, p.intended + record_ttl);
-            if let Err(full) = l.offer(shard, p, size, deadline, now) {
-                *buffer_full += full.events();
+            match l.offer(shard, p, size, deadline, now) {
+                Offered::Now(p) => p,
+                Offered::Queued => return None,
+                Offered::Full(p) => {
+                    *buffer_full += p.events();
+                    return None;
+                }
             }
-            None
         }
-        None => {
-            let since = p.not_before.min(now);
-            batcher.push(p, size, since)
-        }
-    }
+        None => p,
+    };
+    let since = p.not_before.min(now);
+    batcher.push(p, size, since)
 }
 
 fn events_of(items: &[Pending]) -> u64 {
@@ -575,6 +578,40 @@ pub async fn drive<S: RecordSink>(
         let stopping = shared.stopping.load(Ordering::Relaxed);
         let now = Instant::now();
 
+        // Retries whose backoff has passed, and the answers since the last turn, before
+        // the turn's new records: a throttled record goes back to the front of its shard's
+        // queue, where the new records of that shard wait behind it (a record whose shard
+        // has nothing waiting goes straight to the batcher).
+        while let Ok(p) = retry_rx.try_recv() {
+            retries.push(p);
+        }
+        if stopping && !retries.is_empty() {
+            shared.lock().ledger.expired += retries.iter().map(Pending::events).sum::<u64>();
+            retries.clear();
+        }
+        while retries.peek().is_some_and(|p| p.not_before <= now) {
+            let Some(p) = retries.pop() else { break };
+            shared.lock().interval.retries += 1;
+            let size = p.entry.quota_bytes();
+            match &mut limiter {
+                Some(l) => {
+                    let (shard, deadline) = (p.shard, p.intended + config.record_ttl);
+                    l.requeue(shard, p, size, deadline, now);
+                }
+                None => {
+                    if let Some(batch) = batcher.push(p, size, now) {
+                        send(batch, &shared, &permits).await;
+                    }
+                }
+            }
+        }
+        if let Some(l) = &mut limiter {
+            let answers = std::mem::take(&mut *shared.feedback.lock().unwrap_or_else(|p| p.into_inner()));
+            for (shard, accepted, throttled) in answers {
+                l.on_answer(shard, accepted, throttled, now);
+            }
+        }
+
         // Events due by now.
         let (mut generated, mut late, mut invalid, mut offered, mut buffer_full) = (0u64, 0u64, 0u64, 0u64, 0u64);
         while !stopping && (generated as usize) < MAX_BURST {
@@ -670,35 +707,7 @@ pub async fn drive<S: RecordSink>(
             st.ledger.expired += buffer_full;
         }
 
-        // Retries whose backoff has passed.
-        while let Ok(p) = retry_rx.try_recv() {
-            retries.push(p);
-        }
-        if stopping && !retries.is_empty() {
-            shared.lock().ledger.expired += retries.iter().map(Pending::events).sum::<u64>();
-            retries.clear();
-        }
-        while retries.peek().is_some_and(|p| p.not_before <= now) {
-            let Some(p) = retries.pop() else { break };
-            shared.lock().interval.retries += 1;
-            let size = p.entry.quota_bytes();
-            match &mut limiter {
-                Some(l) => {
-                    let (shard, deadline) = (p.shard, p.intended + config.record_ttl);
-                    l.requeue(shard, p, size, deadline, now);
-                }
-                None => {
-                    if let Some(batch) = batcher.push(p, size, now) {
-                        send(batch, &shared, &permits).await;
-                    }
-                }
-            }
-        }
         if let Some(l) = &mut limiter {
-            let answers = std::mem::take(&mut *shared.feedback.lock().unwrap_or_else(|p| p.into_inner()));
-            for (shard, accepted, throttled) in answers {
-                l.on_answer(shard, accepted, throttled, now);
-            }
             if stopping {
                 lapsed.extend(l.drain_all());
             } else {

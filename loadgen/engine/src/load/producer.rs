@@ -194,6 +194,33 @@ struct ShardGate<T> {
     limited_this_second: bool,
 }
 
+impl<T> ShardGate<T> {
+    /// Takes a record's tokens of `bytes` from both buckets (refilled by the caller), if
+    /// they are there. A record larger than the byte bucket's burst goes once it is full.
+    fn try_take(&mut self, bytes: usize) -> bool {
+        let size = bytes as f64;
+        let bytes_ok = self.bytes.tokens >= size.min(self.bytes.burst);
+        if self.records.tokens >= 1.0 && bytes_ok {
+            self.records.tokens -= 1.0;
+            self.bytes.tokens -= size;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Where [`Limiter::offer`] put a record.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Offered<T> {
+    /// Its shard had nothing waiting and its tokens were there: it goes now.
+    Now(T),
+    /// It waits in its shard's queue.
+    Queued,
+    /// The buffer was full (adaptive): the caller expires it.
+    Full(T),
+}
+
 /// Per-shard queues and buckets.
 pub struct Limiter<T> {
     config: ProducerConfig,
@@ -253,15 +280,26 @@ impl<T> Limiter<T> {
     }
 
     /// A new record for `shard`, of `bytes`, offered at `now`, that must be sent by
-    /// `deadline`. Returns it when the buffer is full (the caller expires it with that
-    /// reason).
-    pub fn offer(&mut self, shard: usize, item: T, bytes: usize, deadline: Instant, now: Instant) -> Result<(), T> {
+    /// `deadline`. It goes at once when nothing of its shard waits and its tokens are
+    /// there, as the KPL drains a record on arrival: most records of a stream under its
+    /// quota never touch a queue. Otherwise it waits for [`Limiter::release`], unless the
+    /// buffer is full.
+    pub fn offer(&mut self, shard: usize, item: T, bytes: usize, deadline: Instant, now: Instant) -> Offered<T> {
+        let shard = shard.min(self.shards.len() - 1);
+        let gate = &mut self.shards[shard];
+        if gate.queue.is_empty() && deadline > now {
+            gate.records.refill(now);
+            gate.bytes.refill(now);
+            if gate.try_take(bytes) {
+                return Offered::Now(item);
+            }
+        }
         if self.bounded() && self.buffered >= self.config.max_buffered {
             self.stats.buffer_full += 1;
-            return Err(item);
+            return Offered::Full(item);
         }
         self.enqueue(shard, Waiting { item, bytes, deadline, since: now }, false);
-        Ok(())
+        Offered::Queued
     }
 
     /// A throttled record back at the front of its shard's queue (it keeps its place
@@ -303,12 +341,7 @@ impl<T> Limiter<T> {
                     expired.push(w.item);
                     continue;
                 }
-                let size = front.bytes as f64;
-                // A record larger than the byte bucket's burst goes once it is full.
-                let bytes_ok = gate.bytes.tokens >= size.min(gate.bytes.burst);
-                if gate.records.tokens >= 1.0 && bytes_ok {
-                    gate.records.tokens -= 1.0;
-                    gate.bytes.tokens -= size;
+                if gate.try_take(front.bytes) {
                     let w = gate.queue.pop_front().expect("front exists");
                     *buffered -= 1;
                     if w.since < now {
@@ -434,12 +467,18 @@ mod tests {
             1,
             t0,
         );
-        for i in 0..2000 {
-            l.offer(0, i, 100, t0 + Duration::from_secs(30), t0).unwrap();
-        }
         let (mut out, mut expired) = (Vec::new(), Vec::new());
+        for i in 0..2000 {
+            match l.offer(0, i, 100, t0 + Duration::from_secs(30), t0) {
+                Offered::Now(i) => out.push((i, 100)),
+                Offered::Queued => {}
+                Offered::Full(_) => panic!("the buffer is unbounded"),
+            }
+        }
+        assert_eq!(out.len(), 1500, "the bucket's tokens go as the records arrive");
+        assert_eq!((l.buffered(), l.stats.buffer_high_water), (500, 500), "only the rest waits");
         l.release(t0, |t, b| out.push((t, b)), &mut expired);
-        assert_eq!(out.len(), 1500);
+        assert_eq!(out.len(), 1500, "no token left in the same instant");
         assert_eq!(l.stats.held_back, 0, "sent in the turn they were offered");
         out.clear();
         l.release(t0 + Duration::from_millis(100), |t, b| out.push((t, b)), &mut expired);
@@ -458,7 +497,7 @@ mod tests {
         let t0 = Instant::now();
         let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
         l.shards[0].records.tokens = 0.0;
-        l.offer(0, 1, 10, t0 + Duration::from_secs(5), t0).unwrap();
+        assert_eq!(l.offer(0, 1, 10, t0 + Duration::from_secs(5), t0), Offered::Queued);
         // One token a millisecond at 1,000/s: there at 1 ms; the drain is at 25 ms.
         assert_eq!(l.next_release(), Some(t0 + Duration::from_millis(25)));
         assert_eq!(l.drain_at_or_after(t0 + Duration::from_millis(50)), t0 + Duration::from_millis(50));
@@ -466,11 +505,30 @@ mod tests {
         // A deadline nearer than the tokens: the record expires at the drain after it.
         let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
         l.shards[0].records.tokens = -100.0;
-        l.offer(0, 2, 10, t0 + Duration::from_millis(30), t0).unwrap();
+        assert_eq!(l.offer(0, 2, 10, t0 + Duration::from_millis(30), t0), Offered::Queued);
         assert_eq!(l.next_release(), Some(t0 + Duration::from_millis(50)));
         let (mut out, mut expired) = (Vec::new(), Vec::new());
         l.release(t0 + Duration::from_millis(50), |t, b| out.push((t, b)), &mut expired);
         assert_eq!((out.len(), expired), (0, vec![2]));
+    }
+
+    /// A record whose shard has records waiting queues behind them, tokens or not: a
+    /// shard's records leave in the order they came, a throttled one requeued at the front
+    /// first.
+    #[test]
+    fn a_shard_with_records_waiting_keeps_its_order() {
+        let t0 = Instant::now();
+        let deadline = t0 + Duration::from_secs(5);
+        let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
+        l.shards[0].records.tokens = 0.0;
+        assert_eq!(l.offer(0, 1, 10, deadline, t0), Offered::Queued);
+        l.requeue(0, 0, 10, deadline, t0);
+        l.shards[0].records.tokens = 5.0;
+        assert_eq!(l.offer(0, 2, 10, deadline, t0), Offered::Queued, "behind the records waiting");
+        let (mut out, mut expired) = (Vec::new(), Vec::new());
+        l.release(t0, |t, _| out.push(t), &mut expired);
+        assert_eq!(out, vec![0, 1, 2]);
+        assert_eq!(l.offer(0, 3, 10, deadline, t0), Offered::Now(3), "nothing waits: it goes at once");
     }
 
     /// Adaptive: a tenth of a second's burst, then the quota; a shard that throttles 40%
@@ -480,10 +538,16 @@ mod tests {
     fn the_adaptive_rate_backs_off_and_grows_back() {
         let t0 = Instant::now();
         let mut l = Limiter::new(config(ProducerModel::Adaptive), 2, t0);
+        l.shards[0].records.tokens = 0.0;
+        l.shards[1].records.tokens = 0.0;
         for i in 0..10 {
-            l.offer(0, i, 100, t0 + Duration::from_secs(30), t0).unwrap();
+            assert_eq!(l.offer(0, i, 100, t0 + Duration::from_secs(30), t0), Offered::Queued);
         }
-        assert_eq!(l.offer(1, 99, 100, t0, t0), Err(99), "the buffer holds 10");
+        assert_eq!(l.offer(1, 99, 100, t0 + Duration::from_secs(30), t0), Offered::Full(99), "the buffer holds 10");
+        assert_eq!(l.stats.buffer_full, 1);
+        // A record whose shard has nothing waiting and a token needs no room in the buffer.
+        l.shards[1].records.tokens = 1.0;
+        assert_eq!(l.offer(1, 98, 100, t0 + Duration::from_secs(30), t0), Offered::Now(98));
         assert_eq!(l.stats.buffer_full, 1);
         l.on_answer(0, 60, 40, t0 + Duration::from_millis(300));
         assert!((l.shards[0].scale - 0.9).abs() < 1e-12);
@@ -508,8 +572,8 @@ mod tests {
         let t0 = Instant::now();
         let mut l = Limiter::new(config(ProducerModel::Kpl { rate_limit: 1.0 }), 1, t0);
         l.shards[0].records.tokens = 0.0;
-        l.offer(0, 1, 10, t0 + Duration::from_millis(1), t0).unwrap();
-        l.offer(0, 2, 10, t0 + Duration::from_secs(5), t0).unwrap();
+        assert_eq!(l.offer(0, 1, 10, t0 + Duration::from_millis(1), t0), Offered::Queued);
+        assert_eq!(l.offer(0, 2, 10, t0 + Duration::from_secs(5), t0), Offered::Queued);
         let (mut out, mut expired) = (Vec::new(), Vec::new());
         l.release(t0 + Duration::from_millis(2), |t, b| out.push((t, b)), &mut expired);
         assert_eq!(expired, vec![1]);
@@ -520,10 +584,11 @@ mod tests {
         // Of a thousand shards, only the one with a record is looked at, and it leaves
         // the list once released.
         let mut many = Limiter::new(config(ProducerModel::Adaptive), 1000, t0);
-        many.offer(999, 7, 10, t0 + Duration::from_secs(5), t0).unwrap();
+        many.shards[999].records.tokens = 0.0;
+        assert_eq!(many.offer(999, 7, 10, t0 + Duration::from_secs(5), t0), Offered::Queued);
         assert_eq!(many.waiting, vec![999]);
         out.clear();
-        many.release(t0, |t, b| out.push((t, b)), &mut expired);
+        many.release(t0 + Duration::from_millis(10), |t, b| out.push((t, b)), &mut expired);
         assert_eq!((out.len(), many.waiting.len()), (1, 0));
     }
 }
