@@ -13,8 +13,6 @@
 //! intended send time, runs out. Every generated event ends in exactly one ledger bucket:
 //! accepted, expired or rejected.
 
-use std::cmp::Ordering as CmpOrdering;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,6 +21,7 @@ use rand::Rng;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
 use crate::load::aggregator::{Aggregate, AggregationConfig, Aggregator};
+use crate::load::backoff::BackoffQueue;
 use crate::load::batcher::{BatchLimits, Batcher};
 use crate::load::generator::Generator;
 use crate::load::producer::{Limiter, Offered, ProducerConfig, ProducerStats};
@@ -245,24 +244,6 @@ fn admit(
 
 fn events_of(items: &[Pending]) -> u64 {
     items.iter().map(Pending::events).sum()
-}
-
-impl PartialEq for Pending {
-    fn eq(&self, other: &Self) -> bool {
-        self.not_before == other.not_before
-    }
-}
-impl Eq for Pending {}
-impl PartialOrd for Pending {
-    fn partial_cmp(&self, other: &Self) -> Option<CmpOrdering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Pending {
-    /// Earliest `not_before` first out of a max-heap.
-    fn cmp(&self, other: &Self) -> CmpOrdering {
-        other.not_before.cmp(&self.not_before)
-    }
 }
 
 /// State shared by the driver and its sender tasks.
@@ -492,7 +473,7 @@ pub async fn drive<S: RecordSink>(
     let mut schedule =
         split.events_of(Schedule::new(&config.profile, config.arrivals, config.duration, config.seed)).peekable();
     let mut batcher: Batcher<Pending> = Batcher::new(config.batch);
-    let mut retries: BinaryHeap<Pending> = BinaryHeap::new();
+    let mut retries: BackoffQueue<Pending> = BackoffQueue::new(Instant::now());
     // The schedule's start: now, or the load's start time on the wall clock (waited for,
     // or, when it has passed, joined where the schedule is).
     let mut late_by = Duration::ZERO;
@@ -583,15 +564,14 @@ pub async fn drive<S: RecordSink>(
         // queue, where the new records of that shard wait behind it (a record whose shard
         // has nothing waiting goes straight to the batcher).
         while let Ok(p) = retry_rx.try_recv() {
-            retries.push(p);
+            retries.push(p.not_before, p);
         }
         if stopping && !retries.is_empty() {
-            shared.lock().ledger.expired += retries.iter().map(Pending::events).sum::<u64>();
-            retries.clear();
+            shared.lock().ledger.expired += retries.drain().map(|p| p.events()).sum::<u64>();
         }
-        while retries.peek().is_some_and(|p| p.not_before <= now) {
-            let Some(p) = retries.pop() else { break };
-            shared.lock().interval.retries += 1;
+        let mut retried = 0u64;
+        while let Some(p) = retries.pop_due(now) {
+            retried += 1;
             let size = p.entry.quota_bytes();
             match &mut limiter {
                 Some(l) => {
@@ -604,6 +584,9 @@ pub async fn drive<S: RecordSink>(
                     }
                 }
             }
+        }
+        if retried > 0 {
+            shared.lock().interval.retries += retried;
         }
         if let Some(l) = &mut limiter {
             let answers = std::mem::take(&mut *shared.feedback.lock().unwrap_or_else(|p| p.into_inner()));
@@ -800,8 +783,8 @@ pub async fn drive<S: RecordSink>(
         if let Some(d) = batcher.deadline() {
             wake = wake.min(d);
         }
-        if let Some(p) = retries.peek() {
-            wake = wake.min(p.not_before);
+        if let Some(at) = retries.next_at() {
+            wake = wake.min(at);
         }
         if let Some(at) = limiter.as_ref().and_then(Limiter::next_release) {
             wake = wake.min(at);
@@ -812,7 +795,7 @@ pub async fn drive<S: RecordSink>(
         if wake > Instant::now() {
             tokio::select! {
                 _ = tokio::time::sleep_until(wake.into()) => {}
-                Some(p) = retry_rx.recv() => retries.push(p),
+                Some(p) = retry_rx.recv() => retries.push(p.not_before, p),
                 _ = shared.wake.notified() => {}
                 () = stop.stopped(), if !interrupted => {}
             }

@@ -7,10 +7,12 @@
 //! proportional to the users a run meets; [`producer`] paces records per shard as the
 //! producer models do (naive, the KPL's limiter, adaptive), in queues that grow a segment
 //! at a time, never moving what they hold; [`driver`] runs all of it
-//! against a sink, waits for due times, retries and keeps the ledger; [`split`] gives a
+//! against a sink, waits for due times, retries (records waiting out a backoff in
+//! [`backoff`]) and keeps the ledger; [`split`] gives a
 //! worker its exact share of a load split over processes.
 
 pub mod aggregator;
+mod backoff;
 pub mod batcher;
 pub mod driver;
 pub mod event_id;
