@@ -213,8 +213,8 @@ impl Pending {
 
 /// A new record into the batcher, through the producer's limiter for a pacing model
 /// (which may hold it back, or count it in `buffer_full` when its buffer is full); a batch
-/// that filled comes back to be sent. Straight, not through a vector of the turn's records: a `Pending` is 168
-/// bytes, and moving it was most of the driver's `memmove`.
+/// that filled comes back to be sent. Straight, not through a vector of the turn's
+/// records: a `Pending` is 168 bytes, and moving it was most of the driver's `memmove`.
 fn admit(
     p: Pending,
     limiter: &mut Option<Limiter<Pending>>,
