@@ -30,18 +30,17 @@ pub(crate) struct BackoffQueue<T> {
     /// memory follows what waits (emptied buckets kept for reuse each stayed at the
     /// largest any had been: 40 MiB more at the peak of a 20 s run).
     buckets: BTreeMap<u64, VecDeque<T>>,
-    len: usize,
 }
 
 impl<T> BackoffQueue<T> {
     /// An empty queue whose buckets count from `origin` (a time before any item's).
     pub(crate) fn new(origin: Instant) -> Self {
-        Self { origin, buckets: BTreeMap::new(), len: 0 }
+        Self { origin, buckets: BTreeMap::new() }
     }
 
     /// Whether nothing waits.
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buckets.is_empty()
     }
 
     /// `item` waits until `at` (until the start of that millisecond).
@@ -49,7 +48,6 @@ impl<T> BackoffQueue<T> {
         let tick = at.saturating_duration_since(self.origin).as_nanos() / TICK.as_nanos();
         let tick = u64::try_from(tick).unwrap_or(u64::MAX);
         self.buckets.entry(tick).or_default().push_back(item);
-        self.len += 1;
     }
 
     fn bucket_start(&self, tick: u64) -> Instant {
@@ -74,13 +72,11 @@ impl<T> BackoffQueue<T> {
         if first.get().is_empty() {
             first.remove();
         }
-        self.len -= usize::from(item.is_some());
         item
     }
 
     /// Takes every item, earliest bucket first.
     pub(crate) fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
-        self.len = 0;
         std::mem::take(&mut self.buckets).into_values().flatten()
     }
 }
