@@ -136,7 +136,7 @@ impl EventStore for CompactTable {
             tokio::time::sleep(self.write_latency).await;
         }
         // Sizes and digests outside the lock.
-        let asks: Vec<(u64, f64, u64)> = items
+        let asks: Vec<(u64, u32, u64)> = items
             .iter()
             .map(|item| {
                 let user = partition_key_hash(item);
@@ -148,10 +148,12 @@ impl EventStore for CompactTable {
         let mut fault = (self.unprocessed_rate > 0.0).then(rand::rng);
         let mut unprocessed = Vec::new();
         let mut state = self.state();
-        // Every item's line is asked for at once, so that the misses overlap instead of
-        // each insert waiting for its own (a table of millions is far larger than a cache).
-        for &(_, _, digest) in &asks {
+        // Every item's lines (its digest's, its key's load in this second) are asked for
+        // at once, so that the misses overlap instead of each write waiting for its own
+        // (a table of millions, and a second's keys, are far larger than a cache).
+        for &(key, _, digest) in &asks {
             state.keys.prefetch(digest);
+            state.capacity.prefetch(key);
         }
         for (i, &(key, wcu, digest)) in asks.iter().enumerate() {
             if fault.as_mut().is_some_and(|rng| rng.random::<f64>() < self.unprocessed_rate) {
