@@ -428,6 +428,29 @@ mod tests {
         assert_eq!(m.stats().burst_exhausted_at_s, None, "on-demand has no burst to exhaust");
     }
 
+    /// 10,000 keys in one second: the table grows from its first 1,024 lines to 8,192,
+    /// and every key keeps its load; an emptied second keeps the size and meets none.
+    #[test]
+    fn key_loads_keep_every_key_across_growth() {
+        let mut loads = KeyLoads::default();
+        for key in 1..=10_000u64 {
+            // Every fourth key shares its low 16 bits with others: probes past the home line.
+            let key = if key % 4 == 0 { key << 16 } else { key };
+            let load = loads.entry(key);
+            load.used = 1;
+            load.asked = (key % 7) as u32 + 1;
+        }
+        assert_eq!(loads.len, 10_000);
+        assert_eq!(loads.lines.len(), 8_192, "at most half full: 10,000 keys in 32,768 slots");
+        for key in 1..=10_000u64 {
+            let key = if key % 4 == 0 { key << 16 } else { key };
+            assert_eq!(*loads.entry(key), KeyLoad { key, used: 1, asked: (key % 7) as u32 + 1 });
+        }
+        assert_eq!(loads.len, 10_000, "finding a key adds none");
+        loads.clear();
+        assert_eq!((loads.iter().count(), loads.lines.len()), (0, 8_192));
+    }
+
     proptest::proptest! {
         /// Against a `HashMap`: the same loads for the same keys (0 and colliding low bits
         /// among them), across growth and across seconds that empty it.
