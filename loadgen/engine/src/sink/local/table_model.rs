@@ -334,8 +334,8 @@ impl KeyLoads {
 
     /// Every key met this second, in no order.
     fn iter(&self) -> impl Iterator<Item = KeyLoad> + '_ {
-        let zero = self.zero.map(|z| KeyLoad { key: 0, ..z });
-        self.lines.iter().flat_map(|l| l.0).filter(|l| l.key != 0).chain(zero)
+        // Key 0's load is made by `entry` with its key already 0.
+        self.lines.iter().flat_map(|l| l.0).filter(|l| l.key != 0).chain(self.zero)
     }
 }
 
